@@ -1,0 +1,28 @@
+# edgepix build entry points. Everything a fresh machine needs is fetched by
+# the Go toolchain from go.mod; nothing else is installed.
+GO       ?= go
+export CGO_ENABLED = 0
+TAGS     := nodynamic
+BIN      := bin/edgepix
+
+.PHONY: build test bench run fuzz vet
+
+build:
+	@mkdir -p bin
+	@if [ -d cmd/edgepix ]; then $(GO) build -tags $(TAGS) -o $(BIN) ./cmd/edgepix; else $(GO) build -tags $(TAGS) ./...; fi
+
+vet:
+	$(GO) vet -tags $(TAGS) ./...
+
+test: vet
+	$(GO) test -tags $(TAGS) -count=1 -timeout 12m ./...
+
+# Short fuzzing session over the parsers (the seed corpus runs in `make test`).
+fuzz:
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzParsePath -fuzztime 30s ./transform/grammar
+
+bench:
+	$(GO) run -tags $(TAGS) ./bench/cmd/benchtable
+
+run: build
+	@if [ -d cmd/edgepix ]; then ./$(BIN) serve; else echo "edgepix serve: not yet (the servers are issue 3)"; fi

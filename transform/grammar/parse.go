@@ -1,0 +1,517 @@
+package grammar
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// knownKeys are the parameters edgepix implements.
+var knownKeys = map[string]bool{
+	"c": true, "w": true, "h": true, "ar": true, "g": true, "x": true, "y": true,
+	"q": true, "f": true, "e": true, "a": true, "r": true, "b": true, "bo": true,
+	"o": true, "dpr": true, "pg": true, "fl": true, "t": true, "fn": true,
+}
+
+// unsupportedKeys are Cloudinary parameters that edgepix recognises (so a
+// component using them is a transformation, not part of a public_id) but
+// does not implement; they fail with a clear error.
+var unsupportedKeys = map[string]bool{
+	"l": true, "u": true, "co": true, "if": true, "d": true, "dl": true, "dn": true,
+	"z": true, "so": true, "eo": true, "du": true, "vc": true, "ac": true, "br": true,
+	"sp": true, "fps": true, "cs": true, "dn_": true, "p": true, "ki": true, "sg": true,
+}
+
+var cropModes = map[string]bool{
+	"scale": true, "fit": true, "limit": true, "mfit": true, "fill": true, "lfill": true,
+	"pad": true, "lpad": true, "mpad": true, "crop": true, "thumb": true,
+}
+
+var gravities = map[string]bool{
+	"north_west": true, "north": true, "north_east": true, "west": true, "center": true,
+	"east": true, "south_west": true, "south": true, "south_east": true, "auto": true,
+}
+
+var formats = map[string]string{
+	"jpg": "jpg", "jpeg": "jpg", "jpe": "jpg", "png": "png", "gif": "gif", "webp": "webp",
+	"avif": "avif", "auto": "auto",
+}
+
+var flags = map[string]bool{
+	"attachment": true, "progressive": true, "strip_profile": true, "lossy": true,
+	"png8": true, "keep_iptc": true, "preserve_transparency": true, "force_strip": true,
+	"lossless": true, "animated": true, "awebp": true, "immutable_cache": true,
+}
+
+// effectRanges gives each effect's level range and default (NaN: no level).
+var effectRanges = map[string][3]float64{
+	"sepia":      {1, 100, 80},
+	"grayscale":  {0, 0, math.NaN()},
+	"blackwhite": {0, 100, 50},
+	"blur":       {1, 2000, 100},
+	"sharpen":    {1, 2000, 100},
+	"brightness": {-99, 100, 80},
+	"contrast":   {-100, 100, 0},
+	"saturation": {-100, 100, 80},
+	"negate":     {0, 0, math.NaN()},
+	"pixelate":   {1, 200, 5},
+	"vignette":   {0, 100, 20},
+	"gamma":      {-50, 150, 0},
+}
+
+// EffectDefault returns the default level of an effect.
+func EffectDefault(name string) float64 { return effectRanges[name][2] }
+
+// splitPair splits "key_value" at the first '_'. fn_wasm:id has key "fn".
+func splitPair(p string) (key, val string, ok bool) {
+	i := strings.IndexByte(p, '_')
+	if i <= 0 {
+		return "", "", false
+	}
+	return p[:i], p[i+1:], true
+}
+
+// looksLikeComponent applies §4.1's rule: every pair has a known key.
+func looksLikeComponent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, p := range strings.Split(s, ",") {
+		k, _, ok := splitPair(p)
+		if !ok {
+			return false
+		}
+		if strings.HasPrefix(k, "$") {
+			if !validVarName(k[1:]) {
+				return false
+			}
+			continue
+		}
+		if !knownKeys[k] && !unsupportedKeys[k] {
+			return false
+		}
+	}
+	return true
+}
+
+func validVarName(n string) bool {
+	if n == "" || len(n) > 64 {
+		return false
+	}
+	for i, r := range n {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseChain parses a '/'-separated transformation string such as
+// "c_fill,w_150,h_100/e_sepia". Variables defined in one component are
+// visible in the following ones.
+func ParseChain(s string) (Chain, error) {
+	if s == "" {
+		return nil, nil
+	}
+	vars := map[string]string{}
+	var ch Chain
+	for _, part := range strings.Split(s, "/") {
+		if part == "" {
+			continue
+		}
+		c, err := parseComponent(part, vars)
+		if err != nil {
+			return nil, err
+		}
+		ch = append(ch, c)
+	}
+	return ch, nil
+}
+
+// parseComponent parses one component; vars carries variables across the
+// chain and is updated with the ones this component defines.
+func parseComponent(s string, vars map[string]string) (*Component, error) {
+	c := &Component{pairs: map[string]string{}}
+	pairs := strings.Split(s, ",")
+	// Variables are assigned before the other parameters use them.
+	for _, p := range pairs {
+		k, v, ok := splitPair(p)
+		if !ok || !strings.HasPrefix(k, "$") {
+			continue
+		}
+		name := k[1:]
+		if !validVarName(name) {
+			return nil, invalid("variable name", k)
+		}
+		if v == "" {
+			return nil, invalid("variable value", p)
+		}
+		if strings.HasPrefix(v, "$") {
+			ref, ok := vars[v[1:]]
+			if !ok {
+				return nil, errorf("Undefined variable in transformation: %s", v)
+			}
+			v = ref
+		}
+		vars[name] = v
+		if c.Variables == nil {
+			c.Variables = map[string]string{}
+		}
+		c.Variables[name] = v
+		c.pairs[k] = v
+	}
+	for _, p := range pairs {
+		k, v, ok := splitPair(p)
+		if !ok {
+			return nil, errorf("Invalid transformation component: %s", p)
+		}
+		if strings.HasPrefix(k, "$") {
+			continue
+		}
+		if unsupportedKeys[k] {
+			return nil, errorf("Unsupported transformation parameter: %s", k)
+		}
+		if !knownKeys[k] {
+			return nil, errorf("Invalid transformation parameter: %s", k)
+		}
+		if _, dup := c.pairs[k]; dup {
+			return nil, errorf("Duplicate parameter in transformation: %s", k)
+		}
+		raw := v
+		if strings.HasPrefix(v, "$") {
+			ref, ok := vars[v[1:]]
+			if !ok {
+				return nil, errorf("Undefined variable in transformation: %s", v)
+			}
+			v = ref
+		}
+		canon, err := c.set(k, v)
+		if err != nil {
+			return nil, err
+		}
+		if raw != v {
+			canon = raw // keep the reference; its definition is in the key too
+		}
+		c.pairs[k] = canon
+	}
+	if c.Plugin != "" {
+		for k := range c.pairs {
+			if k != "fn" && !strings.HasPrefix(k, "$") {
+				return nil, errorf("fn_wasm must stand in its own component (with variables only): %s", s)
+			}
+		}
+	}
+	return c, nil
+}
+
+// set parses one parameter into c and returns its canonical value.
+func (c *Component) set(k, v string) (string, error) {
+	switch k {
+	case "c":
+		if !cropModes[v] {
+			return "", invalid("crop mode", v)
+		}
+		c.Crop = v
+		return v, nil
+	case "w", "h":
+		d, canon, err := parseDim(v, false)
+		if err != nil || d.Value <= 0 {
+			return "", invalid(map[string]string{"w": "width", "h": "height"}[k], v)
+		}
+		if k == "w" {
+			c.Width = d
+		} else {
+			c.Height = d
+		}
+		return canon, nil
+	case "x", "y":
+		d, canon, err := parseDim(v, true)
+		if err != nil {
+			return "", invalid(k, v)
+		}
+		if k == "x" {
+			c.X = d
+		} else {
+			c.Y = d
+		}
+		return canon, nil
+	case "ar":
+		ar, canon, ok := parseAspect(v)
+		if !ok {
+			return "", invalid("aspect ratio", v)
+		}
+		c.AspectRatio = ar
+		return canon, nil
+	case "g":
+		if !gravities[v] {
+			return "", invalid("gravity", v)
+		}
+		c.Gravity = v
+		return v, nil
+	case "q":
+		q, canon, ok := parseQuality(v)
+		if !ok {
+			return "", invalid("quality", v)
+		}
+		c.Quality = q
+		return canon, nil
+	case "f":
+		f, ok := formats[strings.ToLower(v)]
+		if !ok {
+			return "", invalid("format", v)
+		}
+		c.Format = f
+		return f, nil
+	case "e":
+		e, canon, err := parseEffect(v)
+		if err != nil {
+			return "", err
+		}
+		c.Effect = e
+		return canon, nil
+	case "a":
+		angles, canon, ok := parseAngles(v)
+		if !ok {
+			return "", invalid("angle", v)
+		}
+		c.Angles = angles
+		return canon, nil
+	case "r":
+		r, canon, ok := parseRadius(v)
+		if !ok {
+			return "", invalid("radius", v)
+		}
+		c.Radius = r
+		return canon, nil
+	case "b":
+		col, ok := ParseColor(v)
+		if !ok {
+			return "", invalid("background", v)
+		}
+		c.Background = &col
+		return col.Spec, nil
+	case "bo":
+		b, ok := parseBorder(v)
+		if !ok {
+			return "", invalid("border", v)
+		}
+		c.Border = b
+		return strconv.Itoa(b.Width) + "px_solid_" + b.Color.Spec, nil
+	case "o":
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 100 {
+			return "", invalid("opacity", v)
+		}
+		c.Opacity, c.HasOpacity = n, true
+		return strconv.Itoa(n), nil
+	case "dpr":
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 5 || math.IsNaN(f) {
+			return "", invalid("dpr", v)
+		}
+		c.DPR = f
+		return formatFloat(f, true), nil
+	case "pg":
+		if v == "all" {
+			c.Page = &Page{All: true}
+			return v, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return "", invalid("page", v)
+		}
+		c.Page = &Page{N: n}
+		return strconv.Itoa(n), nil
+	case "fl":
+		return c.parseFlags(v)
+	case "t":
+		names := strings.Split(v, ".")
+		for _, n := range names {
+			if n == "" || strings.ContainsAny(n, " /") {
+				return "", invalid("named transformation", v)
+			}
+		}
+		c.Named = names
+		return v, nil
+	case "fn":
+		id, ok := strings.CutPrefix(v, "wasm:")
+		if !ok {
+			return "", errorf("Unsupported custom function: %s", v)
+		}
+		if id == "" || strings.ContainsAny(id, " ,") {
+			return "", invalid("custom function", v)
+		}
+		c.Plugin = id
+		return v, nil
+	}
+	return "", errorf("Invalid transformation parameter: %s", k)
+}
+
+// parseDim parses an integer (pixels) or a decimal (relative) value.
+func parseDim(v string, signed bool) (Dim, string, error) {
+	if v == "" {
+		return Dim{}, "", errorf("empty")
+	}
+	if strings.ContainsAny(v, ".") {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || (!signed && f <= 0) || math.Abs(f) > 100 {
+			return Dim{}, "", errorf("bad")
+		}
+		return Dim{Value: f, Relative: true, Set: true}, formatFloat(f, true), nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || (!signed && n < 0) || n > 1<<20 || n < -(1<<20) {
+		return Dim{}, "", errorf("bad")
+	}
+	return Dim{Value: float64(n), Set: true}, strconv.Itoa(n), nil
+}
+
+// formatFloat prints f minimally; keepPoint keeps a ".0" so that a relative
+// value stays distinguishable from an integer.
+func formatFloat(f float64, keepPoint bool) string {
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if keepPoint && !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
+}
+
+func parseAspect(v string) (float64, string, bool) {
+	if a, b, ok := strings.Cut(v, ":"); ok {
+		x, err1 := strconv.ParseFloat(a, 64)
+		y, err2 := strconv.ParseFloat(b, 64)
+		if err1 != nil || err2 != nil || x <= 0 || y <= 0 || x > 1e4 || y > 1e4 {
+			return 0, "", false
+		}
+		return x / y, formatFloat(x, false) + ":" + formatFloat(y, false), true
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 || f > 1e4 || math.IsNaN(f) {
+		return 0, "", false
+	}
+	return f, formatFloat(f, true), true
+}
+
+func parseQuality(v string) (*Quality, string, bool) {
+	if lvl, ok := strings.CutPrefix(v, "auto"); ok {
+		switch lvl {
+		case "":
+			return &Quality{Auto: "good"}, "auto", true
+		case ":good", ":best", ":eco", ":low":
+			if lvl == ":good" {
+				return &Quality{Auto: "good"}, "auto", true
+			}
+			return &Quality{Auto: lvl[1:]}, "auto" + lvl, true
+		}
+		return nil, "", false
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 100 {
+		return nil, "", false
+	}
+	return &Quality{Value: n}, strconv.Itoa(n), true
+}
+
+func parseEffect(v string) (*Effect, string, error) {
+	name, lvl, has := strings.Cut(v, ":")
+	rng, ok := effectRanges[name]
+	if !ok {
+		return nil, "", errorf("Invalid effect in transformation: %s", v)
+	}
+	e := &Effect{Name: name}
+	if !has {
+		return e, name, nil
+	}
+	if math.IsNaN(rng[2]) {
+		return nil, "", errorf("Invalid effect level in transformation: %s", v)
+	}
+	f, err := strconv.ParseFloat(lvl, 64)
+	if err != nil || f < rng[0] || f > rng[1] || math.IsNaN(f) {
+		return nil, "", errorf("Invalid effect level in transformation: %s", v)
+	}
+	e.Level, e.HasLevel = f, true
+	return e, name + ":" + formatFloat(f, false), nil
+}
+
+var angleModes = map[string]bool{
+	"auto_right": true, "auto_left": true, "hflip": true, "vflip": true, "ignore": true, "exif": true,
+}
+
+func parseAngles(v string) ([]string, string, bool) {
+	var out []string
+	for _, p := range strings.Split(v, ".") {
+		if angleModes[p] {
+			out = append(out, p)
+			continue
+		}
+		f, err := strconv.ParseFloat(p, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 3600 {
+			return nil, "", false
+		}
+		out = append(out, formatFloat(f, false))
+	}
+	return out, strings.Join(out, "."), true
+}
+
+func parseRadius(v string) (*Radius, string, bool) {
+	if v == "max" {
+		return &Radius{Max: true}, v, true
+	}
+	parts := strings.Split(v, ":")
+	if len(parts) > 4 {
+		return nil, "", false
+	}
+	r := &Radius{}
+	canon := make([]string, len(parts))
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || n > 1<<16 {
+			return nil, "", false
+		}
+		r.Corners = append(r.Corners, n)
+		canon[i] = strconv.Itoa(n)
+	}
+	return r, strings.Join(canon, ":"), true
+}
+
+func parseBorder(v string) (*Border, bool) {
+	w, rest, ok := strings.Cut(v, "px_solid_")
+	if !ok {
+		return nil, false
+	}
+	n, err := strconv.Atoi(w)
+	if err != nil || n < 1 || n > 1000 {
+		return nil, false
+	}
+	col, ok := ParseColor(rest)
+	if !ok {
+		return nil, false
+	}
+	return &Border{Width: n, Color: col}, true
+}
+
+func (c *Component) parseFlags(v string) (string, error) {
+	parts := strings.Split(v, ".")
+	canon := make([]string, 0, len(parts))
+	for _, p := range parts {
+		name, arg, _ := strings.Cut(p, ":")
+		if !flags[name] {
+			return "", invalid("flag", p)
+		}
+		if arg != "" && name != "attachment" {
+			return "", invalid("flag", p)
+		}
+		if arg != "" {
+			if c.FlagArgs == nil {
+				c.FlagArgs = map[string]string{}
+			}
+			c.FlagArgs[name] = arg
+		}
+		c.Flags = append(c.Flags, name)
+		canon = append(canon, p)
+	}
+	sort.Strings(canon)
+	return strings.Join(canon, "."), nil
+}

@@ -1,0 +1,168 @@
+package grammar
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Path is a parsed delivery path:
+// {resource_type}/{type}/[s--SIG--/][component/...][vN/]{public_id}[.ext].
+type Path struct {
+	ResourceType string
+	Type         string
+	Signature    string // the text between "s--" and "--", or ""
+	RawChain     string // the transformation exactly as in the URL
+	Chain        Chain
+	Version      int64
+	HasVersion   bool
+	PublicID     string
+	Ext          string
+}
+
+var resourceTypes = map[string]bool{"image": true, "raw": true, "video": true}
+
+var deliveryTypes = map[string]bool{
+	"upload": true, "private": true, "authenticated": true, "fetch": true,
+	"sprite": true, "multi": true, "text": true,
+}
+
+// imageExts are the extensions split off an image public_id.
+var imageExts = map[string]bool{
+	"jpg": true, "jpeg": true, "jpe": true, "png": true, "gif": true, "webp": true,
+	"avif": true, "pdf": true, "css": true, "json": true,
+}
+
+// ParsePath parses a delivery path that follows "/{cloud}/". A query string,
+// if present, is ignored (the SDKs append "_a=..."). Leading slashes are
+// tolerated.
+func ParsePath(p string) (*Path, error) {
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	p = strings.TrimLeft(p, "/")
+	segs := strings.Split(p, "/")
+	if len(segs) < 3 {
+		return nil, errorf("Invalid delivery URL: %s", p)
+	}
+	out := &Path{ResourceType: segs[0], Type: segs[1]}
+	if !resourceTypes[out.ResourceType] {
+		return nil, errorf("Invalid resource type: %s", out.ResourceType)
+	}
+	if !deliveryTypes[out.Type] {
+		return nil, errorf("Invalid delivery type: %s", out.Type)
+	}
+	segs = segs[2:]
+	if s := segs[0]; strings.HasPrefix(s, "s--") && strings.HasSuffix(s, "--") && len(s) > 5 {
+		out.Signature = s[3 : len(s)-2]
+		segs = segs[1:]
+	}
+	// Consume the components that parse as transformations (§4.1); a v<digits>
+	// component ends them. The last segment is always the public_id.
+	var txs []string
+	for len(segs) > 1 {
+		s := segs[0]
+		if v, ok := parseVersion(s); ok {
+			out.Version, out.HasVersion = v, true
+			segs = segs[1:]
+			break
+		}
+		if !looksLikeComponent(s) {
+			break
+		}
+		txs = append(txs, s)
+		segs = segs[1:]
+	}
+	id := strings.Join(segs, "/")
+	if id == "" || strings.Contains(id, "//") || strings.HasSuffix(id, "/") {
+		return nil, errorf("Invalid public_id in URL: %s", id)
+	}
+	out.RawChain = strings.Join(txs, "/")
+	ch, err := ParseChain(out.RawChain)
+	if err != nil {
+		return nil, err
+	}
+	out.Chain = ch
+	out.PublicID, out.Ext = splitExt(id, out.ResourceType)
+	if out.PublicID == "" {
+		return nil, errorf("Invalid public_id in URL: %s", id)
+	}
+	return out, nil
+}
+
+// parseVersion recognises a v<digits> component.
+func parseVersion(s string) (int64, bool) {
+	if len(s) < 2 || s[0] != 'v' {
+		return 0, false
+	}
+	for _, r := range s[1:] {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+	}
+	v, err := strconv.ParseInt(s[1:], 10, 64)
+	return v, err == nil
+}
+
+// splitExt separates a known image extension from the public_id. Raw assets
+// keep their extension as part of the public_id.
+func splitExt(id, resourceType string) (string, string) {
+	if resourceType == "raw" {
+		return id, ""
+	}
+	last := id[strings.LastIndexByte(id, '/')+1:]
+	i := strings.LastIndexByte(last, '.')
+	if i < 0 {
+		return id, ""
+	}
+	ext := strings.ToLower(last[i+1:])
+	if !imageExts[ext] {
+		return id, ""
+	}
+	return id[:len(id)-len(last)+i], ext
+}
+
+// Format returns the output format the URL asks for: the chain's last f_,
+// else the extension (normalised), else "" (keep the original's).
+func (p *Path) Format() string {
+	if f := p.Chain.Format(); f != "" {
+		return f
+	}
+	if f, ok := formats[p.Ext]; ok {
+		return f
+	}
+	return p.Ext
+}
+
+// SignedPart is what a URL signature covers (§4.3): the transformation and
+// the public_id with its extension, joined by '/', version excluded.
+func (p *Path) SignedPart() string {
+	id := p.PublicID
+	if p.Ext != "" {
+		id += "." + p.Ext
+	}
+	if p.RawChain == "" {
+		return id
+	}
+	return p.RawChain + "/" + id
+}
+
+// CacheKey identifies a derived result: resource and delivery type, the
+// canonical chain, version, public_id, extension and the negotiated output
+// format (which matters for f_auto).
+func (p *Path) CacheKey(format string) string {
+	var b strings.Builder
+	b.WriteString(p.ResourceType)
+	b.WriteByte('/')
+	b.WriteString(p.Type)
+	b.WriteByte('/')
+	b.WriteString(p.Chain.String())
+	b.WriteString("/v")
+	b.WriteString(strconv.FormatInt(p.Version, 10))
+	b.WriteByte('/')
+	b.WriteString(p.PublicID)
+	b.WriteByte('.')
+	b.WriteString(p.Ext)
+	b.WriteByte('@')
+	b.WriteString(format)
+	return b.String()
+}
