@@ -1,0 +1,174 @@
+package codec
+
+import (
+	"bufio"
+	"fmt"
+	"image"
+	"image/color"
+	"image/color/palette"
+	"image/draw"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+
+	"github.com/gen2brain/avif"
+	gwebp "github.com/gen2brain/webp"
+)
+
+// EncodeOptions controls Encode.
+type EncodeOptions struct {
+	Quality     int         // 1–100; 0 picks the format's default
+	Progressive bool        // JPEG: write a progressive file
+	Lossless    bool        // WebP: lossless
+	Background  color.NRGBA // flattens alpha for formats without it (JPEG); zero means white
+}
+
+// Default qualities when none is requested.
+const (
+	defaultJPEGQuality = 80
+	defaultWebPQuality = 80
+	defaultAVIFQuality = 60
+)
+
+// Encode writes m in format f. Animations keep every frame in GIF and WebP
+// and are reduced to their first frame in the other formats.
+func Encode(w io.Writer, m *Image, f Format, opt EncodeOptions) error {
+	if len(m.Frames) == 0 {
+		return fmt.Errorf("no frames to encode")
+	}
+	first := m.Frames[0]
+	switch f {
+	case JPEG:
+		q := opt.Quality
+		if q <= 0 {
+			q = defaultJPEGQuality
+		}
+		bg := opt.Background
+		if bg.A == 0 {
+			bg = color.NRGBA{255, 255, 255, 255}
+		}
+		flat := flatten(first, bg)
+		if opt.Progressive {
+			return encodeProgressiveJPEG(w, flat, q)
+		}
+		return jpeg.Encode(w, flat, &jpeg.Options{Quality: q})
+	case PNG:
+		enc := png.Encoder{CompressionLevel: png.DefaultCompression}
+		if opaque(first) {
+			return enc.Encode(w, dropAlpha(first))
+		}
+		return enc.Encode(w, first)
+	case GIF:
+		return encodeGIF(w, m)
+	case WebP:
+		q := opt.Quality
+		if q <= 0 {
+			q = defaultWebPQuality
+		}
+		wo := gwebp.Options{Quality: q, Lossless: opt.Lossless, Method: 2}
+		if len(m.Frames) > 1 {
+			return encodeAnimatedWebP(w, m, wo)
+		}
+		return gwebp.Encode(w, first, wo)
+	case AVIF:
+		q := opt.Quality
+		if q <= 0 {
+			q = defaultAVIFQuality
+		}
+		return avif.Encode(w, first, avif.Options{Quality: q, QualityAlpha: q, Speed: 8,
+			ChromaSubsampling: image.YCbCrSubsampleRatio420})
+	}
+	return fmt.Errorf("cannot encode format %q", f)
+}
+
+// opaque reports whether every pixel of m is fully opaque.
+func opaque(m *image.NRGBA) bool {
+	for y := 0; y < m.Rect.Dy(); y++ {
+		row := m.Pix[y*m.Stride : y*m.Stride+m.Rect.Dx()*4]
+		for i := 3; i < len(row); i += 4 {
+			if row[i] != 0xFF {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// HasAlpha reports whether any frame has a pixel that is not fully opaque.
+func (m *Image) HasAlpha() bool {
+	for _, f := range m.Frames {
+		if !opaque(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// dropAlpha returns an *image.RGBA view (same bytes) of an opaque NRGBA, so
+// that PNG writes a smaller truecolour file without an alpha channel.
+func dropAlpha(m *image.NRGBA) *image.RGBA {
+	return &image.RGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}
+}
+
+// flatten composes m over bg into an opaque RGBA image.
+func flatten(m *image.NRGBA, bg color.NRGBA) *image.RGBA {
+	out := image.NewRGBA(m.Rect)
+	if opaque(m) {
+		copy(out.Pix, m.Pix)
+		return out
+	}
+	draw.Draw(out, out.Rect, image.NewUniform(bg), image.Point{}, draw.Src)
+	draw.Draw(out, out.Rect, m, m.Rect.Min, draw.Over)
+	return out
+}
+
+// encodeGIF quantises each frame to a web palette with Floyd–Steinberg
+// dithering (index 0 is transparent when the frame has alpha).
+func encodeGIF(w io.Writer, m *Image) error {
+	pal := make(color.Palette, 0, 256)
+	pal = append(pal, color.NRGBA{})
+	pal = append(pal, palette.Plan9[:255]...)
+	g := &gif.GIF{LoopCount: m.LoopCount}
+	if len(m.Frames) == 1 {
+		g.LoopCount = -1
+	}
+	for i, f := range m.Frames {
+		p := image.NewPaletted(f.Rect, pal)
+		if opaque(f) {
+			p.Palette = palette.Plan9
+			draw.FloydSteinberg.Draw(p, f.Rect, f, f.Rect.Min)
+		} else {
+			draw.FloydSteinberg.Draw(p, f.Rect, opaqueOnly(f), f.Rect.Min)
+			for y := 0; y < f.Rect.Dy(); y++ {
+				for x := 0; x < f.Rect.Dx(); x++ {
+					if f.Pix[y*f.Stride+x*4+3] < 128 {
+						p.Pix[y*p.Stride+x] = 0
+					}
+				}
+			}
+		}
+		g.Image = append(g.Image, p)
+		d := 10
+		if i < len(m.Delays) {
+			d = max(m.Delays[i]/10, 2)
+		}
+		g.Delay = append(g.Delay, d)
+		g.Disposal = append(g.Disposal, gif.DisposalBackground)
+	}
+	bw := bufio.NewWriter(w)
+	if err := gif.EncodeAll(bw, g); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// opaqueOnly returns m with alpha forced to 255 so that dithering does not
+// pick the transparent palette entry.
+func opaqueOnly(m *image.NRGBA) *image.NRGBA {
+	c := &image.NRGBA{Pix: append([]byte(nil), m.Pix...), Stride: m.Stride, Rect: m.Rect}
+	for i := 3; i < len(c.Pix); i += 4 {
+		c.Pix[i] = 0xFF
+	}
+	return c
+}

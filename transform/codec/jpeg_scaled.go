@@ -1,0 +1,508 @@
+package codec
+
+import (
+	"encoding/binary"
+	"image"
+)
+
+// decodeJPEGScaled decodes a baseline or progressive JPEG at 1/8 scale from
+// the DC coefficients alone: each 8×8 block becomes one pixel (its exact
+// mean). AC data is entropy-decoded only as far as needed to skip it
+// (baseline) or not read at all (progressive). It returns ok=false for
+// anything it does not handle (arithmetic coding, CMYK, malformed data), and
+// the caller falls back to the full decoder, which reports errors.
+func decodeJPEGScaled(b []byte, d int) (*image.NRGBA, bool) {
+	if d != 8 {
+		return nil, false
+	}
+	var j dcDecoder
+	if !j.parse(b) || !j.haveFrame {
+		return nil, false
+	}
+	return j.image(), true
+}
+
+type dcComponent struct {
+	id, h, v, tq   int
+	bw, bh         int     // block grid padded to whole MCUs
+	dc             []int32 // quantised DC per block
+	pred           int32
+	dcTable        int
+	acTable        int
+}
+
+type huffTable struct {
+	lut     [1 << 9]uint16 // code length << 8 | symbol, 0 when longer than 9 bits
+	maxcode [18]int32
+	valptr  [17]int32
+	mincode [17]int32
+	vals    []byte
+	ok      bool
+}
+
+type dcDecoder struct {
+	b              []byte
+	w, h           int
+	comps          []dcComponent
+	hmax, vmax     int
+	mcusX, mcusY   int
+	qt             [4][64]uint16
+	dcT, acT       [4]huffTable
+	restart        int
+	progressive    bool
+	haveFrame      bool
+	adobeTransform int // -1 when no Adobe segment
+
+	// bit reader state
+	pos   int
+	acc   uint64
+	nbits uint
+	hitMarker bool
+}
+
+func (j *dcDecoder) parse(b []byte) bool {
+	j.b = b
+	j.adobeTransform = -1
+	i := 2
+	for i+4 <= len(b) {
+		if b[i] != 0xFF {
+			return false
+		}
+		m := b[i+1]
+		if m == 0xFF { // fill byte
+			i++
+			continue
+		}
+		if m == 0xD9 {
+			break
+		}
+		n := int(binary.BigEndian.Uint16(b[i+2:]))
+		if n < 2 || i+2+n > len(b) {
+			return false
+		}
+		seg := b[i+4 : i+2+n]
+		switch m {
+		case 0xC0, 0xC1, 0xC2:
+			j.progressive = m == 0xC2
+			if !j.frame(seg) {
+				return false
+			}
+		case 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF:
+			return false // lossless, hierarchical or arithmetic coding
+		case 0xC4:
+			if !j.huffman(seg) {
+				return false
+			}
+		case 0xDB:
+			if !j.quant(seg) {
+				return false
+			}
+		case 0xDD:
+			if len(seg) < 2 {
+				return false
+			}
+			j.restart = int(binary.BigEndian.Uint16(seg))
+		case 0xEE:
+			if len(seg) >= 12 && string(seg[:5]) == "Adobe" {
+				j.adobeTransform = int(seg[11])
+			}
+		case 0xDA:
+			next, ok := j.scan(seg, i+2+n)
+			if !ok {
+				return false
+			}
+			i = next
+			continue
+		}
+		i += 2 + n
+	}
+	return j.haveFrame
+}
+
+func (j *dcDecoder) frame(s []byte) bool {
+	if len(s) < 6 || s[0] != 8 {
+		return false
+	}
+	j.h = int(binary.BigEndian.Uint16(s[1:]))
+	j.w = int(binary.BigEndian.Uint16(s[3:]))
+	nc := int(s[5])
+	if j.w == 0 || j.h == 0 || (nc != 1 && nc != 3) || len(s) < 6+3*nc {
+		return false
+	}
+	j.comps = make([]dcComponent, nc)
+	for k := range j.comps {
+		c := &j.comps[k]
+		c.id, c.h, c.v, c.tq = int(s[6+3*k]), int(s[7+3*k]>>4), int(s[7+3*k]&15), int(s[8+3*k])
+		if c.h < 1 || c.h > 4 || c.v < 1 || c.v > 4 || c.tq > 3 {
+			return false
+		}
+		j.hmax, j.vmax = max(j.hmax, c.h), max(j.vmax, c.v)
+	}
+	if nc == 1 { // a single component is never interleaved: one block per MCU
+		j.comps[0].h, j.comps[0].v, j.hmax, j.vmax = 1, 1, 1, 1
+	}
+	j.mcusX = (j.w + 8*j.hmax - 1) / (8 * j.hmax)
+	j.mcusY = (j.h + 8*j.vmax - 1) / (8 * j.vmax)
+	for k := range j.comps {
+		c := &j.comps[k]
+		c.bw, c.bh = j.mcusX*c.h, j.mcusY*c.v
+		c.dc = make([]int32, c.bw*c.bh)
+	}
+	j.haveFrame = true
+	return true
+}
+
+func (j *dcDecoder) quant(s []byte) bool {
+	for len(s) > 0 {
+		pq, tq := s[0]>>4, int(s[0]&15)
+		if tq > 3 {
+			return false
+		}
+		s = s[1:]
+		for k := 0; k < 64; k++ {
+			if pq == 0 {
+				if len(s) < 1 {
+					return false
+				}
+				j.qt[tq][k] = uint16(s[0])
+				s = s[1:]
+			} else {
+				if len(s) < 2 {
+					return false
+				}
+				j.qt[tq][k] = binary.BigEndian.Uint16(s)
+				s = s[2:]
+			}
+		}
+	}
+	return true
+}
+
+func (j *dcDecoder) huffman(s []byte) bool {
+	for len(s) >= 17 {
+		tc, th := s[0]>>4, int(s[0]&15)
+		if tc > 1 || th > 3 {
+			return false
+		}
+		var counts [17]int
+		total := 0
+		for l := 1; l <= 16; l++ {
+			counts[l] = int(s[l])
+			total += counts[l]
+		}
+		if total > 256 || len(s) < 17+total {
+			return false
+		}
+		t := &j.dcT[th]
+		if tc == 1 {
+			t = &j.acT[th]
+		}
+		*t = huffTable{vals: append([]byte(nil), s[17:17+total]...), ok: true}
+		code, k := int32(0), 0
+		for l := 1; l <= 16; l++ {
+			t.valptr[l] = int32(k)
+			t.mincode[l] = code
+			for n := 0; n < counts[l]; n++ {
+				if l <= 9 {
+					for fill := 0; fill < 1<<(9-l); fill++ {
+						t.lut[int(code)<<(9-l)|fill] = uint16(l)<<8 | uint16(t.vals[k])
+					}
+				}
+				code++
+				k++
+			}
+			t.maxcode[l] = code - 1
+			if counts[l] == 0 {
+				t.maxcode[l] = -1
+			}
+			code <<= 1
+		}
+		t.maxcode[17] = 1 << 30
+		s = s[17+total:]
+	}
+	return len(s) == 0
+}
+
+// fill tops the bit accumulator up to at least 25 bits. After a marker it
+// feeds zeros (the scan is over or corrupt; the caller checks).
+func (j *dcDecoder) fill() {
+	for j.nbits <= 56 {
+		var c byte
+		if j.hitMarker || j.pos >= len(j.b) {
+			j.hitMarker = true
+		} else {
+			c = j.b[j.pos]
+			if c == 0xFF {
+				if j.pos+1 < len(j.b) && j.b[j.pos+1] == 0x00 {
+					j.pos += 2
+				} else {
+					j.hitMarker = true
+					c = 0
+				}
+			} else {
+				j.pos++
+			}
+		}
+		j.acc |= uint64(c) << (56 - j.nbits)
+		j.nbits += 8
+	}
+}
+
+func (j *dcDecoder) bits(n uint) int32 {
+	if n == 0 {
+		return 0
+	}
+	if j.nbits < n {
+		j.fill()
+	}
+	v := int32(j.acc >> (64 - n))
+	j.acc <<= n
+	j.nbits -= n
+	return v
+}
+
+// receiveExtend reads n bits and sign-extends them as in JPEG's EXTEND.
+func (j *dcDecoder) receiveExtend(n uint) int32 {
+	v := j.bits(n)
+	if n > 0 && v < 1<<(n-1) {
+		v += -1<<n + 1
+	}
+	return v
+}
+
+func (j *dcDecoder) decode(t *huffTable) (byte, bool) {
+	if j.nbits < 16 {
+		j.fill()
+	}
+	if e := t.lut[j.acc>>55]; e != 0 {
+		l := uint(e >> 8)
+		j.acc <<= l
+		j.nbits -= l
+		return byte(e), true
+	}
+	code := int32(0)
+	for l := 1; l <= 16; l++ {
+		code = code<<1 | int32(j.acc>>63)
+		j.acc <<= 1
+		j.nbits--
+		if code <= t.maxcode[l] {
+			idx := t.valptr[l] + code - t.mincode[l]
+			if int(idx) >= len(t.vals) {
+				return 0, false
+			}
+			return t.vals[idx], true
+		}
+	}
+	return 0, false
+}
+
+// scan decodes one scan starting at the SOS segment s; data begins at
+// start. It returns the offset of the marker that ends the scan.
+func (j *dcDecoder) scan(s []byte, start int) (int, bool) {
+	if !j.haveFrame || len(s) < 1 {
+		return 0, false
+	}
+	ns := int(s[0])
+	if ns < 1 || ns > len(j.comps) || len(s) < 1+2*ns+3 {
+		return 0, false
+	}
+	var sc []*dcComponent
+	for k := 0; k < ns; k++ {
+		id := int(s[1+2*k])
+		var c *dcComponent
+		for m := range j.comps {
+			if j.comps[m].id == id {
+				c = &j.comps[m]
+			}
+		}
+		if c == nil {
+			return 0, false
+		}
+		c.dcTable, c.acTable = int(s[2+2*k]>>4), int(s[2+2*k]&15)
+		if c.dcTable > 3 || c.acTable > 3 {
+			return 0, false
+		}
+		sc = append(sc, c)
+	}
+	ss, se := int(s[1+2*ns]), int(s[2+2*ns])
+	ah, al := uint(s[3+2*ns]>>4), uint(s[3+2*ns]&15)
+	if j.progressive && ss != 0 {
+		return skipEntropy(j.b, start), true // AC scans are not needed at 1/8
+	}
+	if se < ss || se > 63 || al > 13 {
+		return 0, false
+	}
+	for _, c := range sc {
+		c.pred = 0
+		if (!j.progressive || ah == 0) && !j.dcT[c.dcTable].ok {
+			return 0, false
+		}
+		if !j.progressive && !j.acT[c.acTable].ok {
+			return 0, false
+		}
+	}
+	j.pos, j.acc, j.nbits, j.hitMarker = start, 0, 0, false
+	decodeBlock := func(c *dcComponent, bx, by int) bool {
+		idx := by*c.bw + bx
+		if j.progressive {
+			if ah == 0 {
+				t, ok := j.decode(&j.dcT[c.dcTable])
+				if !ok || t > 11 {
+					return false
+				}
+				c.pred += j.receiveExtend(uint(t))
+				c.dc[idx] = c.pred << al
+			} else if j.bits(1) == 1 {
+				c.dc[idx] |= 1 << al
+			}
+			return true
+		}
+		t, ok := j.decode(&j.dcT[c.dcTable])
+		if !ok || t > 11 {
+			return false
+		}
+		c.pred += j.receiveExtend(uint(t))
+		c.dc[idx] = c.pred
+		ac := &j.acT[c.acTable]
+		for k := 1; k < 64; k++ {
+			rs, ok := j.decode(ac)
+			if !ok {
+				return false
+			}
+			r, sz := int(rs>>4), uint(rs&15)
+			if sz == 0 {
+				if r != 15 {
+					break
+				}
+				k += 15
+				continue
+			}
+			k += r
+			j.bits(sz)
+		}
+		return true
+	}
+	units := 0
+	restart := func() bool {
+		units++
+		if j.restart == 0 || units%j.restart != 0 {
+			return true
+		}
+		// Expect RSTn: drop buffered bits and resynchronise after the marker.
+		p := j.pos
+		for p+1 < len(j.b) && !(j.b[p] == 0xFF && j.b[p+1] >= 0xD0 && j.b[p+1] <= 0xD7) {
+			p++
+		}
+		if p+1 >= len(j.b) {
+			return false
+		}
+		j.pos, j.acc, j.nbits, j.hitMarker = p+2, 0, 0, false
+		for _, c := range sc {
+			c.pred = 0
+		}
+		return true
+	}
+	if ns == 1 {
+		c := sc[0]
+		cw := (ceilDiv(j.w*c.h, j.hmax) + 7) / 8
+		ch := (ceilDiv(j.h*c.v, j.vmax) + 7) / 8
+		for by := 0; by < ch; by++ {
+			for bx := 0; bx < cw; bx++ {
+				if !decodeBlock(c, bx, by) || !restart() {
+					return 0, false
+				}
+			}
+		}
+	} else {
+		for my := 0; my < j.mcusY; my++ {
+			for mx := 0; mx < j.mcusX; mx++ {
+				for _, c := range sc {
+					for v := 0; v < c.v; v++ {
+						for h := 0; h < c.h; h++ {
+							if !decodeBlock(c, mx*c.h+h, my*c.v+v) {
+								return 0, false
+							}
+						}
+					}
+				}
+				if !restart() {
+					return 0, false
+				}
+			}
+		}
+	}
+	if j.hitMarker && j.pos >= len(j.b) {
+		return 0, false // ran off the end: truncated
+	}
+	return skipEntropy(j.b, j.pos), true
+}
+
+// skipEntropy returns the offset of the next marker that is not a restart
+// marker or a stuffed byte.
+func skipEntropy(b []byte, p int) int {
+	for p+1 < len(b) {
+		if b[p] == 0xFF {
+			m := b[p+1]
+			if m != 0x00 && m != 0xFF && (m < 0xD0 || m > 0xD7) {
+				return p
+			}
+		}
+		p++
+	}
+	return len(b)
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// image converts the DC planes to an NRGBA image of ceil(w/8)×ceil(h/8).
+func (j *dcDecoder) image() *image.NRGBA {
+	ow, oh := ceilDiv(j.w, 8), ceilDiv(j.h, 8)
+	out := image.NewNRGBA(image.Rect(0, 0, ow, oh))
+	sample := func(c *dcComponent, x, y int) int32 {
+		bx, by := x*c.h/j.hmax, y*c.v/j.vmax
+		v := c.dc[by*c.bw+bx]*int32(j.qt[c.tq][0])/8 + 128
+		return min(max(v, 0), 255)
+	}
+	rgb := len(j.comps) == 3 && j.adobeTransform == 0
+	for y := 0; y < oh; y++ {
+		row := out.Pix[y*out.Stride:]
+		for x := 0; x < ow; x++ {
+			p := row[x*4 : x*4+4]
+			p[3] = 255
+			if len(j.comps) == 1 {
+				g := uint8(sample(&j.comps[0], x, y))
+				p[0], p[1], p[2] = g, g, g
+				continue
+			}
+			c0, c1, c2 := sample(&j.comps[0], x, y), sample(&j.comps[1], x, y), sample(&j.comps[2], x, y)
+			if rgb {
+				p[0], p[1], p[2] = uint8(c0), uint8(c1), uint8(c2)
+				continue
+			}
+			r, g, bl := ycc(c0, c1, c2)
+			p[0], p[1], p[2] = r, g, bl
+		}
+	}
+	return out
+}
+
+// ycc converts JFIF YCbCr to RGB with 16.16 fixed point.
+func ycc(y, cb, cr int32) (uint8, uint8, uint8) {
+	yy := y<<16 + 1<<15
+	cb -= 128
+	cr -= 128
+	r := (yy + 91881*cr) >> 16
+	g := (yy - 22554*cb - 46802*cr) >> 16
+	b := (yy + 116130*cb) >> 16
+	return clamp8(r), clamp8(g), clamp8(b)
+}
+
+func clamp8(v int32) uint8 {
+	if v < 0 {
+		return 0
+	}
+	if v > 255 {
+		return 255
+	}
+	return uint8(v)
+}
