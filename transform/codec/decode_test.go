@@ -78,20 +78,20 @@ var frameCount = map[string]int{
 // PDFs are documents, not images: the codec refuses them with a clear
 // error (page rendering belongs to the explode/PDF work).
 var mustFail = map[string]string{
-	"bad-bomb-declared-50000x50000.png":   "too large",
-	"bomb-valid-20000x20000-1bit.png":     "too large",
-	"bad-corrupt-idat-snake-600x450.png":  "invalid png image",
-	"bad-empty-0-bytes.jpg":               "empty file",
-	"bad-pngsuite-xcsn0g01-idat-crc.png":  "invalid png image",
-	"bad-pngsuite-xdtn0g01-no-idat.png":   "invalid png image",
-	"bad-pngsuite-xhdn0g08-ihdr-crc.png":  "invalid png image",
-	"bad-text-file-named.jpg":             "unsupported or unrecognised",
-	"bad-truncated-anim-60pct.gif":        "invalid gif image",
-	"bad-truncated-photo-dune-50pct.jpg":  "invalid jpg image",
-	"bad-truncated-real-100x100.jpg":      "invalid jpg image",
-	"bad-truncated-pdf-40pct.pdf":         "unsupported or unrecognised",
+	"bad-bomb-declared-50000x50000.png":             "too large",
+	"bomb-valid-20000x20000-1bit.png":               "too large",
+	"bad-corrupt-idat-snake-600x450.png":            "invalid png image",
+	"bad-empty-0-bytes.jpg":                         "empty file",
+	"bad-pngsuite-xcsn0g01-idat-crc.png":            "invalid png image",
+	"bad-pngsuite-xdtn0g01-no-idat.png":             "invalid png image",
+	"bad-pngsuite-xhdn0g08-ihdr-crc.png":            "invalid png image",
+	"bad-text-file-named.jpg":                       "unsupported or unrecognised",
+	"bad-truncated-anim-60pct.gif":                  "invalid gif image",
+	"bad-truncated-photo-dune-50pct.jpg":            "invalid jpg image",
+	"bad-truncated-real-100x100.jpg":                "invalid jpg image",
+	"bad-truncated-pdf-40pct.pdf":                   "unsupported or unrecognised",
 	"pdf-jmeter-proxy-guide-8pages-screenshots.pdf": "unsupported or unrecognised",
-	"pdf-mma-tutorial-21pages-text.pdf":   "unsupported or unrecognised",
+	"pdf-mma-tutorial-21pages-text.pdf":             "unsupported or unrecognised",
 }
 
 func TestEveryFixture(t *testing.T) {

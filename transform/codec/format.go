@@ -88,9 +88,9 @@ func isAVIFBrand(b []byte) bool {
 
 // LimitError reports an image or output over a configured limit.
 type LimitError struct {
-	What           string
-	Width, Height  int
-	Pixels, Limit  int64
+	What          string
+	Width, Height int
+	Pixels, Limit int64
 }
 
 func (e *LimitError) Error() string {

@@ -23,12 +23,12 @@ func decodeJPEGScaled(b []byte, d int) (*image.NRGBA, bool) {
 }
 
 type dcComponent struct {
-	id, h, v, tq   int
-	bw, bh         int     // block grid padded to whole MCUs
-	dc             []int32 // quantised DC per block
-	pred           int32
-	dcTable        int
-	acTable        int
+	id, h, v, tq int
+	bw, bh       int     // block grid padded to whole MCUs
+	dc           []int32 // quantised DC per block
+	pred         int32
+	dcTable      int
+	acTable      int
 }
 
 type huffTable struct {
@@ -54,9 +54,9 @@ type dcDecoder struct {
 	adobeTransform int // -1 when no Adobe segment
 
 	// bit reader state
-	pos   int
-	acc   uint64
-	nbits uint
+	pos       int
+	acc       uint64
+	nbits     uint
 	hitMarker bool
 }
 

@@ -38,10 +38,12 @@ var formats = map[string]string{
 	"avif": "avif", "auto": "auto",
 }
 
+// flags are the fl_ values edgepix honours. Metadata is never copied to
+// derived images, so strip_profile and force_strip always hold.
 var flags = map[string]bool{
-	"attachment": true, "progressive": true, "strip_profile": true, "lossy": true,
-	"png8": true, "keep_iptc": true, "preserve_transparency": true, "force_strip": true,
-	"lossless": true, "animated": true, "awebp": true, "immutable_cache": true,
+	"attachment": true, "progressive": true, "strip_profile": true, "force_strip": true,
+	"preserve_transparency": true, "lossless": true, "animated": true, "awebp": true,
+	"immutable_cache": true,
 }
 
 // effectRanges gives each effect's level range and default (NaN: no level).

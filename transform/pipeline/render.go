@@ -1,0 +1,223 @@
+package pipeline
+
+import (
+	"bytes"
+	"errors"
+	"image"
+
+	"github.com/edgepix/edgepix/transform/codec"
+	"github.com/edgepix/edgepix/transform/grammar"
+)
+
+// DefaultMaxOutputPixels bounds any intermediate or final frame (50 MP).
+const DefaultMaxOutputPixels = 50_000_000
+
+// Limits bound the work one request may cause.
+type Limits struct {
+	MaxPixels       int64 // input frame; 0: codec.DefaultMaxPixels
+	MaxOutputPixels int64 // any produced frame; 0: DefaultMaxOutputPixels
+}
+
+func (l Limits) output() int64 {
+	if l.MaxOutputPixels > 0 {
+		return l.MaxOutputPixels
+	}
+	return DefaultMaxOutputPixels
+}
+
+// Request is one rendering job.
+type Request struct {
+	Chain       grammar.Chain // expanded (no t_) and without plugin steps
+	Format      string        // "", "auto" or a format name; "" keeps the source's
+	AcceptClass string        // grammar.AcceptClass of the client, for f_auto
+	Limits      Limits
+}
+
+// Result is an encoded derived image.
+type Result struct {
+	Data          []byte
+	Format        codec.Format
+	Width, Height int
+	Frames        int
+}
+
+// ErrPageAll is returned when pg_all reaches on-the-fly delivery.
+var ErrPageAll = &grammar.Error{Msg: "pg_all is only valid for explode"}
+
+// Render decodes src, runs the chain and encodes the result.
+func Render(src []byte, req Request) (*Result, error) {
+	info, err := codec.Probe(src)
+	if err != nil {
+		return nil, err
+	}
+	opt := codec.DecodeOptions{MaxPixels: req.Limits.MaxPixels}
+	for _, c := range req.Chain {
+		if c.Page != nil {
+			if c.Page.All {
+				return nil, ErrPageAll
+			}
+			opt.Page = c.Page.N
+		}
+		for _, a := range c.Angles {
+			if a == "ignore" {
+				opt.IgnoreOrientation = true
+			}
+		}
+	}
+	lw, lh := info.Width, info.Height
+	if opt.IgnoreOrientation && info.Orientation >= 5 {
+		lw, lh = lh, lw
+	}
+	if len(req.Chain) > 0 {
+		c := req.Chain[0]
+		if hasResize(c) {
+			p := planResize(c, lw, lh)
+			if err := checkPlan(p, req.Limits); err != nil {
+				return nil, err
+			}
+			if canDecodeReduced(c, p) {
+				opt.MinWidth = round(float64(lw) * p.Scale * 1.5)
+				opt.MinHeight = round(float64(lh) * p.Scale * 1.5)
+			}
+		}
+	}
+	want, _ := codec.ParseFormat(req.Format)
+	if info.Animated && opt.Page == 0 && req.Format != "auto" && !(want.CanAnimate() || req.Format == "" && info.Format.CanAnimate()) {
+		opt.Page = 1 // the output cannot animate: only the first frame matters
+	}
+	img, err := codec.Decode(src, opt)
+	if err != nil {
+		return nil, err
+	}
+	img, err = Apply(img, req.Chain, lw, lh, req.Limits)
+	if err != nil {
+		return nil, err
+	}
+	return Encode(img, req.Chain, req.Format, req.AcceptClass)
+}
+
+// canDecodeReduced reports whether the first component only scales down
+// the whole image in a way that a reduced decode can feed exactly.
+func canDecodeReduced(c *grammar.Component, p Plan) bool {
+	switch c.Crop {
+	case "", "scale", "fit", "limit", "fill", "lfill", "thumb", "pad", "lpad":
+	default:
+		return false
+	}
+	for _, a := range c.Angles {
+		if a == "auto_right" || a == "auto_left" {
+			return false
+		}
+	}
+	return p.Scale < 0.5 && !c.X.Set && !c.Y.Set
+}
+
+func checkPlan(p Plan, l Limits) error {
+	w, h := p.OutW, p.OutH
+	if p.CanvasW > 0 {
+		w, h = p.CanvasW, p.CanvasH
+	}
+	return codec.CheckPixels("output", w, h, l.output())
+}
+
+// Apply runs the chain on a decoded image. lw×lh is the source's logical
+// size: the frames may be smaller when a reduced decode was used.
+func Apply(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits) (*codec.Image, error) {
+	frames := img.Frames
+	for _, c := range ch {
+		if c.Plugin != "" {
+			return nil, errors.New("pipeline: plugin steps must be split off before Apply")
+		}
+		if len(c.Named) > 0 {
+			return nil, &grammar.Error{Msg: "Unknown transformation " + c.Named[0]}
+		}
+		var rotated bool
+		frames, rotated = applyAutoRotate(frames, c, lw, lh)
+		if rotated {
+			lw, lh = lh, lw
+		}
+		if hasResize(c) {
+			if err := checkPlan(planResize(c, lw, lh), l); err != nil {
+				return nil, err
+			}
+			frames = applyResize(frames, c, lw, lh)
+		}
+		for i, f := range frames {
+			frames[i] = applyComponent(f, c)
+		}
+		b := frames[0].Rect
+		if err := codec.CheckPixels("output", b.Dx(), b.Dy(), l.output()); err != nil {
+			return nil, err
+		}
+		lw, lh = b.Dx(), b.Dy()
+	}
+	img.Frames = frames
+	return img, nil
+}
+
+// applyComponent runs the non-geometric steps of a component on one frame,
+// in Cloudinary's order: effect, radius, angle, border, opacity, background.
+func applyComponent(m *image.NRGBA, c *grammar.Component) *image.NRGBA {
+	if c.Effect != nil {
+		m = applyEffect(m, c.Effect)
+	}
+	if c.Radius != nil {
+		m = applyRadius(m, c.Radius)
+	}
+	if len(c.Angles) > 0 {
+		m = applyAngles(m, c.Angles)
+	}
+	if c.Border != nil {
+		m = applyBorder(m, c.Border)
+	}
+	if c.HasOpacity {
+		m = applyOpacity(m, c.Opacity)
+	}
+	if c.Background != nil && !isPad(c.Crop) {
+		m = applyBackground(m, c.Background.NRGBA)
+	}
+	return m
+}
+
+func isPad(mode string) bool { return mode == "pad" || mode == "lpad" || mode == "mpad" }
+
+// Encode picks the output format (f_auto, explicit, or the source's) and
+// quality, and encodes img.
+func Encode(img *codec.Image, ch grammar.Chain, format, acceptClass string) (*Result, error) {
+	var f codec.Format
+	switch format {
+	case "auto":
+		f = Negotiate(acceptClass, img.Animated(), img.HasAlpha())
+	case "":
+		f = img.Format
+	default:
+		var ok bool
+		if f, ok = codec.ParseFormat(format); !ok {
+			return nil, &grammar.Error{Msg: "Invalid format: " + format}
+		}
+	}
+	if !f.CanAnimate() && img.Animated() {
+		img.Frames, img.Delays = img.Frames[:1], img.Delays[:1]
+	}
+	opt := codec.EncodeOptions{}
+	if q := ch.Quality(); q != nil {
+		if q.Auto != "" {
+			opt.Quality = AutoQuality(q.Auto, f, img.Frames[0])
+		} else {
+			opt.Quality = q.Value
+		}
+	}
+	_, opt.Progressive = ch.Flag("progressive")
+	_, opt.Lossless = ch.Flag("lossless")
+	for _, c := range ch {
+		if c.Background != nil {
+			opt.Background = c.Background.NRGBA
+		}
+	}
+	var buf bytes.Buffer
+	if err := codec.Encode(&buf, img, f, opt); err != nil {
+		return nil, err
+	}
+	b := img.Bounds()
+	return &Result{Data: buf.Bytes(), Format: f, Width: b.Dx(), Height: b.Dy(), Frames: len(img.Frames)}, nil
+}
