@@ -1,0 +1,222 @@
+package edge
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/edgepix/edgepix/transform/grammar"
+	"github.com/valyala/fasthttp"
+	"golang.org/x/sync/singleflight"
+)
+
+// Config holds the edge's settings.
+type Config struct {
+	OriginURL   string            // e.g. http://127.0.0.1:8081
+	DeriveToken string            // sent to the origin's derive endpoint
+	CacheDir    string            // Badger directory
+	MemBytes    int64             // hot-tier bound
+	Secrets     map[string]string // cloud → API secret, for signed URLs
+	Strict      bool              // only signed URLs and named transformations
+}
+
+// Server is the delivery edge.
+type Server struct {
+	cfg    Config
+	cache  *cache
+	client *fasthttp.Client
+	flight singleflight.Group
+	log    *slog.Logger
+}
+
+// New opens the cache and returns an edge.
+func New(cfg Config, log *slog.Logger) (*Server, error) {
+	if cfg.MemBytes <= 0 {
+		cfg.MemBytes = 256 << 20
+	}
+	c, err := openCache(cfg.CacheDir, cfg.MemBytes, log)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg, cache: c, log: log, client: &fasthttp.Client{
+		ReadTimeout: 60 * time.Second, WriteTimeout: 10 * time.Second, MaxResponseBodySize: 512 << 20,
+	}}, nil
+}
+
+// Close closes the cache.
+func (s *Server) Close() error { return s.cache.close() }
+
+// originError is a non-200 answer from the origin, passed on to the client.
+type originError struct {
+	status int
+	msg    string
+}
+
+func (e *originError) Error() string { return e.msg }
+
+func fail(ctx *fasthttp.RequestCtx, status int, msg string) {
+	ctx.Response.Header.Set("X-Cld-Error", msg)
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("text/plain; charset=utf-8")
+	ctx.SetBodyString(msg + "\n")
+}
+
+// Handler serves delivery URLs.
+func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsGet() && !ctx.IsHead() {
+		fail(ctx, 405, "Method not allowed")
+		return
+	}
+	raw := string(ctx.Path())
+	if raw == "/healthz" {
+		ctx.SetBodyString("ok\n")
+		return
+	}
+	cloud, rest, ok := strings.Cut(strings.TrimPrefix(raw, "/"), "/")
+	secret, known := s.cfg.Secrets[cloud]
+	if !ok || !known {
+		fail(ctx, 404, "Unknown cloud: "+cloud)
+		return
+	}
+	p, err := grammar.ParsePath(rest)
+	if err != nil {
+		fail(ctx, 400, err.Error())
+		return
+	}
+	if p.Signature != "" && !p.VerifySignature(secret) {
+		fail(ctx, 401, "Invalid URL signature")
+		return
+	}
+	if s.cfg.Strict && p.Signature == "" && !namedOnly(p.Chain) {
+		fail(ctx, 401, "Strict transformations: only signed URLs and named transformations are allowed")
+		return
+	}
+	format := p.Format()
+	class := ""
+	if format == "auto" {
+		class = grammar.AcceptClass(string(ctx.Request.Header.Peek("Accept")))
+		ctx.Response.Header.Set("Vary", "Accept")
+	}
+	key := cloud + "/" + p.CacheKey(format+":"+class)
+	e, hit := s.cache.get(key)
+	if !hit {
+		v, err, _ := s.flight.Do(key, func() (any, error) {
+			if e, ok := s.cache.get(key); ok {
+				return e, nil
+			}
+			e, err := s.fromOrigin(cloud, rest, class)
+			if err != nil {
+				return nil, err
+			}
+			s.cache.put(key, e)
+			return e, nil
+		})
+		if err != nil {
+			var oe *originError
+			if errors.As(err, &oe) {
+				fail(ctx, oe.status, oe.msg)
+			} else {
+				fail(ctx, 502, "Origin unavailable: "+err.Error())
+			}
+			return
+		}
+		e = v.(*entry)
+	}
+	s.respond(ctx, p, e, hit)
+}
+
+// namedOnly reports whether every component is a named transformation.
+func namedOnly(ch grammar.Chain) bool {
+	for _, c := range ch {
+		if len(c.Named) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// fromOrigin asks the origin's derive endpoint.
+func (s *Server) fromOrigin(cloud, rest, class string) (*entry, error) {
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(s.cfg.OriginURL + "/internal/derive/" + cloud + "/" + rest + "?class=" + url.QueryEscape(class))
+	req.Header.Set("X-Edgepix-Token", s.cfg.DeriveToken)
+	if err := s.client.DoTimeout(req, resp, 120*time.Second); err != nil {
+		return nil, err
+	}
+	if resp.StatusCode() != 200 {
+		msg := string(resp.Header.Peek("X-Cld-Error"))
+		if msg == "" {
+			msg = fmt.Sprintf("origin answered %d", resp.StatusCode())
+		}
+		return nil, &originError{status: resp.StatusCode(), msg: msg}
+	}
+	body := append([]byte(nil), resp.Body()...)
+	sum := sha1.Sum(body)
+	lm := time.Now().UTC()
+	if v, err := strconv.ParseInt(string(resp.Header.Peek("X-Edgepix-Version")), 10, 64); err == nil && v > 0 {
+		lm = time.Unix(v, 0).UTC()
+	}
+	return &entry{ContentType: string(resp.Header.ContentType()), ETag: `"` + hex.EncodeToString(sum[:]) + `"`,
+		LastModified: lm, Body: body}, nil
+}
+
+// respond writes a cached entry with validators and caching headers.
+func (s *Server) respond(ctx *fasthttp.RequestCtx, p *grammar.Path, e *entry, hit bool) {
+	h := &ctx.Response.Header
+	if hit {
+		h.Set("X-Cache", "HIT")
+	} else {
+		h.Set("X-Cache", "MISS")
+	}
+	h.Set("ETag", e.ETag)
+	h.Set("Last-Modified", e.LastModified.Format(time.RFC1123[:len(time.RFC1123)-3]+"GMT"))
+	if p.HasVersion {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "public, max-age=3600")
+	}
+	if name, ok := p.Chain.Flag("attachment"); ok {
+		if name == "" {
+			name = p.PublicID[strings.LastIndexByte(p.PublicID, '/')+1:]
+		}
+		ext := p.Ext
+		if sub, ok := strings.CutPrefix(e.ContentType, "image/"); ok {
+			ext = strings.Replace(sub, "jpeg", "jpg", 1)
+		}
+		if ext != "" && !strings.Contains(name, ".") {
+			name += "." + ext
+		}
+		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	}
+	h.SetContentType(e.ContentType)
+	if inm := string(ctx.Request.Header.Peek("If-None-Match")); inm != "" && etagMatch(inm, e.ETag) {
+		ctx.SetStatusCode(fasthttp.StatusNotModified)
+		return
+	}
+	if ctx.IsHead() {
+		h.SetContentLength(len(e.Body))
+		ctx.Response.SkipBody = true
+		return
+	}
+	ctx.SetBody(e.Body)
+}
+
+func etagMatch(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || t == etag || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,145 @@
+package origin
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/edgepix/edgepix/blob"
+	"github.com/edgepix/edgepix/transform/codec"
+	"github.com/edgepix/edgepix/transform/grammar"
+	"github.com/edgepix/edgepix/transform/pipeline"
+	"github.com/valyala/fasthttp"
+)
+
+// derived is a rendered result as the derive endpoint returns it.
+type derived struct {
+	data        []byte
+	contentType string
+	version     int64
+}
+
+// errBusy is returned when every worker is busy and the queue is full.
+var errBusy = errors.New("Too many concurrent renders, retry later")
+
+// deliveryError writes a delivery error with X-Cld-Error.
+func deliveryError(ctx *fasthttp.RequestCtx, status int, msg string) {
+	ctx.Response.Header.Set("X-Cld-Error", msg)
+	apiError(ctx, status, msg)
+}
+
+// handleDerive serves GET /internal/derive/{cloud}/{delivery path}?class=
+// for edges: the derived bytes for the URL, rendered once and stored.
+func (s *Server) handleDerive(ctx *fasthttp.RequestCtx, rest string) {
+	cloud, dpath, ok := strings.Cut(rest, "/")
+	if _, known := s.accounts[cloud]; !ok || !known {
+		deliveryError(ctx, 404, "Unknown cloud "+cloud)
+		return
+	}
+	p, err := grammar.ParsePath(dpath)
+	if err != nil {
+		deliveryError(ctx, 400, err.Error())
+		return
+	}
+	class := string(ctx.QueryArgs().Peek("class"))
+	d, err := s.derive(ctx, cloud, p, class)
+	if err != nil {
+		status := 500
+		var ge *grammar.Error
+		var le *codec.LimitError
+		var pe *codec.PageError
+		var de *codec.DecodeError
+		switch {
+		case errors.Is(err, ErrAssetNotFound):
+			status, err = 404, fmt.Errorf("Resource not found - %s", p.PublicID)
+		case errors.Is(err, errBusy):
+			status = 429
+		case errors.As(err, &ge), errors.As(err, &le), errors.As(err, &pe):
+			status = 400
+		case errors.As(err, &de):
+			status = 422
+		}
+		deliveryError(ctx, status, err.Error())
+		return
+	}
+	ctx.SetContentType(d.contentType)
+	ctx.Response.Header.Set("X-Edgepix-Version", strconv.FormatInt(d.version, 10))
+	ctx.SetBody(d.data)
+}
+
+// derive finds the asset, then returns the stored derived file or renders
+// it. Concurrent requests for one key render once.
+func (s *Server) derive(ctx *fasthttp.RequestCtx, cloud string, p *grammar.Path, class string) (*derived, error) {
+	a, err := s.assets.Get(ctx, cloud, p.ResourceType, p.Type, p.PublicID)
+	if err != nil {
+		return nil, err
+	}
+	if p.ResourceType != "image" || (len(p.Chain) == 0 && (p.Ext == "" || p.Ext == a.Format)) {
+		b, err := s.blobs.Get(a.BlobKey)
+		if err != nil {
+			return nil, err
+		}
+		ct := codec.Format(a.Format).ContentType()
+		return &derived{data: b, contentType: ct, version: a.Version}, nil
+	}
+	format := p.Format()
+	keyFormat := format
+	if format == "auto" {
+		keyFormat = "auto:" + class
+	}
+	key := fmt.Sprintf("%s/%s@%d", cloud, p.CacheKey(keyFormat), a.Version)
+	sum := sha256.Sum256([]byte(key))
+	blobKey := "derived/" + cloud + "/" + hex.EncodeToString(sum[:])
+	v, err, _ := s.renders.Do(blobKey, func() (any, error) {
+		if b, err := s.blobs.Get(blobKey); err == nil && len(b) > 0 {
+			f, _ := codec.Sniff(b)
+			return &derived{data: b, contentType: f.ContentType(), version: a.Version}, nil
+		} else if err != nil && !errors.Is(err, blob.ErrNotFound) {
+			return nil, err
+		}
+		if err := s.acquire(); err != nil {
+			return nil, err
+		}
+		defer func() { <-s.workers }()
+		src, err := s.blobs.Get(a.BlobKey)
+		if err != nil {
+			return nil, err
+		}
+		chain, err := p.Chain.Expand(nil)
+		if err != nil {
+			return nil, err
+		}
+		res, err := pipeline.Render(src, pipeline.Request{Chain: chain, Format: format, AcceptClass: class,
+			Limits: pipeline.Limits{MaxPixels: s.cfg.MaxPixels}})
+		if err != nil {
+			return nil, err
+		}
+		if err := s.blobs.Put(blobKey, res.Data); err != nil {
+			s.log.Warn("storing derived file", "key", key, "err", err)
+		}
+		return &derived{data: res.Data, contentType: res.Format.ContentType(), version: a.Version}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*derived), nil
+}
+
+// acquire takes a render worker, waiting in a bounded queue.
+func (s *Server) acquire() error {
+	select {
+	case s.workers <- struct{}{}:
+		return nil
+	default:
+	}
+	if s.waiting.Add(1) > int64(s.cfg.QueueLimit) {
+		s.waiting.Add(-1)
+		return errBusy
+	}
+	defer s.waiting.Add(-1)
+	s.workers <- struct{}{}
+	return nil
+}

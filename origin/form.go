@@ -1,0 +1,85 @@
+package origin
+
+import (
+	"bytes"
+	"mime"
+	"net/url"
+
+	"github.com/valyala/fasthttp"
+)
+
+// form is a request's parameters plus an uploaded file part, if any.
+type form struct {
+	params   url.Values
+	file     []byte
+	filename string
+	hasFile  bool
+}
+
+// readForm parses multipart, url-encoded, or (with no Content-Type at all)
+// url-encoded bodies, plus the query string.
+func readForm(ctx *fasthttp.RequestCtx) (*form, error) {
+	f := &form{params: url.Values{}}
+	ctx.QueryArgs().VisitAll(func(k, v []byte) { f.params.Add(string(k), string(v)) })
+	ct := string(ctx.Request.Header.ContentType())
+	mt, _, _ := mime.ParseMediaType(ct)
+	switch mt {
+	case "multipart/form-data":
+		mf, err := ctx.MultipartForm()
+		if err != nil {
+			return nil, err
+		}
+		for k, vs := range mf.Value {
+			for _, v := range vs {
+				f.params.Add(k, v)
+			}
+		}
+		if fhs := mf.File["file"]; len(fhs) > 0 {
+			fh := fhs[0]
+			r, err := fh.Open()
+			if err != nil {
+				return nil, err
+			}
+			var buf bytes.Buffer
+			_, err = buf.ReadFrom(r)
+			r.Close()
+			if err != nil {
+				return nil, err
+			}
+			f.file, f.filename, f.hasFile = buf.Bytes(), fh.Filename, true
+		}
+	default:
+		vals, err := url.ParseQuery(string(ctx.PostBody()))
+		if err != nil {
+			return nil, err
+		}
+		for k, vs := range vals {
+			f.params[k] = append(f.params[k], vs...)
+		}
+	}
+	return f, nil
+}
+
+// get returns the first value of a parameter.
+func (f *form) get(k string) string { return f.params.Get(k) }
+
+// list returns an array parameter sent as name, name[] or name[N], with
+// comma-separated values split.
+func (f *form) list(name string) []string {
+	var out []string
+	for k, vs := range f.params {
+		if k != name {
+			if m := arrayKey.FindStringSubmatch(k); m == nil || m[1] != name {
+				continue
+			}
+		}
+		for _, v := range vs {
+			for _, p := range bytes.Split([]byte(v), []byte(",")) {
+				if s := string(bytes.TrimSpace(p)); s != "" {
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,98 @@
+package origin
+
+import (
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/edgepix/edgepix/blob"
+	"github.com/edgepix/edgepix/transform/codec"
+	"github.com/valyala/fasthttp"
+	"golang.org/x/sync/singleflight"
+)
+
+// Config holds the origin's settings.
+type Config struct {
+	PublicURL         string // base of url/secure_url, e.g. http://127.0.0.1:8080
+	MaxUploadBytes    int64
+	MaxPixels         int64
+	AllowPrivateFetch bool
+	DeriveToken       string // shared secret edges send to /internal/derive
+	Workers           int    // concurrent renders
+	QueueLimit        int    // renders that may wait for a worker before 429
+}
+
+// Server is the origin API.
+type Server struct {
+	cfg      Config
+	accounts map[string]Account
+	assets   *AssetStore
+	blobs    *blob.FS
+	fetch    *http.Client
+	renders  singleflight.Group
+	workers  chan struct{}
+	waiting  atomic.Int64
+	log      *slog.Logger
+}
+
+// New builds an origin server over its stores.
+func New(cfg Config, accounts []Account, assets *AssetStore, blobs *blob.FS, log *slog.Logger) *Server {
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = 100 << 20
+	}
+	if cfg.MaxPixels <= 0 {
+		cfg.MaxPixels = codec.DefaultMaxPixels
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	if cfg.QueueLimit <= 0 {
+		cfg.QueueLimit = 64
+	}
+	s := &Server{cfg: cfg, accounts: map[string]Account{}, assets: assets, blobs: blobs,
+		fetch: fetchClient(cfg.AllowPrivateFetch, 30*time.Second), workers: make(chan struct{}, cfg.Workers), log: log}
+	for _, a := range accounts {
+		s.accounts[a.Cloud] = a
+	}
+	return s
+}
+
+// MaxRequestBody is the body size the HTTP server must accept.
+func (s *Server) MaxRequestBody() int { return int(s.cfg.MaxUploadBytes) + 4<<20 }
+
+// Handler routes requests.
+func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
+	p := string(ctx.Path())
+	switch {
+	case p == "/healthz":
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(`{"status":"ok"}`)
+		return
+	case strings.HasPrefix(p, "/internal/derive/"):
+		if subtle.ConstantTimeCompare(ctx.Request.Header.Peek("X-Edgepix-Token"), []byte(s.cfg.DeriveToken)) != 1 {
+			deliveryError(ctx, 401, "Invalid derive token")
+			return
+		}
+		s.handleDerive(ctx, strings.TrimPrefix(p, "/internal/derive/"))
+		return
+	case strings.HasPrefix(p, "/v1_1/"):
+		parts := strings.Split(strings.TrimPrefix(p, "/v1_1/"), "/")
+		if len(parts) < 2 {
+			apiError(ctx, 404, "Not found")
+			return
+		}
+		acct, ok := s.accounts[parts[0]]
+		if !ok {
+			apiError(ctx, 401, "Invalid cloud_name "+parts[0])
+			return
+		}
+		if len(parts) == 3 && parts[2] == "upload" && ctx.IsPost() {
+			s.handleUpload(ctx, acct, parts[1])
+			return
+		}
+	}
+	apiError(ctx, 404, "Not found: "+p)
+}

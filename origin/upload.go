@@ -1,0 +1,285 @@
+package origin
+
+import (
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/edgepix/edgepix/transform/codec"
+	"github.com/valyala/fasthttp"
+)
+
+// uploadResult is the JSON the SDKs decode (§1.5); field types matter.
+type uploadResult struct {
+	AssetID          string         `json:"asset_id"`
+	PublicID         string         `json:"public_id"`
+	AssetFolder      string         `json:"asset_folder"`
+	DisplayName      string         `json:"display_name"`
+	Version          int64          `json:"version"`
+	VersionID        string         `json:"version_id"`
+	Signature        string         `json:"signature"`
+	Width            int            `json:"width,omitempty"`
+	Height           int            `json:"height,omitempty"`
+	Format           string         `json:"format"`
+	ResourceType     string         `json:"resource_type"`
+	CreatedAt        string         `json:"created_at"`
+	Tags             []string       `json:"tags"`
+	Pages            int            `json:"pages,omitempty"`
+	Bytes            int            `json:"bytes"`
+	Type             string         `json:"type"`
+	Etag             string         `json:"etag"`
+	Placeholder      bool           `json:"placeholder"`
+	URL              string         `json:"url"`
+	SecureURL        string         `json:"secure_url"`
+	AccessMode       string         `json:"access_mode"`
+	Context          map[string]any `json:"context,omitempty"`
+	Overwritten      bool           `json:"overwritten,omitempty"`
+	Existing         bool           `json:"existing,omitempty"`
+	OriginalFilename string         `json:"original_filename"`
+	APIKey           string         `json:"api_key"`
+}
+
+// randomID returns n lowercase alphanumerics, like Cloudinary's public_ids.
+func randomID(n int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n/2)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// handleUpload serves POST /v1_1/{cloud}/{resource_type}/upload.
+func (s *Server) handleUpload(ctx *fasthttp.RequestCtx, acct Account, rt string) {
+	if len(ctx.PostBody()) > int(s.cfg.MaxUploadBytes)+1<<20 {
+		apiError(ctx, 400, fmt.Sprintf("File size too large. Maximum is %d bytes", s.cfg.MaxUploadBytes))
+		return
+	}
+	f, err := readForm(ctx)
+	if err != nil {
+		apiError(ctx, 400, "Invalid request body: "+err.Error())
+		return
+	}
+	if err := VerifyRequest(acct, f.params, time.Now()); err != nil {
+		var ae *AuthError
+		errors.As(err, &ae)
+		apiError(ctx, ae.Status, ae.Msg)
+		return
+	}
+	if v := f.get("resource_type"); v != "" && rt == "auto" {
+		rt = v
+	}
+	data, filename := f.file, f.filename
+	if !f.hasFile {
+		src := f.get("file")
+		if src == "" {
+			apiError(ctx, 400, "Missing required parameter - file")
+			return
+		}
+		data, filename, err = resolveFile(ctx, s.fetch, src, s.cfg.MaxUploadBytes)
+		if err != nil {
+			apiError(ctx, 400, err.Error())
+			return
+		}
+	}
+	if int64(len(data)) > s.cfg.MaxUploadBytes {
+		apiError(ctx, 400, fmt.Sprintf("File size too large. Got %d. Maximum is %d.", len(data), s.cfg.MaxUploadBytes))
+		return
+	}
+	if len(data) == 0 {
+		apiError(ctx, 400, "Empty file")
+		return
+	}
+	a, status, err := s.storeUpload(ctx, acct, rt, f, data, filename)
+	if err != nil {
+		apiError(ctx, status, err.Error())
+		return
+	}
+	writeJSON(ctx, s.result(acct, a))
+}
+
+// storeUpload validates the file and parameters, writes the original and
+// then the metadata (so metadata never points at a missing blob).
+func (s *Server) storeUpload(ctx *fasthttp.RequestCtx, acct Account, rt string, f *form, data []byte, filename string) (*Asset, int, error) {
+	typ := f.get("type")
+	if typ == "" {
+		typ = "upload"
+	}
+	if typ != "upload" && typ != "private" && typ != "authenticated" {
+		return nil, 400, fmt.Errorf("Invalid type parameter: %s", typ)
+	}
+	stem := strings.TrimSuffix(path.Base(filename), path.Ext(filename))
+	a := &Asset{Cloud: acct.Cloud, Type: typ, CreatedAt: time.Now().UTC().Truncate(time.Second),
+		OriginalFilename: stem, Bytes: len(data), Tags: f.list("tags")}
+	if a.Tags == nil {
+		a.Tags = []string{}
+	}
+	switch rt {
+	case "image", "auto":
+		info, err := codec.Probe(data)
+		if err != nil {
+			if rt == "auto" && errors.Is(err, codec.ErrUnknownFormat) {
+				rt = "raw"
+				break
+			}
+			return nil, 400, fmt.Errorf("Invalid image file: %v", err)
+		}
+		if err := codec.CheckPixels("image", info.Width, info.Height, s.cfg.MaxPixels); err != nil {
+			return nil, 400, err
+		}
+		// A full decode proves the file is usable before it is stored.
+		img, err := codec.Decode(data, codec.DecodeOptions{MaxPixels: s.cfg.MaxPixels})
+		if err != nil {
+			return nil, 400, fmt.Errorf("Invalid image file: %v", err)
+		}
+		rt = "image"
+		a.Format, a.Width, a.Height, a.Pages = string(info.Format), info.Width, info.Height, len(img.Frames)
+	case "raw":
+	default:
+		return nil, 400, fmt.Errorf("Invalid resource type: %s", rt)
+	}
+	a.ResourceType = rt
+	if rt == "raw" {
+		a.Format = strings.TrimPrefix(path.Ext(filename), ".")
+	}
+	if allowed := f.list("allowed_formats"); len(allowed) > 0 && !contains(allowed, a.Format) {
+		return nil, 400, fmt.Errorf("%s format not allowed", a.Format)
+	}
+	a.PublicID = publicID(f, stem, a.Format, rt)
+	if strings.Contains(a.PublicID, "..") || strings.HasPrefix(a.PublicID, "/") || strings.HasSuffix(a.PublicID, "/") {
+		return nil, 400, fmt.Errorf("Invalid public_id: %s", a.PublicID)
+	}
+	if ctxParam := f.get("context"); ctxParam != "" {
+		a.Context = parseContext(ctxParam)
+	}
+	prev, err := s.assets.Get(ctx, a.Cloud, rt, typ, a.PublicID)
+	if err == nil && f.get("overwrite") == "false" {
+		return prev, 0, nil
+	}
+	a.Version = time.Now().Unix()
+	if prev != nil && a.Version <= prev.Version {
+		a.Version = prev.Version + 1
+	}
+	sum := md5.Sum(data)
+	a.Etag = hex.EncodeToString(sum[:])
+	a.AssetID = randomHex(32)
+	if prev != nil {
+		a.AssetID = prev.AssetID
+	}
+	a.VersionID = randomHex(32)
+	a.BlobKey = fmt.Sprintf("originals/%s/%s/%s/%s/v%d", a.Cloud, rt, typ, a.PublicID, a.Version)
+	if err := s.blobs.Put(a.BlobKey, data); err != nil {
+		return nil, 500, fmt.Errorf("storing the file: %v", err)
+	}
+	if err := s.assets.Put(ctx, a); err != nil {
+		return nil, 500, fmt.Errorf("storing metadata: %v", err)
+	}
+	return a, 0, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) || (s == "jpg" && v == "jpeg") {
+			return true
+		}
+	}
+	return false
+}
+
+// publicID applies public_id, folder, use_filename and unique_filename.
+func publicID(f *form, stem, format, rt string) string {
+	id := f.get("public_id")
+	if id == "" {
+		switch {
+		case f.get("use_filename") == "true" && stem != "":
+			id = stem
+			if f.get("unique_filename") != "false" {
+				id += "_" + randomID(6)
+			}
+		default:
+			id = randomID(20)
+		}
+		if rt == "raw" && format != "" {
+			id += "." + format
+		}
+	}
+	if folder := strings.Trim(f.get("folder"), "/"); folder != "" {
+		id = folder + "/" + id
+	}
+	return id
+}
+
+// parseContext reads "k=v|k2=v2" (with \= and \| escapes).
+func parseContext(s string) map[string]string {
+	out := map[string]string{}
+	var parts []string
+	var cur strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && i+1 < len(s):
+			cur.WriteByte('\\')
+			cur.WriteByte(s[i+1])
+			i++
+		case s[i] == '|':
+			parts = append(parts, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(s[i])
+		}
+	}
+	parts = append(parts, cur.String())
+	for _, p := range parts {
+		k, v, _ := strings.Cut(strings.Replace(p, `\=`, "\x00", -1), "=")
+		unesc := func(x string) string {
+			return strings.NewReplacer("\x00", "=", `\|`, "|").Replace(x)
+		}
+		if k != "" {
+			out[unesc(k)] = unesc(v)
+		}
+	}
+	return out
+}
+
+// result renders an asset as the upload response.
+func (s *Server) result(acct Account, a *Asset) uploadResult {
+	ver := strconv.FormatInt(a.Version, 10)
+	file := a.PublicID
+	if a.ResourceType == "image" && a.Format != "" {
+		file += "." + a.Format
+	}
+	u := fmt.Sprintf("%s/%s/%s/%s/v%s/%s", s.cfg.PublicURL, a.Cloud, a.ResourceType, a.Type, ver, file)
+	folder := ""
+	if i := strings.LastIndexByte(a.PublicID, '/'); i >= 0 {
+		folder = a.PublicID[:i]
+	}
+	r := uploadResult{
+		AssetID: a.AssetID, PublicID: a.PublicID, AssetFolder: folder,
+		DisplayName: path.Base(a.PublicID), Version: a.Version, VersionID: a.VersionID,
+		Signature: Sign("public_id="+a.PublicID+"&version="+ver, acct.APISecret, acct.SignatureAlgorithm == "sha256"),
+		Width:     a.Width, Height: a.Height, Format: a.Format, ResourceType: a.ResourceType,
+		CreatedAt: a.CreatedAt.Format(time.RFC3339), Tags: a.Tags, Pages: a.Pages, Bytes: a.Bytes,
+		Type: a.Type, Etag: a.Etag, URL: u, SecureURL: u, AccessMode: "public",
+		OriginalFilename: a.OriginalFilename, APIKey: acct.APIKey,
+	}
+	if len(a.Context) > 0 {
+		custom := map[string]any{}
+		for k, v := range a.Context {
+			custom[k] = v
+		}
+		r.Context = map[string]any{"custom": custom}
+	}
+	return r
+}
