@@ -9,7 +9,7 @@ BIN      := bin/edgepix
 
 build:
 	@mkdir -p bin
-	@if [ -d cmd/edgepix ]; then $(GO) build -tags $(TAGS) -o $(BIN) ./cmd/edgepix; else $(GO) build -tags $(TAGS) ./...; fi
+	$(GO) build -tags $(TAGS) -o $(BIN) ./cmd/edgepix
 
 vet:
 	$(GO) vet -tags $(TAGS) ./...
@@ -25,4 +25,4 @@ bench:
 	$(GO) run -tags $(TAGS) ./bench/cmd/benchtable
 
 run: build
-	@if [ -d cmd/edgepix ]; then ./$(BIN) serve; else echo "edgepix serve: not yet (the servers are issue 3)"; fi
+	./$(BIN) serve
