@@ -35,13 +35,23 @@ func start(t *testing.T, mutate ...func(*app.Config)) (*app.App, *cloudinary.Clo
 // sdkFor configures the official SDK exactly as a user would: the API host
 // through upload_prefix, the delivery host through CName with Secure off.
 func sdkFor(t *testing.T, a *app.App) *cloudinary.Cloudinary {
-	cld, err := cloudinary.NewFromURL(testAccount.URL(a.OriginURL))
+	return sdkForURL(t, a.OriginURL, strings.TrimPrefix(a.EdgeURL, "http://"))
+}
+
+// sdkForURL configures the SDK for an API base URL and an edge host:port.
+func sdkForURL(t *testing.T, apiBase, edgeHost string) *cloudinary.Cloudinary {
+	t.Helper()
+	cld, err := cloudinary.NewFromURL(testAccount.URL(apiBase))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cld.Config.URL.Secure = false
-	cld.Config.URL.CName = strings.TrimPrefix(a.EdgeURL, "http://")
+	cld.Config.URL.CName = edgeHost
 	return cld
+}
+
+func uploadParams(publicID string) uploader.UploadParams {
+	return uploader.UploadParams{PublicID: publicID}
 }
 
 func upload(t *testing.T, cld *cloudinary.Cloudinary, file any, p uploader.UploadParams) *uploader.UploadResult {
