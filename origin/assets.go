@@ -80,3 +80,8 @@ func (s *AssetStore) Put(ctx context.Context, a *Asset) error {
 	_, err = s.kv.Put(ctx, assetKey(a.Cloud, a.ResourceType, a.Type, a.PublicID), b)
 	return err
 }
+
+// Delete removes an asset's metadata.
+func (s *AssetStore) Delete(ctx context.Context, a *Asset) error {
+	return s.kv.Delete(ctx, assetKey(a.Cloud, a.ResourceType, a.Type, a.PublicID))
+}

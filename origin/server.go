@@ -89,8 +89,19 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 			apiError(ctx, 401, "Invalid cloud_name "+parts[0])
 			return
 		}
-		if len(parts) == 3 && parts[2] == "upload" && ctx.IsPost() {
+		switch {
+		case len(parts) == 3 && parts[2] == "upload" && ctx.IsPost():
 			s.handleUpload(ctx, acct, parts[1])
+			return
+		case len(parts) == 3 && parts[2] == "destroy" && ctx.IsPost():
+			s.handleDestroy(ctx, acct, parts[1])
+			return
+		case len(parts) == 2 && parts[1] == "ping":
+			if !basicAuth(ctx, acct) {
+				apiError(ctx, 401, "Invalid credentials")
+				return
+			}
+			writeJSON(ctx, map[string]string{"status": "ok"})
 			return
 		}
 	}

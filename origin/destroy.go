@@ -1,0 +1,70 @@
+package origin
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// handleDestroy serves POST /v1_1/{cloud}/{resource_type}/destroy: the
+// metadata goes first (the asset disappears at once), then the original.
+func (s *Server) handleDestroy(ctx *fasthttp.RequestCtx, acct Account, rt string) {
+	f, err := readForm(ctx)
+	if err != nil {
+		apiError(ctx, 400, "Invalid request body: "+err.Error())
+		return
+	}
+	if err := VerifyRequest(acct, f.params, time.Now()); err != nil {
+		var ae *AuthError
+		errors.As(err, &ae)
+		apiError(ctx, ae.Status, ae.Msg)
+		return
+	}
+	id := f.get("public_id")
+	if id == "" {
+		apiError(ctx, 400, "Missing required parameter - public_id")
+		return
+	}
+	typ := f.get("type")
+	if typ == "" {
+		typ = "upload"
+	}
+	if rt == "auto" {
+		rt = "image"
+	}
+	a, err := s.assets.Get(ctx, acct.Cloud, rt, typ, id)
+	if errors.Is(err, ErrAssetNotFound) {
+		writeJSON(ctx, map[string]string{"result": "not found"})
+		return
+	}
+	if err == nil {
+		err = s.assets.Delete(ctx, a)
+	}
+	if err != nil {
+		apiError(ctx, 500, err.Error())
+		return
+	}
+	if err := s.blobs.Delete(a.BlobKey); err != nil {
+		s.log.Warn("deleting original", "key", a.BlobKey, "err", err)
+	}
+	writeJSON(ctx, map[string]string{"result": "ok"})
+}
+
+// basicAuth checks the Admin API's HTTP Basic credentials.
+func basicAuth(ctx *fasthttp.RequestCtx, acct Account) bool {
+	h := string(ctx.Request.Header.Peek("Authorization"))
+	enc, ok := strings.CutPrefix(h, "Basic ")
+	if !ok {
+		return false
+	}
+	raw, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		return false
+	}
+	want := acct.APIKey + ":" + acct.APISecret
+	return subtle.ConstantTimeCompare(raw, []byte(want)) == 1
+}
