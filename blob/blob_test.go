@@ -3,7 +3,6 @@ package blob
 import (
 	"bytes"
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 )
@@ -42,5 +41,4 @@ func TestPutGetDelete(t *testing.T) {
 	if len(tmp) != 0 {
 		t.Fatalf("leftover temp files %v", tmp)
 	}
-	_ = os.Remove
 }

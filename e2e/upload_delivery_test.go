@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -201,5 +200,4 @@ func TestBadInputs(t *testing.T) {
 			t.Errorf("%s: %d %q", path, resp.StatusCode, resp.Header.Get("X-Cld-Error"))
 		}
 	}
-	_ = os.Getpid
 }
