@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -13,15 +12,8 @@ import (
 // handleDestroy serves POST /v1_1/{cloud}/{resource_type}/destroy: the
 // metadata goes first (the asset disappears at once), then the original.
 func (s *Server) handleDestroy(ctx *fasthttp.RequestCtx, acct Account, rt string) {
-	f, err := readForm(ctx)
-	if err != nil {
-		apiError(ctx, 400, "Invalid request body: "+err.Error())
-		return
-	}
-	if err := VerifyRequest(acct, f.params, time.Now()); err != nil {
-		var ae *AuthError
-		errors.As(err, &ae)
-		apiError(ctx, ae.Status, ae.Msg)
+	f, ok := signedForm(ctx, acct)
+	if !ok {
 		return
 	}
 	id := f.get("public_id")

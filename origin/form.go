@@ -2,8 +2,10 @@ package origin
 
 import (
 	"bytes"
+	"errors"
 	"mime"
 	"net/url"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -58,6 +60,23 @@ func readForm(ctx *fasthttp.RequestCtx) (*form, error) {
 		}
 	}
 	return f, nil
+}
+
+// signedForm reads the request's parameters and verifies its signature,
+// writing the error response itself when either fails.
+func signedForm(ctx *fasthttp.RequestCtx, acct Account) (*form, bool) {
+	f, err := readForm(ctx)
+	if err != nil {
+		apiError(ctx, 400, "Invalid request body: "+err.Error())
+		return nil, false
+	}
+	if err := VerifyRequest(acct, f.params, time.Now()); err != nil {
+		var ae *AuthError
+		errors.As(err, &ae)
+		apiError(ctx, ae.Status, ae.Msg)
+		return nil, false
+	}
+	return f, true
 }
 
 // get returns the first value of a parameter.

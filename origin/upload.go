@@ -68,21 +68,15 @@ func (s *Server) handleUpload(ctx *fasthttp.RequestCtx, acct Account, rt string)
 		apiError(ctx, 400, fmt.Sprintf("File size too large. Maximum is %d bytes", s.cfg.MaxUploadBytes))
 		return
 	}
-	f, err := readForm(ctx)
-	if err != nil {
-		apiError(ctx, 400, "Invalid request body: "+err.Error())
-		return
-	}
-	if err := VerifyRequest(acct, f.params, time.Now()); err != nil {
-		var ae *AuthError
-		errors.As(err, &ae)
-		apiError(ctx, ae.Status, ae.Msg)
+	f, ok := signedForm(ctx, acct)
+	if !ok {
 		return
 	}
 	if v := f.get("resource_type"); v != "" && rt == "auto" {
 		rt = v
 	}
 	data, filename := f.file, f.filename
+	var err error
 	if !f.hasFile {
 		src := f.get("file")
 		if src == "" {

@@ -266,17 +266,23 @@ func decodeWebPAnim(b []byte, info Info, opt DecodeOptions) (*Image, error) {
 	if err != nil {
 		return nil, &DecodeError{Format: WebP, Err: err}
 	}
-	out := &Image{}
-	for i, m := range all.Image {
-		out.Frames = append(out.Frames, toNRGBA(m))
-		d := 100
+	return animation(WebP, all.Image, func(i int) int {
 		if i < len(all.Delay) {
-			d = all.Delay[i]
+			return all.Delay[i]
 		}
-		out.Delays = append(out.Delays, d)
+		return 100
+	})
+}
+
+// animation converts decoded frames and their delays (ms) to an Image.
+func animation(f Format, frames []image.Image, delayMs func(i int) int) (*Image, error) {
+	if len(frames) == 0 {
+		return nil, &DecodeError{Format: f, Err: errors.New("no frames")}
 	}
-	if len(out.Frames) == 0 {
-		return nil, &DecodeError{Format: WebP, Err: errors.New("no frames")}
+	out := &Image{}
+	for i, m := range frames {
+		out.Frames = append(out.Frames, toNRGBA(m))
+		out.Delays = append(out.Delays, delayMs(i))
 	}
 	return out, nil
 }
@@ -289,19 +295,12 @@ func decodeAVIF(b []byte, info Info, opt DecodeOptions) (*Image, error) {
 	if err != nil {
 		return nil, &DecodeError{Format: AVIF, Err: err}
 	}
-	out := &Image{}
-	for i, m := range all.Image {
-		out.Frames = append(out.Frames, toNRGBA(m))
-		d := 100
+	return animation(AVIF, all.Image, func(i int) int {
 		if i < len(all.Delay) {
-			d = int(all.Delay[i] * 1000)
+			return int(all.Delay[i] * 1000)
 		}
-		out.Delays = append(out.Delays, d)
-	}
-	if len(out.Frames) == 0 {
-		return nil, &DecodeError{Format: AVIF, Err: errors.New("no frames")}
-	}
-	return out, nil
+		return 100
+	})
 }
 
 // toNRGBA converts any image to *image.NRGBA with its origin at (0,0).
