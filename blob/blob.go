@@ -91,3 +91,36 @@ func (s *FS) Delete(key string) error {
 	}
 	return nil
 }
+
+// DeletePrefix removes the folder prefix ("a/b") and everything under it;
+// a missing folder is not an error.
+func (s *FS) DeletePrefix(prefix string) error {
+	p, err := s.path(prefix)
+	if err != nil {
+		return err
+	}
+	return os.RemoveAll(p)
+}
+
+// List returns the keys of the files directly inside folder prefix, sorted;
+// a missing folder lists nothing.
+func (s *FS) List(prefix string) ([]string, error) {
+	p, err := s.path(prefix)
+	if err != nil {
+		return nil, err
+	}
+	ents, err := os.ReadDir(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, e := range ents {
+		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".tmp-") {
+			keys = append(keys, strings.TrimSuffix(prefix, "/")+"/"+e.Name())
+		}
+	}
+	return keys, nil
+}

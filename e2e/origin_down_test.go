@@ -1,58 +1,55 @@
 package e2e
 
 import (
-	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"path/filepath"
+	"strings"
 	"testing"
-	"time"
 
-	"github.com/edgepix/edgepix/blob"
-	"github.com/edgepix/edgepix/edge"
+	"github.com/edgepix/edgepix/internal/app"
 	"github.com/edgepix/edgepix/internal/fixtures"
-	"github.com/edgepix/edgepix/internal/natsembed"
 	"github.com/edgepix/edgepix/origin"
-	"github.com/valyala/fasthttp"
 )
 
 // With the origin gone, the edge keeps serving what it has cached and
 // answers misses with 502 and X-Cld-Error; HEAD and fl_attachment work.
+// `edgepix origin` and `edgepix edge` run apart: with the origin gone, the
+// edge keeps serving what it has cached and answers misses with 502 and
+// X-Cld-Error; HEAD and fl_attachment work.
 func TestEdgeWithOriginDown(t *testing.T) {
-	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	nc, err := natsembed.Start("", filepath.Join(dir, "nats"))
+	accts := []origin.Account{testAccount}
+	o, err := app.Start(app.Config{Mode: app.Origin, DataDir: t.TempDir(), OriginAddr: "127.0.0.1:0",
+		DeriveToken: "tok", PublicURL: "http://edge", Accounts: accts}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
-	assets, err := origin.NewAssetStore(context.Background(), nc.JS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, _ := blob.NewFS(filepath.Join(dir, "blobs"))
-	o := origin.New(origin.Config{PublicURL: "http://edge", DeriveToken: "tok"}, []origin.Account{testAccount}, assets, blobs, log)
-	oln, _ := net.Listen("tcp", "127.0.0.1:0")
-	osrv := &fasthttp.Server{Handler: o.Handler, MaxRequestBodySize: o.MaxRequestBody()}
-	go osrv.Serve(oln)
-
-	e, err := edge.New(edge.Config{OriginURL: "http://" + oln.Addr().String(), DeriveToken: "tok",
-		CacheDir: filepath.Join(dir, "cache"), Secrets: map[string]string{"demo": testAccount.APISecret}}, log)
+	defer o.Close()
+	e, err := app.Start(app.Config{Mode: app.Edge, DataDir: t.TempDir(), EdgeAddr: "127.0.0.1:0",
+		OriginURL: o.OriginURL, DeriveToken: "tok", Accounts: accts}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	eln, _ := net.Listen("tcp", "127.0.0.1:0")
-	esrv := &fasthttp.Server{Handler: e.Handler}
-	go esrv.Serve(eln)
-	defer esrv.Shutdown()
-	base := "http://" + eln.Addr().String() + "/demo/image/upload/"
+	if _, err := app.Start(app.Config{Mode: app.Edge, DataDir: t.TempDir(), EdgeAddr: "127.0.0.1:0",
+		OriginURL: o.OriginURL, Accounts: accts}, log); err == nil {
+		t.Error("an edge without a derive token must not start")
+	}
+	bad, err := app.Start(app.Config{Mode: app.Edge, DataDir: t.TempDir(), EdgeAddr: "127.0.0.1:0",
+		OriginURL: o.OriginURL, DeriveToken: "wrong", Accounts: accts}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	base := e.EdgeURL + "/demo/image/upload/"
 
 	// Upload through the real API with the SDK.
-	cld := sdkForURL(t, "http://"+oln.Addr().String(), eln.Addr().String())
+	cld := sdkForURL(t, o.OriginURL, strings.TrimPrefix(e.EdgeURL, "http://"))
 	upload(t, cld, fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"), uploadParams("snake"))
+	if resp, _ := get(t, bad.EdgeURL+"/demo/image/upload/c_scale,w_60/snake.jpg"); resp.StatusCode != 401 {
+		t.Errorf("an edge with the wrong derive token got %d from the origin, want 401", resp.StatusCode)
+	}
 
 	resp, body := get(t, base+"c_scale,w_60,fl_attachment/snake.jpg")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Disposition") != `attachment; filename=snake.jpg` {
@@ -65,8 +62,7 @@ func TestEdgeWithOriginDown(t *testing.T) {
 	}
 	hr.Body.Close()
 
-	osrv.Shutdown()
-	time.Sleep(50 * time.Millisecond)
+	o.Close()
 	if resp, _ := get(t, base+"c_scale,w_60,fl_attachment/snake.jpg"); resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "HIT" {
 		t.Fatalf("cached entry with the origin down: %d", resp.StatusCode)
 	}

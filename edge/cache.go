@@ -4,14 +4,12 @@
 package edge
 
 import (
-	"container/list"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -51,69 +49,25 @@ func decodeEntry(b []byte) (*entry, error) {
 	return &e, nil
 }
 
-// memLRU is the hot tier: a byte-bounded least-recently-used map.
-type memLRU struct {
-	mu    sync.Mutex
-	limit int64
-	size  int64
-	ll    *list.List
-	items map[string]*list.Element
-}
-
-type memItem struct {
-	key string
-	e   *entry
-}
-
-func newMemLRU(limit int64) *memLRU {
-	return &memLRU{limit: limit, ll: list.New(), items: map[string]*list.Element{}}
-}
-
-func (m *memLRU) get(k string) (*entry, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	el, ok := m.items[k]
-	if !ok {
-		return nil, false
-	}
-	m.ll.MoveToFront(el)
-	return el.Value.(*memItem).e, true
-}
-
-func (m *memLRU) put(k string, e *entry) {
-	sz := int64(len(e.Body))
-	if sz > m.limit/4 {
-		return // too big for the hot tier; disk only
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if el, ok := m.items[k]; ok {
-		m.size -= int64(len(el.Value.(*memItem).e.Body))
-		m.ll.Remove(el)
-	}
-	m.items[k] = m.ll.PushFront(&memItem{k, e})
-	m.size += sz
-	for m.size > m.limit {
-		last := m.ll.Back()
-		it := last.Value.(*memItem)
-		m.ll.Remove(last)
-		delete(m.items, it.key)
-		m.size -= int64(len(it.e.Body))
-	}
-}
-
-// cache combines the memory tier and Badger.
+// cache combines the memory tier and Badger. The disk tier is bounded by
+// an in-memory LRU index of its keys and sizes, rebuilt on open.
 type cache struct {
-	mem  *memLRU
-	disk *badger.DB
-	log  *slog.Logger
+	mem   *lru[*entry]
+	index *lru[struct{}]
+	disk  *badger.DB
+	log   *slog.Logger
+	stop  chan struct{}
+	done  chan struct{}
 }
 
-// openCache opens Badger in dir. A directory Badger cannot open (corrupt,
-// or from an incompatible version) is moved aside and rebuilt: the cache is
-// only a cache, so this is reported, never fatal.
-func openCache(dir string, memBytes int64, log *slog.Logger) (*cache, error) {
-	opts := badger.DefaultOptions(dir).WithLogger(nil).WithNumVersionsToKeep(1)
+// openCache opens Badger in dir, bounded to diskBytes, with a memory tier
+// of memBytes. A directory Badger cannot open (corrupt, or from an
+// incompatible version) is moved aside and rebuilt: the cache is only a
+// cache, so this is reported, never fatal.
+func openCache(dir string, memBytes, diskBytes int64, log *slog.Logger) (*cache, error) {
+	vlog := min(max(diskBytes/8, 16<<20), 256<<20)
+	opts := badger.DefaultOptions(dir).WithLogger(nil).WithNumVersionsToKeep(1).
+		WithValueLogFileSize(vlog).WithMemTableSize(min(64<<20, vlog))
 	db, err := badger.Open(opts)
 	if err != nil {
 		log.Error("edge cache unreadable; rebuilding it", "dir", dir, "err", err)
@@ -126,11 +80,60 @@ func openCache(dir string, memBytes int64, log *slog.Logger) (*cache, error) {
 			return nil, err
 		}
 	}
-	return &cache{mem: newMemLRU(memBytes), disk: db, log: log}, nil
+	c := &cache{mem: newLRU[*entry](memBytes), index: newLRU[struct{}](diskBytes), disk: db, log: log,
+		stop: make(chan struct{}), done: make(chan struct{})}
+	if err := c.loadIndex(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go c.collect()
+	return c, nil
+}
+
+// loadIndex lists the keys on disk; their order of use is not persisted,
+// so they start as least recently used, then trims to the bound.
+func (c *cache) loadIndex() error {
+	err := c.disk.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			c.index.pushBack(string(item.Key()), struct{}{}, item.ValueSize())
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var drop []string
+	for c.index.bytes() > c.index.limit {
+		n := c.index.ll.Back().Value.(*lruItem[struct{}]).key
+		c.index.remove(n)
+		drop = append(drop, n)
+	}
+	c.deleteDisk(drop)
+	return nil
+}
+
+// collect reclaims value-log space now and then, so evictions free disk.
+func (c *cache) collect() {
+	defer close(c.done)
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			for c.disk.RunValueLogGC(0.5) == nil {
+			}
+		}
+	}
 }
 
 func (c *cache) get(k string) (*entry, bool) {
 	if e, ok := c.mem.get(k); ok {
+		c.index.get(k)
 		return e, true
 	}
 	var e *entry
@@ -151,17 +154,62 @@ func (c *cache) get(k string) (*entry, bool) {
 		}
 		return nil, false
 	}
-	c.mem.put(k, e)
+	c.index.get(k)
+	c.putMem(k, e)
 	return e, true
 }
 
-func (c *cache) put(k string, e *entry) {
-	c.mem.put(k, e)
-	if err := c.disk.Update(func(txn *badger.Txn) error {
-		return txn.Set([]byte(k), e.encode())
-	}); err != nil {
-		c.log.Warn("edge cache write", "key", k, "err", err)
+// putMem keeps small entries in the hot tier; one over a quarter of its
+// bound stays on disk only.
+func (c *cache) putMem(k string, e *entry) {
+	if int64(len(e.Body)) <= c.mem.limit/4 {
+		c.mem.put(k, e, int64(len(e.Body)))
 	}
 }
 
-func (c *cache) close() error { return c.disk.Close() }
+func (c *cache) put(k string, e *entry) {
+	v := e.encode()
+	if int64(len(v)) > c.index.limit {
+		c.putMem(k, e)
+		return
+	}
+	c.putMem(k, e)
+	if err := c.disk.Update(func(txn *badger.Txn) error {
+		return txn.Set([]byte(k), v)
+	}); err != nil {
+		c.log.Warn("edge cache write", "key", k, "err", err)
+		return
+	}
+	c.deleteDisk(c.index.put(k, struct{}{}, int64(len(v))))
+}
+
+// purge drops every entry whose key starts with prefix, from both tiers.
+func (c *cache) purge(prefix string) int {
+	c.mem.removePrefix(prefix)
+	keys := c.index.removePrefix(prefix)
+	c.deleteDisk(keys)
+	return len(keys)
+}
+
+func (c *cache) deleteDisk(keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	wb := c.disk.NewWriteBatch()
+	defer wb.Cancel()
+	for _, k := range keys {
+		c.mem.remove(k)
+		if err := wb.Delete([]byte(k)); err != nil {
+			c.log.Warn("edge cache delete", "key", k, "err", err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		c.log.Warn("edge cache delete", "err", err)
+	}
+}
+
+func (c *cache) close() error {
+	close(c.stop)
+	<-c.done
+	return c.disk.Close()
+}

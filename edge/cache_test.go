@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -10,13 +11,15 @@ import (
 )
 
 func TestMemLRUEvictsLeastRecentlyUsed(t *testing.T) {
-	m := newMemLRU(100)
+	m := newLRU[int](100)
 	for _, k := range []string{"a", "b", "c"} {
-		m.put(k, &entry{Body: make([]byte, 25)})
+		m.put(k, 0, 25)
 	}
 	m.get("a") // a is now the most recent
-	m.put("d", &entry{Body: make([]byte, 25)})
-	m.put("e", &entry{Body: make([]byte, 25)})
+	m.put("d", 0, 25)
+	if ev := m.put("e", 0, 25); len(ev) != 1 || ev[0] != "b" {
+		t.Errorf("evicted %v, want [b]", ev)
+	}
 	if _, ok := m.get("b"); ok {
 		t.Error("b should have been evicted first")
 	}
@@ -26,16 +29,12 @@ func TestMemLRUEvictsLeastRecentlyUsed(t *testing.T) {
 	if m.size > 100 {
 		t.Errorf("size %d over the bound", m.size)
 	}
-	m.put("huge", &entry{Body: make([]byte, 60)})
-	if _, ok := m.get("huge"); ok {
-		t.Error("an entry over a quarter of the bound belongs on disk only")
-	}
 }
 
 func TestCacheSurvivesRestartAndCorruption(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dir := filepath.Join(t.TempDir(), "cache")
-	c, err := openCache(dir, 1<<20, log)
+	c, err := openCache(dir, 1<<20, 64<<20, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +42,7 @@ func TestCacheSurvivesRestartAndCorruption(t *testing.T) {
 	c.put("k", want)
 	c.close()
 
-	c, err = openCache(dir, 1<<20, log)
+	c, err = openCache(dir, 1<<20, 64<<20, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +54,7 @@ func TestCacheSurvivesRestartAndCorruption(t *testing.T) {
 
 	// Corrupt the directory: the cache is rebuilt, not fatal.
 	os.WriteFile(filepath.Join(dir, "MANIFEST"), []byte("garbage"), 0o644)
-	c, err = openCache(dir, 1<<20, log)
+	c, err = openCache(dir, 1<<20, 64<<20, log)
 	if err != nil {
 		t.Fatalf("a corrupt cache must be rebuilt: %v", err)
 	}
@@ -77,5 +76,53 @@ func TestEntryEncoding(t *testing.T) {
 	}
 	if _, err := decodeEntry([]byte{0, 0, 0, 99, '{'}); err == nil {
 		t.Error("a truncated entry must be refused")
+	}
+}
+
+func TestDiskTierIsBoundedAndPurgeable(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dir := filepath.Join(t.TempDir(), "cache")
+	c, err := openCache(dir, 4<<10, 100<<10, log) // 100 KiB on disk
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := make([]byte, 10<<10)
+	for i := range 30 {
+		c.put(fmt.Sprintf("demo/image/upload/a%02d\x00k", i), &entry{Body: body})
+	}
+	if n := c.index.bytes(); n > 100<<10 {
+		t.Errorf("disk tier holds %d bytes, over its 100 KiB bound", n)
+	}
+	if _, ok := c.get("demo/image/upload/a00\x00k"); ok {
+		t.Error("the oldest entry should have been evicted")
+	}
+	if _, ok := c.get("demo/image/upload/a29\x00k"); !ok {
+		t.Error("the newest entry must be cached")
+	}
+	c.put("demo/image/upload/x\x00one", &entry{Body: []byte("1")})
+	c.put("demo/image/upload/x\x00two", &entry{Body: []byte("2")})
+	c.put("demo/image/upload/xy\x00one", &entry{Body: []byte("3")})
+	if n := c.purge("demo/image/upload/x\x00"); n != 2 {
+		t.Errorf("purged %d entries, want 2", n)
+	}
+	if _, ok := c.get("demo/image/upload/x\x00one"); ok {
+		t.Error("a purged entry is still served")
+	}
+	if _, ok := c.get("demo/image/upload/xy\x00one"); !ok {
+		t.Error("purge went past its asset")
+	}
+	c.close()
+
+	// The bound and the purge hold across a restart: the index is rebuilt.
+	c, err = openCache(dir, 4<<10, 50<<10, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	if n := c.index.bytes(); n > 50<<10 || n == 0 {
+		t.Errorf("after reopening with a 50 KiB bound the disk tier holds %d bytes", n)
+	}
+	if _, ok := c.get("demo/image/upload/x\x00two"); ok {
+		t.Error("a purged entry came back after restart")
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgepix/edgepix/internal/httpx"
+	"github.com/edgepix/edgepix/internal/metrics"
 	"github.com/edgepix/edgepix/transform/grammar"
 	"github.com/valyala/fasthttp"
 	"golang.org/x/sync/singleflight"
@@ -23,8 +25,10 @@ type Config struct {
 	DeriveToken string            // sent to the origin's derive endpoint
 	CacheDir    string            // Badger directory
 	MemBytes    int64             // hot-tier bound
+	DiskBytes   int64             // Badger bound (--cache-size)
 	Secrets     map[string]string // cloud → API secret, for signed URLs
 	Strict      bool              // only signed URLs and named transformations
+	Metrics     *metrics.Metrics  // nil: a private registry
 }
 
 // Server is the delivery edge.
@@ -38,10 +42,16 @@ type Server struct {
 
 // New opens the cache and returns an edge.
 func New(cfg Config, log *slog.Logger) (*Server, error) {
-	if cfg.MemBytes <= 0 {
-		cfg.MemBytes = 256 << 20
+	if cfg.DiskBytes <= 0 {
+		cfg.DiskBytes = 1 << 30
 	}
-	c, err := openCache(cfg.CacheDir, cfg.MemBytes, log)
+	if cfg.MemBytes <= 0 {
+		cfg.MemBytes = min(cfg.DiskBytes/4, 256<<20)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+	}
+	c, err := openCache(cfg.CacheDir, cfg.MemBytes, cfg.DiskBytes, log)
 	if err != nil {
 		return nil, err
 	}
@@ -104,18 +114,23 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 		class = grammar.AcceptClass(string(ctx.Request.Header.Peek("Accept")))
 		ctx.Response.Header.Set("Vary", "Accept")
 	}
-	key := cloud + "/" + p.CacheKey(format+":"+class)
+	key := assetPrefix(cloud, p.ResourceType, p.Type, p.PublicID) + p.CacheKey(format+":"+class)
 	e, hit := s.cache.get(key)
-	if !hit {
+	if hit {
+		s.cfg.Metrics.Cache.WithLabelValues("hit").Inc()
+	} else {
+		s.cfg.Metrics.Cache.WithLabelValues("miss").Inc()
 		v, err, _ := s.flight.Do(key, func() (any, error) {
 			if e, ok := s.cache.get(key); ok {
 				return e, nil
 			}
-			e, err := s.fromOrigin(cloud, rest, class)
+			e, err := s.fromOrigin(cloud, rest, class, string(ctx.Response.Header.Peek(httpx.RequestIDHeader)))
 			if err != nil {
 				return nil, err
 			}
 			s.cache.put(key, e)
+			s.cfg.Metrics.CacheBytes.WithLabelValues("memory").Set(float64(s.cache.mem.bytes()))
+			s.cfg.Metrics.CacheBytes.WithLabelValues("disk").Set(float64(s.cache.index.bytes()))
 			return e, nil
 		})
 		if err != nil {
@@ -132,6 +147,21 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 	s.respond(ctx, p, e, hit)
 }
 
+// assetPrefix starts the cache keys of every delivery of one asset, so
+// that a purge can find them.
+func assetPrefix(cloud, rt, typ, publicID string) string {
+	return cloud + "/" + rt + "/" + typ + "/" + publicID + "\x00"
+}
+
+// Purge drops every cached delivery of an asset and returns how many
+// entries went.
+func (s *Server) Purge(cloud, rt, typ, publicID string) int {
+	n := s.cache.purge(assetPrefix(cloud, rt, typ, publicID))
+	s.cfg.Metrics.Purges.Inc()
+	s.log.Info("purged", "cloud", cloud, "public_id", publicID, "entries", n)
+	return n
+}
+
 // namedOnly reports whether every component is a named transformation.
 func namedOnly(ch grammar.Chain) bool {
 	for _, c := range ch {
@@ -143,13 +173,16 @@ func namedOnly(ch grammar.Chain) bool {
 }
 
 // fromOrigin asks the origin's derive endpoint.
-func (s *Server) fromOrigin(cloud, rest, class string) (*entry, error) {
+func (s *Server) fromOrigin(cloud, rest, class, requestID string) (*entry, error) {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	req.SetRequestURI(s.cfg.OriginURL + "/internal/derive/" + cloud + "/" + rest + "?class=" + url.QueryEscape(class))
 	req.Header.Set("X-Edgepix-Token", s.cfg.DeriveToken)
+	if requestID != "" {
+		req.Header.Set(httpx.RequestIDHeader, requestID)
+	}
 	if err := s.client.DoTimeout(req, resp, 120*time.Second); err != nil {
 		return nil, err
 	}

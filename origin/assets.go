@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -35,11 +37,15 @@ type Asset struct {
 // ErrAssetNotFound is returned for an unknown asset.
 var ErrAssetNotFound = errors.New("asset not found")
 
-// AssetStore keeps asset metadata in a JetStream key-value bucket, so that
-// several origin processes on one NATS share it.
-type AssetStore struct{ kv jetstream.KeyValue }
+// AssetStore keeps asset metadata and a tag index in JetStream key-value
+// buckets, so that several origin processes on one NATS share them.
+type AssetStore struct {
+	kv   jetstream.KeyValue // cloud.rt.type.b64(public_id) → Asset JSON
+	tags jetstream.KeyValue // cloud.rt.b64(tag).b64(type/public_id) → ""
+}
 
-// NewAssetStore opens (or creates) the "assets" bucket with file storage.
+// NewAssetStore opens (or creates) the "assets" and "tags" buckets with
+// file storage.
 func NewAssetStore(ctx context.Context, js jetstream.JetStream) (*AssetStore, error) {
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: "assets", Storage: jetstream.FileStorage, History: 1,
@@ -47,12 +53,29 @@ func NewAssetStore(ctx context.Context, js jetstream.JetStream) (*AssetStore, er
 	if err != nil {
 		return nil, err
 	}
-	return &AssetStore{kv: kv}, nil
+	tags, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: "tags", Storage: jetstream.FileStorage, History: 1,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &AssetStore{kv: kv, tags: tags}, nil
+}
+
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func unb64(s string) (string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	return string(b), err == nil
 }
 
 // assetKey encodes the identity of an asset as a valid KV key.
 func assetKey(cloud, rt, typ, publicID string) string {
-	return cloud + "." + rt + "." + typ + "." + base64.RawURLEncoding.EncodeToString([]byte(publicID))
+	return cloud + "." + rt + "." + typ + "." + b64(publicID)
+}
+
+func tagKey(a *Asset, tag string) string {
+	return a.Cloud + "." + a.ResourceType + "." + b64(tag) + "." + b64(a.Type+"/"+a.PublicID)
 }
 
 // Get loads an asset.
@@ -71,17 +94,130 @@ func (s *AssetStore) Get(ctx context.Context, cloud, rt, typ, publicID string) (
 	return &a, nil
 }
 
-// Put stores an asset.
+// Put stores an asset and brings its tag index entries up to date. The
+// index is written first: a stale index entry is filtered out on reading,
+// a missing one would hide the asset.
 func (s *AssetStore) Put(ctx context.Context, a *Asset) error {
+	for _, t := range a.Tags {
+		if _, err := s.tags.Put(ctx, tagKey(a, t), nil); err != nil {
+			return err
+		}
+	}
+	prev, err := s.Get(ctx, a.Cloud, a.ResourceType, a.Type, a.PublicID)
+	if err != nil && !errors.Is(err, ErrAssetNotFound) {
+		return err
+	}
 	b, err := json.Marshal(a)
 	if err != nil {
 		return err
 	}
-	_, err = s.kv.Put(ctx, assetKey(a.Cloud, a.ResourceType, a.Type, a.PublicID), b)
-	return err
+	if _, err = s.kv.Put(ctx, assetKey(a.Cloud, a.ResourceType, a.Type, a.PublicID), b); err != nil {
+		return err
+	}
+	if prev != nil {
+		for _, t := range prev.Tags {
+			if !slices.Contains(a.Tags, t) {
+				s.tags.Delete(ctx, tagKey(prev, t))
+			}
+		}
+	}
+	return nil
 }
 
-// Delete removes an asset's metadata.
+// Delete removes an asset's metadata and its tag index entries.
 func (s *AssetStore) Delete(ctx context.Context, a *Asset) error {
-	return s.kv.Delete(ctx, assetKey(a.Cloud, a.ResourceType, a.Type, a.PublicID))
+	if err := s.kv.Delete(ctx, assetKey(a.Cloud, a.ResourceType, a.Type, a.PublicID)); err != nil {
+		return err
+	}
+	for _, t := range a.Tags {
+		s.tags.Delete(ctx, tagKey(a, t))
+	}
+	return nil
+}
+
+// Page is one page of a listing; Next is empty on the last page.
+type Page struct {
+	Assets []*Asset
+	Next   string
+}
+
+// List returns assets of a resource type (and type, when typ is not
+// empty) whose public_id starts with prefix, ordered by public_id, at most
+// limit of them after the cursor.
+func (s *AssetStore) List(ctx context.Context, cloud, rt, typ, prefix, cursor string, limit int) (*Page, error) {
+	filter := cloud + "." + rt + ".*.>"
+	if typ != "" {
+		filter = cloud + "." + rt + "." + typ + ".>"
+	}
+	refs, err := s.keys(ctx, s.kv, filter, func(key string) (string, string, bool) {
+		parts := strings.SplitN(key, ".", 4)
+		id, ok := unb64(parts[3])
+		return parts[2], id, ok && strings.HasPrefix(id, prefix)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.page(ctx, cloud, rt, refs, cursor, limit, nil)
+}
+
+// ByTag returns assets of a resource type carrying tag, like List.
+func (s *AssetStore) ByTag(ctx context.Context, cloud, rt, tag, cursor string, limit int) (*Page, error) {
+	refs, err := s.keys(ctx, s.tags, cloud+"."+rt+"."+b64(tag)+".*", func(key string) (string, string, bool) {
+		parts := strings.SplitN(key, ".", 4)
+		ref, ok := unb64(parts[3])
+		typ, id, _ := strings.Cut(ref, "/")
+		return typ, id, ok
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.page(ctx, cloud, rt, refs, cursor, limit, func(a *Asset) bool { return slices.Contains(a.Tags, tag) })
+}
+
+// ref names an asset within a resource type.
+type ref struct{ typ, id string }
+
+// sortKey orders refs by public_id, then type; cursors are sort keys.
+func (r ref) sortKey() string { return r.id + "\x00" + r.typ }
+
+func (s *AssetStore) keys(ctx context.Context, kv jetstream.KeyValue, filter string, decode func(string) (string, string, bool)) ([]ref, error) {
+	lister, err := kv.ListKeysFiltered(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	var refs []ref
+	for k := range lister.Keys() {
+		if typ, id, ok := decode(k); ok {
+			refs = append(refs, ref{typ, id})
+		}
+	}
+	slices.SortFunc(refs, func(a, b ref) int { return strings.Compare(a.sortKey(), b.sortKey()) })
+	return refs, nil
+}
+
+// page loads up to limit assets after cursor, skipping vanished ones and
+// those keep rejects (stale index entries).
+func (s *AssetStore) page(ctx context.Context, cloud, rt string, refs []ref, cursor string, limit int, keep func(*Asset) bool) (*Page, error) {
+	after, _ := unb64(cursor)
+	p := &Page{}
+	for _, r := range refs {
+		if cursor != "" && r.sortKey() <= after {
+			continue
+		}
+		if len(p.Assets) == limit {
+			p.Next = b64(p.Assets[len(p.Assets)-1].PublicID + "\x00" + p.Assets[len(p.Assets)-1].Type)
+			break
+		}
+		a, err := s.Get(ctx, cloud, rt, r.typ, r.id)
+		if errors.Is(err, ErrAssetNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if keep == nil || keep(a) {
+			p.Assets = append(p.Assets, a)
+		}
+	}
+	return p, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/edgepix/edgepix/blob"
 	"github.com/edgepix/edgepix/transform/codec"
@@ -90,9 +91,15 @@ func (s *Server) derive(ctx *fasthttp.RequestCtx, cloud string, p *grammar.Path,
 	if format == "auto" {
 		keyFormat = "auto:" + class
 	}
-	key := fmt.Sprintf("%s/%s@%d", cloud, p.CacheKey(keyFormat), a.Version)
+	// Named transformations are expanded first, so the stored file follows
+	// the definition in force, not the name.
+	chain, err := p.Chain.Expand(resolver{ctx, s.named, cloud})
+	if err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("%s/%s@%s@%d", chain, p.Ext, keyFormat, a.Version)
 	sum := sha256.Sum256([]byte(key))
-	blobKey := "derived/" + cloud + "/" + hex.EncodeToString(sum[:])
+	blobKey := derivedDir(a) + "/" + hex.EncodeToString(sum[:])
 	v, err, _ := s.renders.Do(blobKey, func() (any, error) {
 		if b, err := s.blobs.Get(blobKey); err == nil && len(b) > 0 {
 			f, _ := codec.Sniff(b)
@@ -108,15 +115,15 @@ func (s *Server) derive(ctx *fasthttp.RequestCtx, cloud string, p *grammar.Path,
 		if err != nil {
 			return nil, err
 		}
-		chain, err := p.Chain.Expand(nil)
-		if err != nil {
-			return nil, err
-		}
+		start := time.Now()
 		res, err := pipeline.Render(src, pipeline.Request{Chain: chain, Format: format, AcceptClass: class,
 			Limits: pipeline.Limits{MaxPixels: s.cfg.MaxPixels}})
 		if err != nil {
+			s.metrics.Renders.WithLabelValues("error").Inc()
 			return nil, err
 		}
+		s.metrics.Renders.WithLabelValues("ok").Inc()
+		s.metrics.RenderSeconds.Observe(time.Since(start).Seconds())
 		if err := s.blobs.Put(blobKey, res.Data); err != nil {
 			s.log.Warn("storing derived file", "key", key, "err", err)
 		}
@@ -139,7 +146,11 @@ func (s *Server) acquire() error {
 		s.waiting.Add(-1)
 		return errBusy
 	}
-	defer s.waiting.Add(-1)
+	s.metrics.QueueDepth.Inc()
+	defer func() {
+		s.waiting.Add(-1)
+		s.metrics.QueueDepth.Dec()
+	}()
 	s.workers <- struct{}{}
 	return nil
 }

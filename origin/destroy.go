@@ -9,8 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// handleDestroy serves POST /v1_1/{cloud}/{resource_type}/destroy: the
-// metadata goes first (the asset disappears at once), then the original.
+// handleDestroy serves POST /v1_1/{cloud}/{resource_type}/destroy.
 func (s *Server) handleDestroy(ctx *fasthttp.RequestCtx, acct Account, rt string) {
 	f, ok := signedForm(ctx, acct)
 	if !ok {
@@ -34,14 +33,11 @@ func (s *Server) handleDestroy(ctx *fasthttp.RequestCtx, acct Account, rt string
 		return
 	}
 	if err == nil {
-		err = s.assets.Delete(ctx, a)
+		err = s.removeAsset(ctx, a)
 	}
 	if err != nil {
 		apiError(ctx, 500, err.Error())
 		return
-	}
-	if err := s.blobs.Delete(a.BlobKey); err != nil {
-		s.log.Warn("deleting original", "key", a.BlobKey, "err", err)
 	}
 	writeJSON(ctx, map[string]string{"result": "ok"})
 }

@@ -5,11 +5,14 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/edgepix/edgepix/blob"
+	"github.com/edgepix/edgepix/internal/metrics"
 	"github.com/edgepix/edgepix/transform/codec"
+	"github.com/nats-io/nats.go"
 	"github.com/valyala/fasthttp"
 	"golang.org/x/sync/singleflight"
 )
@@ -30,7 +33,11 @@ type Server struct {
 	cfg      Config
 	accounts map[string]Account
 	assets   *AssetStore
+	named    *NamedStore
 	blobs    *blob.FS
+	nc       *nats.Conn
+	metrics  *metrics.Metrics
+	chunkMu  sync.Mutex // serialises chunk assembly
 	fetch    *http.Client
 	renders  singleflight.Group
 	workers  chan struct{}
@@ -38,8 +45,18 @@ type Server struct {
 	log      *slog.Logger
 }
 
+// Deps are what the origin keeps its state in and reports to. NC, when
+// set, carries purge messages to edges.
+type Deps struct {
+	Assets  *AssetStore
+	Named   *NamedStore
+	Blobs   *blob.FS
+	NC      *nats.Conn
+	Metrics *metrics.Metrics
+}
+
 // New builds an origin server over its stores.
-func New(cfg Config, accounts []Account, assets *AssetStore, blobs *blob.FS, log *slog.Logger) *Server {
+func New(cfg Config, accounts []Account, st Deps, log *slog.Logger) *Server {
 	if cfg.MaxUploadBytes <= 0 {
 		cfg.MaxUploadBytes = 100 << 20
 	}
@@ -52,8 +69,11 @@ func New(cfg Config, accounts []Account, assets *AssetStore, blobs *blob.FS, log
 	if cfg.QueueLimit <= 0 {
 		cfg.QueueLimit = 64
 	}
-	s := &Server{cfg: cfg, accounts: map[string]Account{}, assets: assets, blobs: blobs,
+	s := &Server{cfg: cfg, accounts: map[string]Account{}, assets: st.Assets, named: st.Named, blobs: st.Blobs, nc: st.NC, metrics: st.Metrics,
 		fetch: fetchClient(cfg.AllowPrivateFetch, 30*time.Second), workers: make(chan struct{}, cfg.Workers), log: log}
+	if s.metrics == nil {
+		s.metrics = metrics.New()
+	}
 	for _, a := range accounts {
 		s.accounts[a.Cloud] = a
 	}
@@ -62,6 +82,16 @@ func New(cfg Config, accounts []Account, assets *AssetStore, blobs *blob.FS, log
 
 // MaxRequestBody is the body size the HTTP server must accept.
 func (s *Server) MaxRequestBody() int { return int(s.cfg.MaxUploadBytes) + 4<<20 }
+
+// uploadAPI maps the signed Upload API methods to their handlers.
+var uploadAPI = map[string]func(*Server, *fasthttp.RequestCtx, Account, string){
+	"upload":   (*Server).handleUpload,
+	"destroy":  (*Server).handleDestroy,
+	"rename":   (*Server).handleRename,
+	"tags":     (*Server).handleTags,
+	"context":  (*Server).handleContext,
+	"explicit": (*Server).handleExplicit,
+}
 
 // Handler routes requests.
 func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
@@ -90,19 +120,14 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		switch {
-		case len(parts) == 3 && parts[2] == "upload" && ctx.IsPost():
-			s.handleUpload(ctx, acct, parts[1])
+		case parts[1] == "ping" || parts[1] == "resources" || parts[1] == "transformations":
+			s.handleAdmin(ctx, acct, parts[1:])
 			return
-		case len(parts) == 3 && parts[2] == "destroy" && ctx.IsPost():
-			s.handleDestroy(ctx, acct, parts[1])
-			return
-		case len(parts) == 2 && parts[1] == "ping":
-			if !basicAuth(ctx, acct) {
-				apiError(ctx, 401, "Invalid credentials")
+		case len(parts) == 3 && ctx.IsPost():
+			if h, ok := uploadAPI[parts[2]]; ok {
+				h(s, ctx, acct, parts[1])
 				return
 			}
-			writeJSON(ctx, map[string]string{"status": "ok"})
-			return
 		}
 	}
 	apiError(ctx, 404, "Not found: "+p)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,8 +77,21 @@ func (s *Server) handleUpload(ctx *fasthttp.RequestCtx, acct Account, rt string)
 		rt = v
 	}
 	data, filename := f.file, f.filename
-	var err error
-	if !f.hasFile {
+	c, chunked, err := parseChunk(ctx)
+	if err != nil {
+		apiError(ctx, 400, err.Error())
+		return
+	}
+	if chunked {
+		if data, err = s.addChunk(acct.Cloud, c, data); err != nil {
+			apiError(ctx, 400, err.Error())
+			return
+		}
+		if data == nil {
+			writeJSON(ctx, map[string]any{"done": false, "bytes": c.end + 1})
+			return
+		}
+	} else if !f.hasFile {
 		src := f.get("file")
 		if src == "" {
 			apiError(ctx, 400, "Missing required parameter - file")
@@ -117,10 +131,7 @@ func (s *Server) storeUpload(ctx *fasthttp.RequestCtx, acct Account, rt string, 
 	}
 	stem := strings.TrimSuffix(path.Base(filename), path.Ext(filename))
 	a := &Asset{Cloud: acct.Cloud, Type: typ, CreatedAt: time.Now().UTC().Truncate(time.Second),
-		OriginalFilename: stem, Bytes: len(data), Tags: f.list("tags")}
-	if a.Tags == nil {
-		a.Tags = []string{}
-	}
+		OriginalFilename: stem, Bytes: len(data), Tags: uniq(f.list("tags"))}
 	switch rt {
 	case "image", "auto":
 		info, err := codec.Probe(data)
@@ -153,7 +164,7 @@ func (s *Server) storeUpload(ctx *fasthttp.RequestCtx, acct Account, rt string, 
 		return nil, 400, fmt.Errorf("%s format not allowed", a.Format)
 	}
 	a.PublicID = publicID(f, stem, a.Format, rt)
-	if strings.Contains(a.PublicID, "..") || strings.HasPrefix(a.PublicID, "/") || strings.HasSuffix(a.PublicID, "/") {
+	if !validPublicID(a.PublicID) {
 		return nil, 400, fmt.Errorf("Invalid public_id: %s", a.PublicID)
 	}
 	if ctxParam := f.get("context"); ctxParam != "" {
@@ -174,14 +185,30 @@ func (s *Server) storeUpload(ctx *fasthttp.RequestCtx, acct Account, rt string, 
 		a.AssetID = prev.AssetID
 	}
 	a.VersionID = randomHex(32)
-	a.BlobKey = fmt.Sprintf("originals/%s/%s/%s/%s/v%d", a.Cloud, rt, typ, a.PublicID, a.Version)
+	a.BlobKey = originalKey(a)
 	if err := s.blobs.Put(a.BlobKey, data); err != nil {
 		return nil, 500, fmt.Errorf("storing the file: %v", err)
 	}
 	if err := s.assets.Put(ctx, a); err != nil {
+		s.blobs.Delete(a.BlobKey)
 		return nil, 500, fmt.Errorf("storing metadata: %v", err)
 	}
+	if prev != nil {
+		s.replaced(prev, f.get("invalidate") == "true")
+	}
 	return a, 0, nil
+}
+
+// uniq drops duplicates and keeps the order; never nil (tags are an array
+// in every response).
+func uniq(list []string) []string {
+	out := []string{}
+	for _, v := range list {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func contains(list []string, s string) bool {

@@ -1,8 +1,11 @@
-// Command edgepix runs the edgepix image service. `edgepix serve` starts the
-// origin API and the delivery edge in one process with embedded storage.
+// Command edgepix runs the edgepix image service: `edgepix serve` starts the
+// origin API and the delivery edge in one process with embedded storage;
+// `edgepix origin` and `edgepix edge --origin URL` run them apart.
 package main
 
 import (
+	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -16,12 +19,31 @@ import (
 	"github.com/edgepix/edgepix/origin"
 )
 
+const usage = `usage: edgepix <command> [flags]
+
+commands:
+  serve    origin and edge in one process (the default set-up)
+  origin   the API, the derive endpoint and the stores only
+  edge     delivery only: edgepix edge --origin URL --derive-token T
+
+edgepix <command> -h lists the flags; each flag is also EDGEPIX_<NAME>.`
+
 func main() {
-	if len(os.Args) < 2 || os.Args[1] != "serve" {
-		fmt.Fprintln(os.Stderr, "usage: edgepix serve [flags]   (edgepix serve -h lists the flags)")
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
-	if err := serve(os.Args[2:]); err != nil {
+	mode := app.Mode(os.Args[1])
+	switch mode {
+	case app.Serve, app.Origin, app.Edge:
+	default:
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	if err := run(mode, os.Args[2:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
 		fmt.Fprintln(os.Stderr, "edgepix:", err)
 		os.Exit(1)
 	}
@@ -48,37 +70,53 @@ func envBool(name string) bool {
 	return v
 }
 
-func serve(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	var cfg app.Config
+func run(mode app.Mode, args []string) error {
+	fs := flag.NewFlagSet(string(mode), flag.ContinueOnError)
+	cfg := app.Config{Mode: mode}
+	var accountsFile, logLevel string
 	fs.StringVar(&cfg.DataDir, "data", env("data", "./edgepix-data"), "data directory")
 	fs.StringVar(&cfg.EdgeAddr, "edge-addr", env("edge-addr", "127.0.0.1:8080"), "edge listen address")
 	fs.StringVar(&cfg.OriginAddr, "origin-addr", env("origin-addr", "127.0.0.1:8081"), "origin (API) listen address")
+	fs.StringVar(&cfg.OriginURL, "origin", env("origin", ""), "edge: the origin's URL, e.g. http://127.0.0.1:8081")
+	fs.StringVar(&cfg.DeriveToken, "derive-token", env("derive-token", ""), "secret shared by edges and origin (default: kept in the data dir)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("public-url", ""), "base of url/secure_url (default http://<edge-addr>)")
 	fs.BoolVar(&cfg.AllowPrivateFetch, "allow-private-fetch", envBool("allow-private-fetch"), "allow remote file URLs on private/loopback addresses")
-	fs.Int64Var(&cfg.CacheSize, "cache-size", envInt("cache-size", 256<<20), "edge memory cache bound in bytes")
+	fs.Int64Var(&cfg.CacheSize, "cache-size", envInt("cache-size", 1<<30), "edge cache bound in bytes (disk; the memory tier is a quarter, at most 256 MiB)")
 	fs.Int64Var(&cfg.MaxUploadBytes, "max-upload-bytes", envInt("max-upload-bytes", 100<<20), "largest accepted upload")
 	fs.Int64Var(&cfg.MaxPixels, "max-pixels", envInt("max-pixels", 100_000_000), "largest accepted image, in pixels")
 	fs.BoolVar(&cfg.Strict, "strict", envBool("strict"), "serve only signed URLs and named transformations")
 	fs.StringVar(&cfg.NATSURL, "nats", env("nats", ""), "external NATS URL (default: embedded server)")
+	fs.StringVar(&accountsFile, "accounts", env("accounts", ""), "file with one cloudinary:// URL per line")
+	fs.StringVar(&logLevel, "log-level", env("log-level", "info"), "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	if u := os.Getenv("CLOUDINARY_URL"); u != "" {
-		a, err := origin.ParseCloudinaryURL(u)
-		if err != nil {
-			return err
-		}
-		cfg.Accounts = []origin.Account{a}
+	if mode == app.Edge && cfg.OriginURL == "" {
+		return errors.New("edge needs --origin URL")
 	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	accts, err := accounts(accountsFile)
+	if err != nil {
+		return err
+	}
+	cfg.Accounts = accts
 	a, err := app.Start(cfg, log)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("edgepix is running\n  edge (delivery): %s\n  origin (API):    %s\n", a.EdgeURL, a.OriginURL)
-	for _, acct := range a.Accounts {
-		fmt.Printf("  export CLOUDINARY_URL=%s\n", acct.URL(a.OriginURL))
+	fmt.Println("edgepix is running")
+	if a.EdgeURL != "" {
+		fmt.Printf("  edge (delivery): %s\n", a.EdgeURL)
+	}
+	if mode != app.Edge {
+		fmt.Printf("  origin (API):    %s\n", a.OriginURL)
+		for _, acct := range a.Accounts {
+			fmt.Printf("  export CLOUDINARY_URL=%s\n", acct.URL(a.OriginURL))
+		}
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
@@ -89,4 +127,38 @@ func serve(args []string) error {
 		log.Error("server stopped", "err", err)
 	}
 	return a.Close()
+}
+
+// accounts reads CLOUDINARY_URL and the --accounts file (one URL per line,
+// # comments allowed).
+func accounts(file string) ([]origin.Account, error) {
+	var out []origin.Account
+	if u := os.Getenv("CLOUDINARY_URL"); u != "" {
+		a, err := origin.ParseCloudinaryURL(u)
+		if err != nil {
+			return nil, fmt.Errorf("CLOUDINARY_URL: %w", err)
+		}
+		out = append(out, a)
+	}
+	if file == "" {
+		return out, nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		a, err := origin.ParseCloudinaryURL(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", file, n, err)
+		}
+		out = append(out, a)
+	}
+	return out, sc.Err()
 }

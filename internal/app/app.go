@@ -1,12 +1,13 @@
 // Package app wires the origin, the edge, the stores and the embedded NATS
-// server into one process, as `edgepix serve` runs them (and as end-to-end
-// tests start them).
+// server into one process, as `edgepix serve`, `edgepix origin` and
+// `edgepix edge` run them (and as end-to-end tests start them).
 package app
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,126 +18,211 @@ import (
 
 	"github.com/edgepix/edgepix/blob"
 	"github.com/edgepix/edgepix/edge"
+	"github.com/edgepix/edgepix/internal/httpx"
+	"github.com/edgepix/edgepix/internal/metrics"
 	"github.com/edgepix/edgepix/internal/natsembed"
 	"github.com/edgepix/edgepix/origin"
+	"github.com/nats-io/nats.go"
 	"github.com/valyala/fasthttp"
 )
 
-// Config is the `serve` configuration.
+// Mode says which servers a process runs.
+type Mode string
+
+// The three ways to run edgepix.
+const (
+	Serve  Mode = "serve"  // origin and edge together (the default)
+	Origin Mode = "origin" // the API, derive endpoint and stores only
+	Edge   Mode = "edge"   // delivery only, against a remote origin
+)
+
+// Config is the configuration of all three modes.
 type Config struct {
+	Mode              Mode
 	DataDir           string
 	EdgeAddr          string
 	OriginAddr        string
+	OriginURL         string // edge mode: the origin to ask on a miss
+	DeriveToken       string // shared edge↔origin secret (default: kept in DataDir)
 	PublicURL         string // default http://<edge addr>
 	AllowPrivateFetch bool
-	CacheSize         int64 // edge memory tier bytes
+	CacheSize         int64 // edge disk cache bound in bytes
 	MaxUploadBytes    int64
 	MaxPixels         int64
 	Strict            bool
-	NATSURL           string
+	NATSURL           string           // external NATS (edge mode: for purges)
 	Accounts          []origin.Account // empty: the demo account in DataDir
 }
 
 // App is a running edgepix.
 type App struct {
 	Accounts  []origin.Account
-	EdgeURL   string
+	EdgeURL   string // empty in origin mode
 	OriginURL string
+	Metrics   *metrics.Metrics
 	nats      *natsembed.Conn
+	purges    *nats.Subscription
 	edge      *edge.Server
-	edgeSrv   *fasthttp.Server
-	originSrv *fasthttp.Server
-	edgeLn    net.Listener
-	originLn  net.Listener
+	servers   []*fasthttp.Server
+	listeners []net.Listener
 	done      chan error
 }
 
-// Start opens the stores and starts both servers.
+// Start opens the stores and starts the servers of cfg.Mode.
 func Start(cfg Config, log *slog.Logger) (*App, error) {
+	if cfg.Mode == "" {
+		cfg.Mode = Serve
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, err
 	}
-	accounts := cfg.Accounts
-	if len(accounts) == 0 {
-		demo, err := origin.DemoAccount(cfg.DataDir)
-		if err != nil {
-			return nil, err
-		}
-		accounts = []origin.Account{demo}
-	}
-	token, err := secretFile(filepath.Join(cfg.DataDir, "derive-token"))
-	if err != nil {
-		return nil, err
-	}
-	a := &App{Accounts: accounts, done: make(chan error, 2)}
-	a.originLn, err = net.Listen("tcp", cfg.OriginAddr)
-	if err != nil {
-		return nil, err
-	}
-	a.edgeLn, err = net.Listen("tcp", cfg.EdgeAddr)
-	if err != nil {
-		a.originLn.Close()
-		return nil, err
-	}
-	a.EdgeURL = "http://" + a.edgeLn.Addr().String()
-	a.OriginURL = "http://" + a.originLn.Addr().String()
-	if cfg.PublicURL == "" {
-		cfg.PublicURL = a.EdgeURL
-	}
+	a := &App{Accounts: cfg.Accounts, done: make(chan error, 2), Metrics: metrics.New()}
 	fail := func(err error) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	a.nats, err = natsembed.Start(cfg.NATSURL, filepath.Join(cfg.DataDir, "nats"))
-	if err != nil {
-		return fail(err)
+	if len(a.Accounts) == 0 {
+		if cfg.Mode == Edge {
+			return nil, errors.New("edge mode needs the accounts: set CLOUDINARY_URL or --accounts")
+		}
+		demo, err := origin.DemoAccount(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		a.Accounts = []origin.Account{demo}
 	}
+	token := cfg.DeriveToken
+	if token == "" {
+		if cfg.Mode == Edge {
+			return nil, errors.New("edge mode needs --derive-token (the origin's is in its data dir, file derive-token)")
+		}
+		var err error
+		if token, err = secretFile(filepath.Join(cfg.DataDir, "derive-token")); err != nil {
+			return nil, err
+		}
+	}
+	var originLn, edgeLn net.Listener
+	var err error
+	if cfg.Mode != Edge {
+		if originLn, err = a.listen(cfg.OriginAddr); err != nil {
+			return fail(err)
+		}
+		a.OriginURL = "http://" + originLn.Addr().String()
+	} else {
+		a.OriginURL = cfg.OriginURL
+	}
+	if cfg.Mode != Origin {
+		if edgeLn, err = a.listen(cfg.EdgeAddr); err != nil {
+			return fail(err)
+		}
+		a.EdgeURL = "http://" + edgeLn.Addr().String()
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = a.EdgeURL
+	}
+	if cfg.Mode != Edge || cfg.NATSURL != "" {
+		if a.nats, err = natsembed.Start(cfg.NATSURL, filepath.Join(cfg.DataDir, "nats")); err != nil {
+			return fail(err)
+		}
+	}
+	if cfg.Mode != Edge {
+		o, err := a.newOrigin(cfg, token, log.With("server", "origin"))
+		if err != nil {
+			return fail(err)
+		}
+		a.serve(originLn, &fasthttp.Server{Handler: httpx.Wrap("origin", o.Handler, a.Metrics, log.With("server", "origin")),
+			Name: "edgepix-origin", MaxRequestBodySize: o.MaxRequestBody(), ReadTimeout: 5 * time.Minute})
+	}
+	if cfg.Mode != Origin {
+		if err := a.startEdge(cfg, token, edgeLn, log.With("server", "edge")); err != nil {
+			return fail(err)
+		}
+	}
+	return a, nil
+}
+
+func (a *App) listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		a.listeners = append(a.listeners, ln)
+	}
+	return ln, err
+}
+
+func (a *App) serve(ln net.Listener, srv *fasthttp.Server) {
+	a.servers = append(a.servers, srv)
+	go func() { a.done <- srv.Serve(ln) }()
+}
+
+func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Server, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	assets, err := origin.NewAssetStore(ctx, a.nats.JS)
 	if err != nil {
-		return fail(fmt.Errorf("asset store: %w", err))
+		return nil, fmt.Errorf("asset store: %w", err)
+	}
+	named, err := origin.NewNamedStore(ctx, a.nats.JS)
+	if err != nil {
+		return nil, fmt.Errorf("named transformations: %w", err)
 	}
 	blobs, err := blob.NewFS(filepath.Join(cfg.DataDir, "blobs"))
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	o := origin.New(origin.Config{PublicURL: cfg.PublicURL, MaxUploadBytes: cfg.MaxUploadBytes,
+	return origin.New(origin.Config{PublicURL: cfg.PublicURL, MaxUploadBytes: cfg.MaxUploadBytes,
 		MaxPixels: cfg.MaxPixels, AllowPrivateFetch: cfg.AllowPrivateFetch, DeriveToken: token},
-		accounts, assets, blobs, log.With("server", "origin"))
+		a.Accounts, origin.Deps{Assets: assets, Named: named, Blobs: blobs, NC: a.nats.NC, Metrics: a.Metrics}, log), nil
+}
+
+// startEdge opens the edge cache, subscribes to purges when NATS is
+// there, and serves.
+func (a *App) startEdge(cfg Config, token string, ln net.Listener, log *slog.Logger) error {
 	secrets := map[string]string{}
-	for _, acct := range accounts {
+	for _, acct := range a.Accounts {
 		secrets[acct.Cloud] = acct.APISecret
 	}
+	var err error
 	a.edge, err = edge.New(edge.Config{OriginURL: a.OriginURL, DeriveToken: token,
-		CacheDir: filepath.Join(cfg.DataDir, "edge-cache"), MemBytes: cfg.CacheSize, Secrets: secrets,
-		Strict: cfg.Strict}, log.With("server", "edge"))
+		CacheDir: filepath.Join(cfg.DataDir, "edge-cache"), DiskBytes: cfg.CacheSize, Secrets: secrets,
+		Strict: cfg.Strict, Metrics: a.Metrics}, log)
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	a.originSrv = &fasthttp.Server{Handler: o.Handler, Name: "edgepix-origin",
-		MaxRequestBodySize: o.MaxRequestBody(), StreamRequestBody: false, ReadTimeout: 5 * time.Minute}
-	a.edgeSrv = &fasthttp.Server{Handler: a.edge.Handler, Name: "edgepix-edge", ReadTimeout: time.Minute}
-	go func() { a.done <- a.originSrv.Serve(a.originLn) }()
-	go func() { a.done <- a.edgeSrv.Serve(a.edgeLn) }()
-	return a, nil
+	if a.nats != nil {
+		a.purges, err = a.nats.NC.Subscribe(origin.PurgeSubject, func(m *nats.Msg) {
+			var p origin.Purge
+			if err := json.Unmarshal(m.Data, &p); err != nil {
+				log.Warn("bad purge message", "err", err)
+				return
+			}
+			a.edge.Purge(p.Cloud, p.ResourceType, p.Type, p.PublicID)
+		})
+		if err != nil {
+			return err
+		}
+		a.nats.NC.Flush()
+	} else {
+		log.Warn("no --nats URL: this edge will not receive purges")
+	}
+	a.serve(ln, &fasthttp.Server{Handler: httpx.Wrap("edge", a.edge.Handler, a.Metrics, log),
+		Name: "edgepix-edge", ReadTimeout: time.Minute})
+	return nil
 }
 
 // Done delivers the first error of a server that stopped on its own.
 func (a *App) Done() <-chan error { return a.done }
 
-// Close shuts both servers down gracefully, then the stores.
+// Close shuts the servers down gracefully (edge first), then the stores.
 func (a *App) Close() error {
 	var errs []error
-	if a.edgeSrv != nil {
-		errs = append(errs, a.edgeSrv.Shutdown())
-	} else if a.edgeLn != nil {
-		a.edgeLn.Close()
+	for i := len(a.servers) - 1; i >= 0; i-- {
+		errs = append(errs, a.servers[i].Shutdown())
 	}
-	if a.originSrv != nil {
-		errs = append(errs, a.originSrv.Shutdown())
-	} else if a.originLn != nil {
-		a.originLn.Close()
+	for _, ln := range a.listeners {
+		ln.Close() // those not served yet; the others are closed already
+	}
+	if a.purges != nil {
+		a.purges.Unsubscribe()
 	}
 	if a.edge != nil {
 		errs = append(errs, a.edge.Close())

@@ -1,0 +1,78 @@
+package origin
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+)
+
+// assetDir is the blob-store folder of one asset: its original versions
+// and its derived files live under it, so deleting the asset is one
+// prefix delete. The public_id is hashed: it may hold "/" and be long.
+func assetDir(cloud, rt, typ, publicID string) string {
+	sum := sha256.Sum256([]byte(rt + "/" + typ + "/" + publicID))
+	return "assets/" + cloud + "/" + hex.EncodeToString(sum[:16])
+}
+
+func originalKey(a *Asset) string {
+	return fmt.Sprintf("%s/original-v%d", assetDir(a.Cloud, a.ResourceType, a.Type, a.PublicID), a.Version)
+}
+
+// PurgeSubject is the NATS subject edges listen on to drop cached entries.
+const PurgeSubject = "edgepix.purge"
+
+// Purge names the asset whose cached deliveries edges must drop.
+type Purge struct {
+	Cloud        string `json:"cloud"`
+	ResourceType string `json:"resource_type"`
+	Type         string `json:"type"`
+	PublicID     string `json:"public_id"`
+}
+
+// purge tells every edge to drop the asset's cached entries.
+func (s *Server) purge(a *Asset) {
+	if s.nc == nil {
+		return
+	}
+	b, _ := json.Marshal(Purge{Cloud: a.Cloud, ResourceType: a.ResourceType, Type: a.Type, PublicID: a.PublicID})
+	if err := s.nc.Publish(PurgeSubject, b); err != nil {
+		s.log.Warn("publishing purge", "public_id", a.PublicID, "err", err)
+	}
+}
+
+// removeAsset deletes the metadata first (the asset disappears at once),
+// then its files, then purges edges. Cloudinary purges only with
+// invalidate=true; edgepix purges always, since a deleted asset's cached
+// renditions must not outlive it.
+func (s *Server) removeAsset(ctx context.Context, a *Asset) error {
+	if err := s.assets.Delete(ctx, a); err != nil {
+		return err
+	}
+	dir := assetDir(a.Cloud, a.ResourceType, a.Type, a.PublicID)
+	if err := s.blobs.DeletePrefix(dir); err != nil {
+		s.log.Warn("deleting asset files", "dir", dir, "err", err)
+	}
+	s.purge(a)
+	return nil
+}
+
+// replaced drops what an overwritten version leaves behind: its original
+// and every derived file (derived keys carry the version, so they are
+// stale), then purges edges when asked to.
+func (s *Server) replaced(prev *Asset, invalidate bool) {
+	if err := s.blobs.Delete(prev.BlobKey); err != nil {
+		s.log.Warn("deleting replaced original", "key", prev.BlobKey, "err", err)
+	}
+	if err := s.blobs.DeletePrefix(derivedDir(prev)); err != nil {
+		s.log.Warn("deleting derived files", "public_id", prev.PublicID, "err", err)
+	}
+	if invalidate {
+		s.purge(prev)
+	}
+}
+
+func derivedDir(a *Asset) string {
+	return assetDir(a.Cloud, a.ResourceType, a.Type, a.PublicID) + "/derived"
+}

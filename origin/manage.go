@@ -1,0 +1,228 @@
+package origin
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+)
+
+// apiResourceType maps the path's resource type; auto means image here.
+func apiResourceType(rt string) string {
+	if rt == "auto" {
+		return "image"
+	}
+	return rt
+}
+
+// typeOf reads a type parameter, defaulting to upload.
+func typeOf(f *form, name string) string {
+	if t := f.get(name); t != "" {
+		return t
+	}
+	return "upload"
+}
+
+// lookup loads an asset, answering 404 (or 500) itself when it cannot.
+func (s *Server) lookup(ctx *fasthttp.RequestCtx, cloud, rt, typ, id string) (*Asset, bool) {
+	a, err := s.assets.Get(ctx, cloud, rt, typ, id)
+	if errors.Is(err, ErrAssetNotFound) {
+		apiError(ctx, 404, "Resource not found - "+id)
+		return nil, false
+	}
+	if err != nil {
+		apiError(ctx, 500, err.Error())
+		return nil, false
+	}
+	return a, true
+}
+
+// handleRename serves POST {rt}/rename: the original is copied under the
+// new identity, the new metadata written, then the old asset removed.
+func (s *Server) handleRename(ctx *fasthttp.RequestCtx, acct Account, rt string) {
+	f, ok := signedForm(ctx, acct)
+	if !ok {
+		return
+	}
+	rt = apiResourceType(rt)
+	from, to := f.get("from_public_id"), f.get("to_public_id")
+	if from == "" || to == "" {
+		apiError(ctx, 400, "Missing required parameter - from_public_id and to_public_id")
+		return
+	}
+	if !validPublicID(to) {
+		apiError(ctx, 400, "Invalid public_id: "+to)
+		return
+	}
+	typ := typeOf(f, "type")
+	toType := f.get("to_type")
+	if toType == "" {
+		toType = typ
+	}
+	src, ok := s.lookup(ctx, acct.Cloud, rt, typ, from)
+	if !ok {
+		return
+	}
+	if from == to && typ == toType {
+		writeJSON(ctx, s.result(acct, src))
+		return
+	}
+	target, err := s.assets.Get(ctx, acct.Cloud, rt, toType, to)
+	if err == nil && f.get("overwrite") != "true" {
+		apiError(ctx, 400, fmt.Sprintf("to_public_id (%s) already exists", to))
+		return
+	}
+	data, err := s.blobs.Get(src.BlobKey)
+	if err != nil {
+		apiError(ctx, 500, "reading the original: "+err.Error())
+		return
+	}
+	moved := *src
+	moved.PublicID, moved.Type = to, toType
+	moved.BlobKey = originalKey(&moved)
+	if err := s.blobs.Put(moved.BlobKey, data); err != nil {
+		apiError(ctx, 500, "storing the file: "+err.Error())
+		return
+	}
+	if err := s.assets.Put(ctx, &moved); err != nil {
+		apiError(ctx, 500, "storing metadata: "+err.Error())
+		return
+	}
+	if target != nil && target.BlobKey != moved.BlobKey {
+		s.replaced(target, true)
+	}
+	if err := s.removeAsset(ctx, src); err != nil {
+		s.log.Warn("removing renamed asset", "public_id", from, "err", err)
+	}
+	writeJSON(ctx, s.result(acct, &moved))
+}
+
+// handleTags serves POST {rt}/tags: command add, remove, replace or
+// remove_all over public_ids.
+func (s *Server) handleTags(ctx *fasthttp.RequestCtx, acct Account, rt string) {
+	f, ok := signedForm(ctx, acct)
+	if !ok {
+		return
+	}
+	tags := f.list("tag")
+	cmd := f.get("command")
+	var edit func([]string) []string
+	switch cmd {
+	case "add":
+		edit = func(t []string) []string { return uniq(append(t, tags...)) }
+	case "remove":
+		edit = func(t []string) []string {
+			return slices.DeleteFunc(t, func(x string) bool { return slices.Contains(tags, x) })
+		}
+	case "replace":
+		edit = func([]string) []string { return uniq(tags) }
+	case "remove_all":
+		edit = func([]string) []string { return []string{} }
+	default:
+		apiError(ctx, 400, "Invalid command "+cmd+": use add, remove, replace or remove_all")
+		return
+	}
+	if cmd != "remove_all" && len(tags) == 0 {
+		apiError(ctx, 400, "Missing required parameter - tag")
+		return
+	}
+	s.editEach(ctx, acct, rt, f, func(a *Asset) { a.Tags = edit(slices.Clone(a.Tags)) })
+}
+
+// handleContext serves POST {rt}/context: command add (merge) or
+// remove_all over public_ids.
+func (s *Server) handleContext(ctx *fasthttp.RequestCtx, acct Account, rt string) {
+	f, ok := signedForm(ctx, acct)
+	if !ok {
+		return
+	}
+	switch cmd := f.get("command"); cmd {
+	case "add":
+		c := f.get("context")
+		if c == "" {
+			apiError(ctx, 400, "Missing required parameter - context")
+			return
+		}
+		add := parseContext(c)
+		s.editEach(ctx, acct, rt, f, func(a *Asset) {
+			if a.Context == nil {
+				a.Context = map[string]string{}
+			}
+			maps.Copy(a.Context, add)
+		})
+	case "remove_all":
+		s.editEach(ctx, acct, rt, f, func(a *Asset) { a.Context = nil })
+	default:
+		apiError(ctx, 400, "Invalid command "+cmd+": use add or remove_all")
+	}
+}
+
+// editEach applies edit to every listed asset that exists and answers
+// with the public_ids it changed.
+func (s *Server) editEach(ctx *fasthttp.RequestCtx, acct Account, rt string, f *form, edit func(*Asset)) {
+	ids := f.list("public_ids")
+	if len(ids) == 0 {
+		apiError(ctx, 400, "Missing required parameter - public_ids")
+		return
+	}
+	rt, typ := apiResourceType(rt), typeOf(f, "type")
+	done := []string{}
+	for _, id := range ids {
+		a, err := s.assets.Get(ctx, acct.Cloud, rt, typ, id)
+		if errors.Is(err, ErrAssetNotFound) {
+			continue
+		}
+		if err == nil {
+			edit(a)
+			err = s.assets.Put(ctx, a)
+		}
+		if err != nil {
+			apiError(ctx, 500, err.Error())
+			return
+		}
+		done = append(done, id)
+	}
+	writeJSON(ctx, map[string][]string{"public_ids": done})
+}
+
+// handleExplicit serves POST {rt}/explicit: updates an existing asset's
+// tags and context (and, with invalidate, purges edges) and returns it as
+// upload does.
+func (s *Server) handleExplicit(ctx *fasthttp.RequestCtx, acct Account, rt string) {
+	f, ok := signedForm(ctx, acct)
+	if !ok {
+		return
+	}
+	id := f.get("public_id")
+	if id == "" {
+		apiError(ctx, 400, "Missing required parameter - public_id")
+		return
+	}
+	a, ok := s.lookup(ctx, acct.Cloud, apiResourceType(rt), typeOf(f, "type"), id)
+	if !ok {
+		return
+	}
+	if _, ok := f.params["tags"]; ok {
+		a.Tags = uniq(f.list("tags"))
+	}
+	if c, ok := f.params["context"]; ok {
+		a.Context = parseContext(strings.Join(c, "|"))
+	}
+	if err := s.assets.Put(ctx, a); err != nil {
+		apiError(ctx, 500, err.Error())
+		return
+	}
+	if f.get("invalidate") == "true" {
+		s.purge(a)
+	}
+	writeJSON(ctx, s.result(acct, a))
+}
+
+// validPublicID refuses ids that could escape or confuse paths.
+func validPublicID(id string) bool {
+	return id != "" && len(id) <= 255 && !strings.Contains(id, "..") && !strings.HasPrefix(id, "/") &&
+		!strings.HasSuffix(id, "/") && !strings.ContainsAny(id, "?#\\\x00")
+}
