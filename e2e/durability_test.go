@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/cloudinary/cloudinary-go/v2"
+	"github.com/cloudinary/cloudinary-go/v2/api"
+	"github.com/cloudinary/cloudinary-go/v2/api/admin"
 	"github.com/cloudinary/cloudinary-go/v2/api/uploader"
 	"github.com/edgepix/edgepix/internal/fixtures"
 )
@@ -107,5 +109,9 @@ func TestSurvivesKill9(t *testing.T) {
 	}
 	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "image/jpeg") {
 		t.Fatalf("content type %s", resp.Header.Get("Content-Type"))
+	}
+	list, err := cld.Admin.Assets(context.Background(), admin.AssetsParams{AssetType: api.Image, Prefix: "durable/"})
+	if err != nil || len(list.Assets) != 1 || list.Assets[0].PublicID != "durable/flower" || list.Assets[0].Width != 1600 {
+		t.Fatalf("listing after kill -9: %v %+v", err, list)
 	}
 }

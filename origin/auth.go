@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,7 +23,32 @@ var excludedFromSignature = map[string]bool{
 	"file": true, "cloud_name": true, "resource_type": true, "api_key": true, "signature": true,
 }
 
-var arrayKey = regexp.MustCompile(`^(.*)\[\d*\]$`)
+var arrayKey = regexp.MustCompile(`^(.*)\[(\d*)\]$`)
+
+// arrayOrder returns the parameter names sorted so that the elements of
+// an array sent as name[0], name[1], ..., name[10] come in index order.
+func arrayOrder(params map[string][]string) []string {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	index := func(k string) (string, int) {
+		if m := arrayKey.FindStringSubmatch(k); m != nil {
+			n, _ := strconv.Atoi(m[2])
+			return m[1], n
+		}
+		return k, -1
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		na, ia := index(a)
+		nb, ib := index(b)
+		if c := strings.Compare(na, nb); c != 0 {
+			return c
+		}
+		return ia - ib
+	})
+	return keys
+}
 
 // StringToSign builds the string the SDKs sign: parameters (arrays
 // collapsed with ',', empty values dropped) sorted by key, joined with '&';
@@ -30,7 +56,8 @@ var arrayKey = regexp.MustCompile(`^(.*)\[\d*\]$`)
 func StringToSign(params map[string][]string, version int) string {
 	collapsed := map[string]string{}
 	var keys []string
-	for k, vs := range params {
+	for _, k := range arrayOrder(params) {
+		vs := params[k]
 		name := k
 		if m := arrayKey.FindStringSubmatch(k); m != nil {
 			name = m[1]

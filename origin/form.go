@@ -86,7 +86,8 @@ func (f *form) get(k string) string { return f.params.Get(k) }
 // comma-separated values split.
 func (f *form) list(name string) []string {
 	var out []string
-	for k, vs := range f.params {
+	for _, k := range arrayOrder(f.params) {
+		vs := f.params[k]
 		if k != name {
 			if m := arrayKey.FindStringSubmatch(k); m == nil || m[1] != name {
 				continue
