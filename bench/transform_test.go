@@ -2,6 +2,7 @@ package bench
 
 import (
 	"testing"
+	"time"
 
 	"github.com/edgepix/edgepix/internal/fixtures"
 )
@@ -15,5 +16,22 @@ func TestMeasureTransformRuns(t *testing.T) {
 	}
 	if f.PSNR < 30 || f.PeakHeap == 0 || f.Pixels != 1920*1280 {
 		t.Fatalf("implausible figure: %+v", f)
+	}
+}
+
+func TestMeasureDeliveryRuns(t *testing.T) {
+	hit, err := MeasureHit(fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"), 2, 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hit.Ours.Requests == 0 || hit.Baseline.Requests == 0 || hit.Bytes != 28725 {
+		t.Fatalf("implausible hit figure: %+v", hit)
+	}
+	miss, err := MeasureMiss(fixtures.Path(t, "exif-orient1-synthetic-50x70.jpg"), []int{2}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(miss) != 1 || miss[0].Load.Requests != 4 || miss[0].Load.P99 == 0 {
+		t.Fatalf("implausible miss figure: %+v", miss)
 	}
 }

@@ -201,3 +201,23 @@ func TestBadInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestIncomingTransformation stores the transformed image when upload
+// carries transformation and format.
+func TestIncomingTransformation(t *testing.T) {
+	a, cld := start(t)
+	res := upload(t, cld, fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"),
+		uploader.UploadParams{PublicID: "small", Transformation: "c_scale,w_100", Format: "png"})
+	if res.Width != 100 || res.Height != 75 || res.Format != "png" {
+		t.Fatalf("incoming transformation: %dx%d %s", res.Width, res.Height, res.Format)
+	}
+	resp, body := get(t, a.EdgeURL+"/demo/image/upload/small.png")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || len(body) != res.Bytes {
+		t.Fatalf("stored original: %d %s %d bytes (result says %d)", resp.StatusCode, resp.Header.Get("Content-Type"), len(body), res.Bytes)
+	}
+	bad, err := cld.Upload.Upload(bg, fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"),
+		uploader.UploadParams{PublicID: "bad", Transformation: "c_fill,w_abc"})
+	if err != nil || bad.Error.Message == "" {
+		t.Errorf("a bad incoming transformation was accepted: %v", err)
+	}
+}

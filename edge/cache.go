@@ -66,8 +66,11 @@ type cache struct {
 // cache, so this is reported, never fatal.
 func openCache(dir string, memBytes, diskBytes int64, log *slog.Logger) (*cache, error) {
 	vlog := min(max(diskBytes/8, 16<<20), 256<<20)
+	// The memory tier is the read cache, so Badger's own block cache is
+	// kept small, as are its memtables (Badger's defaults reserve ~600 MB).
 	opts := badger.DefaultOptions(dir).WithLogger(nil).WithNumVersionsToKeep(1).
-		WithValueLogFileSize(vlog).WithMemTableSize(min(64<<20, vlog))
+		WithValueLogFileSize(vlog).WithMemTableSize(16 << 20).WithNumMemtables(2).
+		WithBlockCacheSize(16 << 20).WithNumLevelZeroTables(2).WithNumLevelZeroTablesStall(4)
 	db, err := badger.Open(opts)
 	if err != nil {
 		log.Error("edge cache unreadable; rebuilding it", "dir", dir, "err", err)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/edgepix/edgepix/transform/codec"
+	"github.com/edgepix/edgepix/transform/grammar"
+	"github.com/edgepix/edgepix/transform/pipeline"
 	"github.com/valyala/fasthttp"
 )
 
@@ -152,6 +154,9 @@ func (s *Server) storeUpload(ctx *fasthttp.RequestCtx, acct Account, rt string, 
 		}
 		rt = "image"
 		a.Format, a.Width, a.Height, a.Pages = string(info.Format), info.Width, info.Height, len(img.Frames)
+		if data, err = s.incoming(ctx, acct.Cloud, f, data, a); err != nil {
+			return nil, 400, err
+		}
 	case "raw":
 	default:
 		return nil, 400, fmt.Errorf("Invalid resource type: %s", rt)
@@ -197,6 +202,32 @@ func (s *Server) storeUpload(ctx *fasthttp.RequestCtx, acct Account, rt string, 
 		s.replaced(prev, f.get("invalidate") == "true")
 	}
 	return a, 0, nil
+}
+
+// incoming applies the upload's `transformation` and `format` parameters:
+// the stored original is the transformed image.
+func (s *Server) incoming(ctx *fasthttp.RequestCtx, cloud string, f *form, data []byte, a *Asset) ([]byte, error) {
+	tx, format := f.get("transformation"), strings.ToLower(f.get("format"))
+	if format == "jpeg" {
+		format = "jpg"
+	}
+	if tx == "" && (format == "" || format == a.Format) {
+		return data, nil
+	}
+	ch, err := grammar.ParseChain(tx)
+	if err != nil {
+		return nil, fmt.Errorf("Invalid transformation: %v", err)
+	}
+	if ch, err = ch.Expand(resolver{ctx, s.named, cloud}); err != nil {
+		return nil, err
+	}
+	res, err := pipeline.Render(data, pipeline.Request{Chain: ch, Format: format,
+		Limits: pipeline.Limits{MaxPixels: s.cfg.MaxPixels}})
+	if err != nil {
+		return nil, fmt.Errorf("Incoming transformation failed: %v", err)
+	}
+	a.Format, a.Width, a.Height, a.Pages, a.Bytes = string(res.Format), res.Width, res.Height, res.Frames, len(res.Data)
+	return res.Data, nil
 }
 
 // uniq drops duplicates and keeps the order; never nil (tags are an array

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"text/tabwriter"
+	"time"
 
 	"github.com/edgepix/edgepix/bench"
 	"github.com/edgepix/edgepix/internal/fixtures"
@@ -29,6 +30,31 @@ func main() {
 		fmt.Fprintf(tw, "%s\t%.1f\t%v\t%v\t%.2fx\t%.1f\t%.1f MB\t%.2fx\t\n", f.File, float64(f.Pixels)/1e6,
 			f.Ours.Round(100_000), f.Baseline.Round(100_000), f.Speedup(), f.PSNR,
 			float64(f.PeakHeap)/1e6, f.HeapRatio())
+	}
+	tw.Flush()
+	fmt.Println()
+
+	hit, err := bench.MeasureHit(filepath.Join(dir, "photo-snake-600x450-grayscale.jpg"), 16, 6*time.Second)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hit path:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(tw, "edge hit path, 16 connections	bytes	edgepix req/s	fasthttp FS req/s	ratio	p99 edgepix	p99 FS	")
+	fmt.Fprintf(tw, "cached original\t%d\t%.0f\t%.0f\t%.2fx\t%v\t%v\t\n", hit.Bytes, hit.Ours.PerSecond(),
+		hit.Baseline.PerSecond(), hit.Ratio(), hit.Ours.P99.Round(10*time.Microsecond), hit.Baseline.P99.Round(10*time.Microsecond))
+	tw.Flush()
+	fmt.Println()
+
+	misses, err := bench.MeasureMiss(filepath.Join(dir, "photo-storm-1920x1280.jpg"), []int{2, 4, 8}, 24)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "miss path:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(tw, "edge miss path, storm 1920x1280 c_fill\tconcurrency\trenders/s\tin-process, serial\tratio\tp50\tp99\tpeak RSS\t")
+	for _, m := range misses {
+		inproc := 1 / m.Baseline.Seconds()
+		fmt.Fprintf(tw, "distinct sizes\t%d\t%.1f\t%.1f\t%.2fx\t%v\t%v\t%d MB\t\n", m.Concurrency, m.Load.PerSecond(),
+			inproc, m.Load.PerSecond()/inproc, m.Load.P50.Round(time.Millisecond), m.Load.P99.Round(time.Millisecond), m.PeakRSS>>20)
 	}
 	tw.Flush()
 }
