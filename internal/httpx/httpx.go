@@ -40,9 +40,12 @@ func Wrap(server string, h fasthttp.RequestHandler, m *metrics.Metrics, log *slo
 			defer func() {
 				if r := recover(); r != nil {
 					log.Error("panic", "request_id", id, "panic", r)
-					ctx.ResetBody()
+					ctx.Response.Reset()
+					ctx.SetStatusCode(500)
+					ctx.SetContentType("application/json")
+					ctx.SetBodyString(`{"error":{"message":"Internal error"}}`)
 					ctx.Response.Header.Set("X-Cld-Error", "Internal error")
-					ctx.Error(`{"error":{"message":"Internal error"}}`, 500)
+					ctx.Response.Header.Set(RequestIDHeader, id)
 				}
 			}()
 			h(ctx)
