@@ -21,7 +21,8 @@ var testAccount = origin.Account{Cloud: "demo", APIKey: "123456789012345", APISe
 func start(t *testing.T, mutate ...func(*app.Config)) (*app.App, *cloudinary.Cloudinary) {
 	t.Helper()
 	cfg := app.Config{DataDir: t.TempDir(), EdgeAddr: "127.0.0.1:0", OriginAddr: "127.0.0.1:0",
-		Accounts: []origin.Account{testAccount}}
+		Accounts: []origin.Account{testAccount}, AllowPrivateHooks: true, WebhookTimeout: time.Second,
+		WebhookRetries: []time.Duration{0, 200 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}}
 	for _, m := range mutate {
 		m(&cfg)
 	}

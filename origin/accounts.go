@@ -21,6 +21,9 @@ type Account struct {
 	APISecret string `json:"api_secret"`
 	// SignatureAlgorithm is "sha1" (default) or "sha256" for notifications.
 	SignatureAlgorithm string `json:"signature_algorithm,omitempty"`
+	// NotificationURL receives the account's notifications when a request
+	// names none (CLOUDINARY_URL query parameter notification_url).
+	NotificationURL string `json:"notification_url,omitempty"`
 }
 
 // URL renders the account as a CLOUDINARY_URL pointing at apiBase.
@@ -39,6 +42,7 @@ func ParseCloudinaryURL(s string) (Account, error) {
 	if alg := u.Query().Get("signature_algorithm"); alg != "" {
 		a.SignatureAlgorithm = alg
 	}
+	a.NotificationURL = u.Query().Get("notification_url")
 	if a.APIKey == "" || a.APISecret == "" {
 		return Account{}, errors.New("CLOUDINARY_URL needs both an API key and a secret")
 	}

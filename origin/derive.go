@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -73,7 +74,7 @@ func (s *Server) handleDerive(ctx *fasthttp.RequestCtx, rest string) {
 
 // derive finds the asset, then returns the stored derived file or renders
 // it. Concurrent requests for one key render once.
-func (s *Server) derive(ctx *fasthttp.RequestCtx, cloud string, p *grammar.Path, class string) (*derived, error) {
+func (s *Server) derive(ctx context.Context, cloud string, p *grammar.Path, class string) (*derived, error) {
 	a, err := s.assets.Get(ctx, cloud, p.ResourceType, p.Type, p.PublicID)
 	if err != nil {
 		return nil, err

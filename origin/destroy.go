@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/edgepix/edgepix/notify"
 	"github.com/valyala/fasthttp"
 )
 
@@ -13,6 +14,11 @@ import (
 func (s *Server) handleDestroy(ctx *fasthttp.RequestCtx, acct Account, rt string) {
 	f, ok := signedForm(ctx, acct)
 	if !ok {
+		return
+	}
+	to, err := notificationURL(f, acct, "notification_url")
+	if err != nil {
+		apiError(ctx, 400, err.Error())
 		return
 	}
 	id := f.get("public_id")
@@ -38,6 +44,11 @@ func (s *Server) handleDestroy(ctx *fasthttp.RequestCtx, acct Account, rt string
 	if err != nil {
 		apiError(ctx, 500, err.Error())
 		return
+	}
+	if to != "" {
+		s.notify(ctx, acct, to, "delete", "", notify.NewID(), map[string]any{"request_id": requestID(ctx),
+			"resources": []map[string]any{{"asset_id": a.AssetID, "public_id": a.PublicID,
+				"resource_type": a.ResourceType, "type": a.Type, "version": a.Version}}})
 	}
 	writeJSON(ctx, map[string]string{"result": "ok"})
 }

@@ -6,33 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
-	"syscall"
 	"time"
-)
 
-// privateIP reports addresses that a server-side fetch must not reach by
-// default: loopback, private, link-local (incl. cloud metadata), unspecified.
-func privateIP(ip net.IP) bool {
-	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsMulticast()
-}
+	"github.com/edgepix/edgepix/internal/safedial"
+)
 
 // fetchClient returns an HTTP client that checks the resolved address at
 // dial time (so DNS tricks cannot bypass it) unless allowPrivate.
 func fetchClient(allowPrivate bool, timeout time.Duration) *http.Client {
-	d := &net.Dialer{Timeout: 10 * time.Second}
-	if !allowPrivate {
-		d.Control = func(network, address string, _ syscall.RawConn) error {
-			host, _, _ := net.SplitHostPort(address)
-			if ip := net.ParseIP(host); ip == nil || privateIP(ip) {
-				return fmt.Errorf("refusing to fetch from private address %s", host)
-			}
-			return nil
-		}
-	}
+	d := safedial.Dialer(allowPrivate, "fetch", 10*time.Second)
 	return &http.Client{
 		Timeout:   timeout,
 		Transport: &http.Transport{DialContext: d.DialContext, Proxy: nil},

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/edgepix/edgepix/notify"
 	"github.com/valyala/fasthttp"
 )
 
@@ -48,6 +49,10 @@ func (s *Server) handleRename(ctx *fasthttp.RequestCtx, acct Account, rt string)
 		return
 	}
 	rt = apiResourceType(rt)
+	if _, err := notificationURL(f, acct, "notification_url"); err != nil {
+		apiError(ctx, 400, err.Error())
+		return
+	}
 	from, to := f.get("from_public_id"), f.get("to_public_id")
 	if from == "" || to == "" {
 		apiError(ctx, 400, "Missing required parameter - from_public_id and to_public_id")
@@ -96,6 +101,11 @@ func (s *Server) handleRename(ctx *fasthttp.RequestCtx, acct Account, rt string)
 	}
 	if err := s.removeAsset(ctx, src); err != nil {
 		s.log.Warn("removing renamed asset", "public_id", from, "err", err)
+	}
+	if to, _ := notificationURL(f, acct, "notification_url"); to != "" {
+		s.notify(ctx, acct, to, "rename", "", notify.NewID(), map[string]any{"asset_id": moved.AssetID,
+			"from_public_id": from, "to_public_id": moved.PublicID, "resource_type": moved.ResourceType,
+			"type": moved.Type, "version": moved.Version, "request_id": requestID(ctx)})
 	}
 	writeJSON(ctx, s.result(acct, &moved))
 }
@@ -201,6 +211,10 @@ func (s *Server) handleExplicit(ctx *fasthttp.RequestCtx, acct Account, rt strin
 		apiError(ctx, 400, "Missing required parameter - public_id")
 		return
 	}
+	if err := checkBackgroundParams(f, acct); err != nil {
+		apiError(ctx, 400, err.Error())
+		return
+	}
 	a, ok := s.lookup(ctx, acct.Cloud, apiResourceType(rt), typeOf(f, "type"), id)
 	if !ok {
 		return
@@ -218,7 +232,25 @@ func (s *Server) handleExplicit(ctx *fasthttp.RequestCtx, acct Account, rt strin
 	if f.get("invalidate") == "true" {
 		s.purge(a)
 	}
-	writeJSON(ctx, s.result(acct, a))
+	if truthy(f.get("async")) && f.get("eager") != "" {
+		// async explicit: everything but the eager work is done; that runs
+		// in the background and reports to the notification URL.
+		f.params.Set("eager_async", "true")
+		eager, err := s.eager(ctx, acct, a, f, requestID(ctx))
+		if err != nil {
+			apiError(ctx, 400, err.Error())
+			return
+		}
+		writeJSON(ctx, map[string]any{"status": "pending", "type": a.Type, "public_id": a.PublicID,
+			"batch_id": eager[0].BatchID, "eager": eager})
+		return
+	}
+	r, err := s.finishUpload(ctx, acct, a, f, "", requestID(ctx))
+	if err != nil {
+		apiError(ctx, 400, err.Error())
+		return
+	}
+	writeJSON(ctx, r)
 }
 
 // validPublicID refuses ids that could escape or confuse paths.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/edgepix/edgepix/blob"
 	"github.com/edgepix/edgepix/internal/metrics"
+	"github.com/edgepix/edgepix/jobs"
+	"github.com/edgepix/edgepix/notify"
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/nats-io/nats.go"
 	"github.com/valyala/fasthttp"
@@ -37,6 +39,9 @@ type Server struct {
 	blobs    *blob.FS
 	nc       *nats.Conn
 	metrics  *metrics.Metrics
+	batches  *BatchStore
+	jobs     *jobs.Queue
+	notifier *notify.Notifier
 	chunkMu  sync.Mutex // serialises chunk assembly
 	fetch    *http.Client
 	renders  singleflight.Group
@@ -48,11 +53,14 @@ type Server struct {
 // Deps are what the origin keeps its state in and reports to. NC, when
 // set, carries purge messages to edges.
 type Deps struct {
-	Assets  *AssetStore
-	Named   *NamedStore
-	Blobs   *blob.FS
-	NC      *nats.Conn
-	Metrics *metrics.Metrics
+	Assets   *AssetStore
+	Named    *NamedStore
+	Blobs    *blob.FS
+	NC       *nats.Conn
+	Metrics  *metrics.Metrics
+	Batches  *BatchStore
+	Jobs     *jobs.Queue
+	Notifier *notify.Notifier
 }
 
 // New builds an origin server over its stores.
@@ -70,6 +78,7 @@ func New(cfg Config, accounts []Account, st Deps, log *slog.Logger) *Server {
 		cfg.QueueLimit = 64
 	}
 	s := &Server{cfg: cfg, accounts: map[string]Account{}, assets: st.Assets, named: st.Named, blobs: st.Blobs, nc: st.NC, metrics: st.Metrics,
+		batches: st.Batches, jobs: st.Jobs, notifier: st.Notifier,
 		fetch: fetchClient(cfg.AllowPrivateFetch, 30*time.Second), workers: make(chan struct{}, cfg.Workers), log: log}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
@@ -122,6 +131,12 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 		switch {
 		case parts[1] == "ping" || parts[1] == "resources" || parts[1] == "transformations":
 			s.handleAdmin(ctx, acct, parts[1:])
+			return
+		case parts[1] == "batches" && len(parts) == 3 && ctx.IsGet():
+			s.handleBatch(ctx, acct, parts[2])
+			return
+		case parts[1] == "webhooks" && len(parts) >= 3 && parts[2] == "deliveries":
+			s.handleDeliveries(ctx, acct, parts[3:])
 			return
 		case len(parts) == 3 && ctx.IsPost():
 			if h, ok := uploadAPI[parts[2]]; ok {

@@ -1,17 +1,20 @@
 package origin
 
 import (
+	"context"
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/edgepix/edgepix/notify"
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
 	"github.com/edgepix/edgepix/transform/pipeline"
@@ -46,6 +49,8 @@ type uploadResult struct {
 	Existing         bool           `json:"existing,omitempty"`
 	OriginalFilename string         `json:"original_filename"`
 	APIKey           string         `json:"api_key"`
+	Eager            []eagerResult  `json:"eager,omitempty"`
+	BatchID          string         `json:"batch_id,omitempty"`
 }
 
 // randomID returns n lowercase alphanumerics, like Cloudinary's public_ids.
@@ -77,6 +82,10 @@ func (s *Server) handleUpload(ctx *fasthttp.RequestCtx, acct Account, rt string)
 	}
 	if v := f.get("resource_type"); v != "" && rt == "auto" {
 		rt = v
+	}
+	if err := checkBackgroundParams(f, acct); err != nil {
+		apiError(ctx, 400, err.Error())
+		return
 	}
 	data, filename := f.file, f.filename
 	c, chunked, err := parseChunk(ctx)
@@ -113,17 +122,131 @@ func (s *Server) handleUpload(ctx *fasthttp.RequestCtx, acct Account, rt string)
 		apiError(ctx, 400, "Empty file")
 		return
 	}
+	reqID := requestID(ctx)
+	if truthy(f.get("async")) {
+		s.uploadAsync(ctx, acct, rt, f, data, filename, reqID)
+		return
+	}
 	a, status, err := s.storeUpload(ctx, acct, rt, f, data, filename)
 	if err != nil {
 		apiError(ctx, status, err.Error())
 		return
 	}
-	writeJSON(ctx, s.result(acct, a))
+	r, err := s.finishUpload(ctx, acct, a, f, "", reqID)
+	if err != nil {
+		apiError(ctx, 400, err.Error())
+		return
+	}
+	writeJSON(ctx, r)
+}
+
+// truthy reads a boolean parameter as the SDKs send it.
+func truthy(v string) bool { return v == "true" || v == "1" }
+
+// requestID is the id the request logs carry.
+func requestID(ctx *fasthttp.RequestCtx) string {
+	return string(ctx.Response.Header.Peek("X-Request-Id"))
+}
+
+// checkBackgroundParams validates eager and the notification URLs before
+// anything is stored.
+func checkBackgroundParams(f *form, acct Account) error {
+	if _, err := parseEager(f.get("eager")); err != nil {
+		return err
+	}
+	if _, err := notificationURL(f, acct, "notification_url"); err != nil {
+		return err
+	}
+	_, err := notificationURL(f, acct, "eager_notification_url")
+	return err
+}
+
+// uploadAsync parks the file in the blob store and queues the upload:
+// the reply is {"status":"pending","batch_id":...} at once.
+func (s *Server) uploadAsync(ctx *fasthttp.RequestCtx, acct Account, rt string, f *form, data []byte, filename, reqID string) {
+	to, _ := notificationURL(f, acct, "notification_url")
+	b := newBatch(acct.Cloud, "upload", f.get("public_id"), 1)
+	if err := s.blobs.Put(pendingKey(acct.Cloud, b.ID), data); err != nil {
+		apiError(ctx, 500, "storing the file: "+err.Error())
+		return
+	}
+	params := url.Values{}
+	for k, v := range f.params {
+		if k != "async" && k != "file" {
+			params[k] = v
+		}
+	}
+	j := &job{Cloud: acct.Cloud, BatchID: b.ID, RequestID: reqID, Notify: to, RT: rt, Params: params, Filename: filename}
+	if err := s.enqueue(ctx, "upload", b, j); err != nil {
+		s.blobs.Delete(pendingKey(acct.Cloud, b.ID))
+		apiError(ctx, 500, "queueing the upload: "+err.Error())
+		return
+	}
+	writeJSON(ctx, map[string]any{"status": "pending", "type": typeOf(f, "type"), "batch_id": b.ID,
+		"public_id": f.get("public_id")})
+}
+
+// finishUpload builds the result of a stored upload, runs or queues its
+// eager transformations and queues its notification. batchID is set for
+// an async upload.
+func (s *Server) finishUpload(ctx context.Context, acct Account, a *Asset, f *form, batchID, reqID string) (uploadResult, error) {
+	r := s.result(acct, a)
+	r.BatchID = batchID
+	eager, err := s.eager(ctx, acct, a, f, reqID)
+	if err != nil {
+		return r, err
+	}
+	r.Eager = eager
+	if to, _ := notificationURL(f, acct, "notification_url"); to != "" {
+		p := toMap(r)
+		p["request_id"] = reqID
+		id := notify.NewID()
+		if batchID != "" {
+			id = deliveryID(batchID, "upload")
+		}
+		s.notify(ctx, acct, to, "upload", batchID, id, p)
+	}
+	return r, nil
+}
+
+// eager renders the eager transformations now, or with eager_async
+// queues them and returns entries marked processing.
+func (s *Server) eager(ctx context.Context, acct Account, a *Asset, f *form, reqID string) ([]eagerResult, error) {
+	specs, err := parseEager(f.get("eager"))
+	if err != nil || len(specs) == 0 {
+		return nil, err
+	}
+	if a.ResourceType != "image" {
+		return nil, fmt.Errorf("eager transformations need an image, %s is %s", a.PublicID, a.ResourceType)
+	}
+	out := make([]eagerResult, 0, len(specs))
+	if !truthy(f.get("eager_async")) {
+		for _, e := range specs {
+			r, err := s.renderEager(ctx, a, e)
+			if err != nil {
+				return nil, fmt.Errorf("eager %s: %v", e, err)
+			}
+			out = append(out, r)
+		}
+		return out, nil
+	}
+	to, _ := notificationURL(f, acct, "eager_notification_url", "notification_url")
+	b := newBatch(acct.Cloud, "eager", a.PublicID, len(specs))
+	j := &job{Cloud: acct.Cloud, BatchID: b.ID, RequestID: reqID, Notify: to, RT: a.ResourceType, Type: a.Type,
+		PublicID: a.PublicID, Version: a.Version, Eager: specs}
+	if err := s.enqueue(ctx, "eager", b, j); err != nil {
+		return nil, fmt.Errorf("queueing eager transformations: %v", err)
+	}
+	for _, e := range specs {
+		u := s.cfg.PublicURL + "/" + a.Cloud + "/" + s.eagerPath(a, e)
+		out = append(out, eagerResult{Transformation: e.String(), URL: u, SecureURL: u, Status: "processing", BatchID: b.ID})
+	}
+	return out, nil
 }
 
 // storeUpload validates the file and parameters, writes the original and
 // then the metadata (so metadata never points at a missing blob).
-func (s *Server) storeUpload(ctx *fasthttp.RequestCtx, acct Account, rt string, f *form, data []byte, filename string) (*Asset, int, error) {
+func (s *Server) storeUpload(ctx context.Context, acct Account, rt string, f *form, data []byte, filename string) (*Asset, int, error) {
 	typ := f.get("type")
 	if typ == "" {
 		typ = "upload"
@@ -206,7 +329,7 @@ func (s *Server) storeUpload(ctx *fasthttp.RequestCtx, acct Account, rt string, 
 
 // incoming applies the upload's `transformation` and `format` parameters:
 // the stored original is the transformed image.
-func (s *Server) incoming(ctx *fasthttp.RequestCtx, cloud string, f *form, data []byte, a *Asset) ([]byte, error) {
+func (s *Server) incoming(ctx context.Context, cloud string, f *form, data []byte, a *Asset) ([]byte, error) {
 	tx, format := f.get("transformation"), strings.ToLower(f.get("format"))
 	if format == "jpeg" {
 		format = "jpg"

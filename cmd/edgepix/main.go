@@ -14,8 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/edgepix/edgepix/internal/app"
+	"github.com/edgepix/edgepix/notify"
 	"github.com/edgepix/edgepix/origin"
 )
 
@@ -65,6 +67,14 @@ func envInt(name string, def int64) int64 {
 	return v
 }
 
+func envDuration(name string, def time.Duration) time.Duration {
+	v, err := time.ParseDuration(env(name, def.String()))
+	if err != nil {
+		return def
+	}
+	return v
+}
+
 func envBool(name string) bool {
 	v, _ := strconv.ParseBool(env(name, "false"))
 	return v
@@ -73,7 +83,7 @@ func envBool(name string) bool {
 func run(mode app.Mode, args []string) error {
 	fs := flag.NewFlagSet(string(mode), flag.ContinueOnError)
 	cfg := app.Config{Mode: mode}
-	var accountsFile, logLevel string
+	var accountsFile, logLevel, retries string
 	fs.StringVar(&cfg.DataDir, "data", env("data", "./edgepix-data"), "data directory")
 	fs.StringVar(&cfg.EdgeAddr, "edge-addr", env("edge-addr", "127.0.0.1:8080"), "edge listen address")
 	fs.StringVar(&cfg.OriginAddr, "origin-addr", env("origin-addr", "127.0.0.1:8081"), "origin (API) listen address")
@@ -87,10 +97,18 @@ func run(mode app.Mode, args []string) error {
 	fs.BoolVar(&cfg.Strict, "strict", envBool("strict"), "serve only signed URLs and named transformations")
 	fs.StringVar(&cfg.NATSURL, "nats", env("nats", ""), "external NATS URL (default: embedded server)")
 	fs.StringVar(&accountsFile, "accounts", env("accounts", ""), "file with one cloudinary:// URL per line")
+	fs.BoolVar(&cfg.AllowPrivateHooks, "allow-private-webhooks", envBool("allow-private-webhooks"), "deliver notifications to loopback/private addresses")
+	fs.StringVar(&retries, "webhook-retries", env("webhook-retries", "0s,5s,5m,30m,2h,5h,10h,10h"), "delay before each notification attempt")
+	fs.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", envDuration("webhook-timeout", 15*time.Second), "time allowed for one notification attempt")
 	fs.StringVar(&logLevel, "log-level", env("log-level", "info"), "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	sched, err := notify.ParseSchedule(retries)
+	if err != nil {
+		return err
+	}
+	cfg.WebhookRetries = sched
 	if mode == app.Edge && cfg.OriginURL == "" {
 		return errors.New("edge needs --origin URL")
 	}

@@ -21,6 +21,8 @@ import (
 	"github.com/edgepix/edgepix/internal/httpx"
 	"github.com/edgepix/edgepix/internal/metrics"
 	"github.com/edgepix/edgepix/internal/natsembed"
+	"github.com/edgepix/edgepix/jobs"
+	"github.com/edgepix/edgepix/notify"
 	"github.com/edgepix/edgepix/origin"
 	"github.com/nats-io/nats.go"
 	"github.com/valyala/fasthttp"
@@ -51,6 +53,9 @@ type Config struct {
 	MaxPixels         int64
 	Strict            bool
 	NATSURL           string           // external NATS (edge mode: for purges)
+	WebhookRetries    []time.Duration  // delay before each attempt (default notify.DefaultSchedule)
+	WebhookTimeout    time.Duration    // per attempt (default 15 s)
+	AllowPrivateHooks bool             // deliver webhooks to loopback/private addresses
 	Accounts          []origin.Account // empty: the demo account in DataDir
 }
 
@@ -60,9 +65,12 @@ type App struct {
 	EdgeURL   string // empty in origin mode
 	OriginURL string
 	Metrics   *metrics.Metrics
+	Notifier  *notify.Notifier // nil in edge mode
 	nats      *natsembed.Conn
 	purges    *nats.Subscription
 	edge      *edge.Server
+	stopWork  context.CancelFunc
+	workers   []interface{ Wait() }
 	servers   []*fasthttp.Server
 	listeners []net.Listener
 	done      chan error
@@ -169,9 +177,38 @@ func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Ser
 	if err != nil {
 		return nil, err
 	}
-	return origin.New(origin.Config{PublicURL: cfg.PublicURL, MaxUploadBytes: cfg.MaxUploadBytes,
+	batches, err := origin.NewBatchStore(ctx, a.nats.JS)
+	if err != nil {
+		return nil, fmt.Errorf("batches: %w", err)
+	}
+	queue, err := jobs.Open(ctx, a.nats.JS, jobs.Config{Name: "JOBS", AckWait: 15 * time.Second}, log)
+	if err != nil {
+		return nil, err
+	}
+	secrets := func(cloud string) (string, bool, bool) {
+		for _, acct := range a.Accounts {
+			if acct.Cloud == cloud {
+				return acct.APISecret, acct.SignatureAlgorithm == "sha256", true
+			}
+		}
+		return "", false, false
+	}
+	notifier, err := notify.New(ctx, a.nats.JS, notify.Config{Schedule: cfg.WebhookRetries,
+		Timeout: cfg.WebhookTimeout, AllowPrivate: cfg.AllowPrivateHooks}, secrets, log)
+	if err != nil {
+		return nil, err
+	}
+	o := origin.New(origin.Config{PublicURL: cfg.PublicURL, MaxUploadBytes: cfg.MaxUploadBytes,
 		MaxPixels: cfg.MaxPixels, AllowPrivateFetch: cfg.AllowPrivateFetch, DeriveToken: token},
-		a.Accounts, origin.Deps{Assets: assets, Named: named, Blobs: blobs, NC: a.nats.NC, Metrics: a.Metrics}, log), nil
+		a.Accounts, origin.Deps{Assets: assets, Named: named, Blobs: blobs, NC: a.nats.NC, Metrics: a.Metrics,
+			Batches: batches, Jobs: queue, Notifier: notifier}, log)
+	work, stop := context.WithCancel(context.Background())
+	a.stopWork = stop
+	queue.Run(work, 2, o.RunJob)
+	notifier.Run(work)
+	a.workers = append(a.workers, queue, notifier)
+	a.Notifier = notifier
+	return o, nil
 }
 
 // startEdge opens the edge cache, subscribes to purges when NATS is
@@ -220,6 +257,12 @@ func (a *App) Close() error {
 	}
 	for _, ln := range a.listeners {
 		ln.Close() // those not served yet; the others are closed already
+	}
+	if a.stopWork != nil {
+		a.stopWork() // workers finish their current job; unfinished ones return to the queue
+		for _, w := range a.workers {
+			w.Wait()
+		}
 	}
 	if a.purges != nil {
 		a.purges.Unsubscribe()

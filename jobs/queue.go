@@ -1,0 +1,175 @@
+// Package jobs is a durable work queue on a NATS JetStream work-queue
+// stream: jobs survive a crash of the process (an unacknowledged job comes
+// back after its ack wait), are retried with a delay the handler chooses,
+// and are shared by every process consuming the same stream.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Queue is one work-queue stream and its shared durable consumer.
+type Queue struct {
+	name    string
+	js      jetstream.JetStream
+	cons    jetstream.Consumer
+	ackWait time.Duration
+	log     *slog.Logger
+	wg      sync.WaitGroup
+}
+
+// Config names the stream and says how long a job may run between
+// heartbeats before another worker may take it.
+type Config struct {
+	Name     string // stream name; subjects are Name.>
+	AckWait  time.Duration
+	Replicas int // 1 embedded; 3 on a cluster
+}
+
+// Open creates (or updates) the stream and its consumer.
+func Open(ctx context.Context, js jetstream.JetStream, cfg Config, log *slog.Logger) (*Queue, error) {
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = 30 * time.Second
+	}
+	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: cfg.Name, Subjects: []string{cfg.Name + ".>"}, Retention: jetstream.WorkQueuePolicy,
+		Storage: jetstream.FileStorage, Replicas: max(cfg.Replicas, 1), Duplicates: 10 * time.Minute,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", cfg.Name, err)
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, cfg.Name, jetstream.ConsumerConfig{
+		Durable: "workers", AckPolicy: jetstream.AckExplicitPolicy, AckWait: cfg.AckWait,
+		MaxDeliver: -1, MaxAckPending: 10000,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s: %w", cfg.Name, err)
+	}
+	return &Queue{name: cfg.Name, js: js, cons: cons, ackWait: cfg.AckWait, log: log}, nil
+}
+
+// Enqueue adds a job. A non-empty id makes the publish idempotent: the
+// same id within ten minutes is stored once.
+func (q *Queue) Enqueue(ctx context.Context, kind string, data []byte, id string) error {
+	msg := nats.NewMsg(q.name + "." + kind)
+	msg.Data = data
+	if id != "" {
+		msg.Header.Set(jetstream.MsgIDHeader, id)
+	}
+	_, err := q.js.PublishMsg(ctx, msg)
+	return err
+}
+
+// Job is one delivery of a job to a handler.
+type Job struct {
+	Kind    string // the subject after the stream name
+	Data    []byte
+	Attempt int // 1 on the first delivery
+}
+
+// RetryError asks for the job again after a delay.
+type RetryError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryError) Error() string { return fmt.Sprintf("retry in %v: %v", e.After, e.Err) }
+func (e *RetryError) Unwrap() error { return e.Err }
+
+// Handler runs a job: nil acknowledges it, a *RetryError brings it back
+// after the delay, any other error drops it for good (the handler records
+// why before returning).
+type Handler func(ctx context.Context, j Job) error
+
+// Run starts workers goroutines that take jobs until ctx ends; Wait
+// returns when they have finished their current jobs.
+func (q *Queue) Run(ctx context.Context, workers int, h Handler) {
+	for range workers {
+		q.wg.Add(1)
+		go func() {
+			defer q.wg.Done()
+			for ctx.Err() == nil {
+				batch, err := q.cons.Fetch(1, jetstream.FetchMaxWait(250*time.Millisecond))
+				if err != nil {
+					if ctx.Err() == nil && !errors.Is(err, nats.ErrConnectionClosed) {
+						q.log.Warn("fetching jobs", "queue", q.name, "err", err)
+						sleep(ctx, time.Second)
+					}
+					continue
+				}
+				for msg := range batch.Messages() {
+					q.handle(ctx, msg, h)
+				}
+			}
+		}()
+	}
+}
+
+// Wait blocks until every worker has stopped.
+func (q *Queue) Wait() { q.wg.Wait() }
+
+func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, h Handler) {
+	attempt := 1
+	if md, err := msg.Metadata(); err == nil {
+		attempt = int(md.NumDelivered)
+	}
+	// Heartbeats keep a long job ours; a crash stops them and the job
+	// returns to the queue after the ack wait.
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(q.ackWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				msg.InProgress()
+			}
+		}
+	}()
+	err := safeRun(ctx, h, Job{Kind: msg.Subject()[len(q.name)+1:], Data: msg.Data(), Attempt: attempt})
+	close(done)
+	var retry *RetryError
+	switch {
+	case err == nil:
+		actx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = msg.DoubleAck(actx)
+		cancel()
+	case ctx.Err() != nil:
+		err = msg.Nak() // shutting down: let another worker take it now
+	case errors.As(err, &retry):
+		err = msg.NakWithDelay(retry.After)
+	default:
+		q.log.Error("job failed for good", "queue", q.name, "kind", msg.Subject(), "err", err)
+		err = msg.Term()
+	}
+	if err != nil && ctx.Err() == nil {
+		q.log.Warn("acknowledging job", "queue", q.name, "err", err)
+	}
+}
+
+// safeRun turns a handler panic into a permanent failure.
+func safeRun(ctx context.Context, h Handler, j Job) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("job panicked: %v", r)
+		}
+	}()
+	return h(ctx, j)
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
