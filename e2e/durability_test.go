@@ -45,9 +45,10 @@ func freeAddr(t *testing.T) string {
 }
 
 // startChild runs `edgepix serve` and waits until both servers answer.
-func startChild(t *testing.T, bin, data, edgeAddr, originAddr string) *exec.Cmd {
+func startChild(t *testing.T, bin, data, edgeAddr, originAddr string, extra ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", data, "--edge-addr", edgeAddr, "--origin-addr", originAddr)
+	cmd := exec.Command(bin, append([]string{"serve", "--data", data, "--edge-addr", edgeAddr,
+		"--origin-addr", originAddr, "--log-level", "warn"}, extra...)...)
 	cmd.Env = append(os.Environ(), "CLOUDINARY_URL=cloudinary://"+testAccount.APIKey+":"+testAccount.APISecret+"@demo")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/cloudinary/cloudinary-go/v2/api/uploader"
 	"github.com/edgepix/edgepix/internal/app"
 	"github.com/edgepix/edgepix/internal/fixtures"
+	"github.com/edgepix/edgepix/origin"
 )
 
 // hook is one notification as the receiver got it.
@@ -216,7 +218,12 @@ func rendersTotal(t *testing.T, a *app.App) string {
 
 func batchStatus(t *testing.T, a *app.App, id string) map[string]any {
 	t.Helper()
-	req, _ := http.NewRequest("GET", a.OriginURL+"/v1_1/demo/batches/"+id, nil)
+	return batchStatusAt(t, a.OriginURL, id)
+}
+
+func batchStatusAt(t *testing.T, originURL, id string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest("GET", originURL+"/v1_1/demo/batches/"+id, nil)
 	req.SetBasicAuth(testAccount.APIKey, testAccount.APISecret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -349,5 +356,56 @@ func TestEagerAsyncTwentyUploads(t *testing.T) {
 	}
 	if rendersTotal(t, a) != renders {
 		t.Errorf("eager URLs were rendered again on delivery: %s → %s", renders, rendersTotal(t, a))
+	}
+}
+
+// signedPost calls the upload API by hand, signed as the SDKs sign, for
+// parameters the Go SDK does not expose (notification_url on destroy and
+// rename).
+func signedPost(t *testing.T, a *app.App, action string, params url.Values) map[string]any {
+	t.Helper()
+	params.Set("timestamp", strconv.FormatInt(time.Now().Unix(), 10))
+	params.Set("api_key", testAccount.APIKey)
+	params.Set("signature", origin.Sign(origin.StringToSign(params, 2), testAccount.APISecret, false))
+	resp, err := http.PostForm(a.OriginURL+"/v1_1/demo/image/"+action, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	json.NewDecoder(resp.Body).Decode(&m)
+	return m
+}
+
+func TestRenameDestroyNotificationsSHA256(t *testing.T) {
+	acct := testAccount
+	acct.SignatureAlgorithm = "sha256"
+	a, cld := start(t, func(c *app.Config) { c.Accounts = []origin.Account{acct} })
+	cld.Upload.Config.Cloud.SignatureAlgorithm = "sha256" // the receiver verifies with SHA-256
+	rcv := newReceiver(t, cld)
+	upload(t, cld, fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"), uploadParams("r"))
+
+	m := signedPost(t, a, "rename", url.Values{"from_public_id": {"r"}, "to_public_id": {"s"}, "notification_url": {rcv.URL()}})
+	if m["public_id"] != "s" {
+		t.Fatalf("rename: %v", m)
+	}
+	h := rcv.wait("rename")
+	if h.Body["notification_type"] != "rename" || h.Body["from_public_id"] != "r" || h.Body["to_public_id"] != "s" {
+		t.Errorf("rename notification: %s", h.Raw)
+	}
+	if len(rcv.attempts()[0].Raw) == 0 || len(h.Timestamp) == 0 {
+		t.Error("empty notification")
+	}
+	m = signedPost(t, a, "destroy", url.Values{"public_id": {"s"}, "notification_url": {rcv.URL()}})
+	if m["result"] != "ok" {
+		t.Fatalf("destroy: %v", m)
+	}
+	h = rcv.wait("delete")
+	res, _ := h.Body["resources"].([]any)
+	if h.Body["notification_type"] != "delete" || len(res) != 1 || res[0].(map[string]any)["public_id"] != "s" {
+		t.Errorf("delete notification: %s", h.Raw)
+	}
+	if m := signedPost(t, a, "destroy", url.Values{"public_id": {"x"}, "notification_url": {"javascript:alert(1)"}}); m["error"] == nil {
+		t.Errorf("a bad notification_url on destroy was accepted: %v", m)
 	}
 }
