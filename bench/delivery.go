@@ -24,6 +24,8 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
+var bgctx = context.Background()
+
 var benchAccount = origin.Account{Cloud: "bench", APIKey: "111111111111111", APISecret: "bench-secret"}
 
 // Server is an in-process edgepix for the delivery benchmarks.
@@ -33,7 +35,8 @@ type Server struct {
 }
 
 // StartServer runs `serve` on loopback ports in a temporary directory,
-// logging only warnings (request logs would measure the logger).
+// logging only warnings (request logs would measure the logger), with
+// webhooks allowed to loopback receivers.
 func StartServer() (*Server, error) {
 	dir, err := os.MkdirTemp("", "edgepix-bench-*")
 	if err != nil {
@@ -41,7 +44,7 @@ func StartServer() (*Server, error) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := app.Start(app.Config{DataDir: dir, EdgeAddr: "127.0.0.1:0", OriginAddr: "127.0.0.1:0",
-		Accounts: []origin.Account{benchAccount}}, log)
+		Accounts: []origin.Account{benchAccount}, AllowPrivateHooks: true}, log)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -57,11 +60,16 @@ func (s *Server) Close() {
 
 // Upload stores a file under publicID with the official SDK.
 func (s *Server) Upload(path, publicID string) error {
+	return s.UploadWith(path, uploader.UploadParams{PublicID: publicID})
+}
+
+// UploadWith uploads with any parameters.
+func (s *Server) UploadWith(path string, p uploader.UploadParams) error {
 	cld, err := cloudinary.NewFromURL(benchAccount.URL(s.App.OriginURL))
 	if err != nil {
 		return err
 	}
-	res, err := cld.Upload.Upload(context.Background(), path, uploader.UploadParams{PublicID: publicID})
+	res, err := cld.Upload.Upload(context.Background(), path, p)
 	if err != nil {
 		return err
 	}

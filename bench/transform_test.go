@@ -35,3 +35,14 @@ func TestMeasureDeliveryRuns(t *testing.T) {
 		t.Fatalf("implausible miss figure: %+v", miss)
 	}
 }
+
+func TestMeasureJobsRuns(t *testing.T) {
+	e, err := MeasureEager(fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"), 2)
+	if err != nil || e.Ours == 0 || e.Baseline == 0 {
+		t.Fatalf("eager: %v %+v", err, e)
+	}
+	f, err := MeasureFanout(20)
+	if err != nil || f.DelayP99 == 0 || f.Ours == 0 {
+		t.Fatalf("fan-out: %v %+v", err, f)
+	}
+}

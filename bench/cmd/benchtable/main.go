@@ -57,4 +57,27 @@ func main() {
 			inproc, m.Load.PerSecond()/inproc, m.Load.P50.Round(time.Millisecond), m.Load.P99.Round(time.Millisecond), m.PeakRSS>>20)
 	}
 	tw.Flush()
+	fmt.Println()
+
+	eager, err := bench.MeasureEager(filepath.Join(dir, "photo-storm-1920x1280.jpg"), 12)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "eager:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(tw, "eager_async, storm + 3 eager each\tuploads\tedgepix uploads/s\tin-process uploads/s\tratio\t")
+	fmt.Fprintf(tw, "until every notification arrived\t%d\t%.2f\t%.2f\t%.2fx\t\n", eager.Uploads,
+		float64(eager.Uploads)/eager.Ours.Seconds(), float64(eager.Uploads)/eager.Baseline.Seconds(), eager.Ratio())
+	tw.Flush()
+	fmt.Println()
+
+	fan, err := bench.MeasureFanout(1000)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fan-out:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(tw, "notification fan-out, loopback\tdeliveries\tedgepix/s\tplain POST/s\tratio\tdelay p50\tdelay p99\t")
+	fmt.Fprintf(tw, "signed, durable, 8 workers\t%d\t%.0f\t%.0f\t%.2fx\t%v\t%v\t\n", fan.Deliveries,
+		float64(fan.Deliveries)/fan.Ours.Seconds(), float64(fan.Deliveries)/fan.Baseline.Seconds(), fan.Ratio(),
+		fan.DelayP50.Round(10*time.Microsecond), fan.DelayP99.Round(10*time.Microsecond))
+	tw.Flush()
 }
