@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -52,12 +54,16 @@ func decodeEntry(b []byte) (*entry, error) {
 // cache combines the memory tier and Badger. The disk tier is bounded by
 // an in-memory LRU index of its keys and sizes, rebuilt on open.
 type cache struct {
-	mem   *lru[*entry]
-	index *lru[struct{}]
-	disk  *badger.DB
-	log   *slog.Logger
-	stop  chan struct{}
-	done  chan struct{}
+	// purgeMu orders purges against fills: a fill that began before a
+	// purge (gen changed) must not put back what the purge removed.
+	purgeMu sync.RWMutex
+	gen     atomic.Uint64
+	mem     *lru[*entry]
+	index   *lru[struct{}]
+	disk    *badger.DB
+	log     *slog.Logger
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 // openCache opens Badger in dir, bounded to diskBytes, with a memory tier
@@ -134,11 +140,15 @@ func (c *cache) collect() {
 	}
 }
 
+// generation changes with every purge; fills carry the one they began in.
+func (c *cache) generation() uint64 { return c.gen.Load() }
+
 func (c *cache) get(k string) (*entry, bool) {
 	if e, ok := c.mem.get(k); ok {
 		c.index.get(k)
 		return e, true
 	}
+	g := c.generation()
 	var e *entry
 	err := c.disk.View(func(txn *badger.Txn) error {
 		it, err := txn.Get([]byte(k))
@@ -157,8 +167,12 @@ func (c *cache) get(k string) (*entry, bool) {
 		}
 		return nil, false
 	}
-	c.index.get(k)
-	c.putMem(k, e)
+	c.purgeMu.RLock()
+	if c.gen.Load() == g {
+		c.index.get(k)
+		c.putMem(k, e)
+	}
+	c.purgeMu.RUnlock()
 	return e, true
 }
 
@@ -170,7 +184,14 @@ func (c *cache) putMem(k string, e *entry) {
 	}
 }
 
-func (c *cache) put(k string, e *entry) {
+// put stores an entry fetched during generation g; if a purge happened
+// since, the entry may be stale and is not kept.
+func (c *cache) put(k string, e *entry, g uint64) {
+	c.purgeMu.RLock()
+	defer c.purgeMu.RUnlock()
+	if c.gen.Load() != g {
+		return
+	}
 	v := e.encode()
 	if int64(len(v)) > c.index.limit {
 		c.putMem(k, e)
@@ -188,6 +209,9 @@ func (c *cache) put(k string, e *entry) {
 
 // purge drops every entry whose key starts with prefix, from both tiers.
 func (c *cache) purge(prefix string) int {
+	c.purgeMu.Lock()
+	defer c.purgeMu.Unlock()
+	c.gen.Add(1)
 	c.mem.removePrefix(prefix)
 	keys := c.index.removePrefix(prefix)
 	c.deleteDisk(keys)

@@ -39,7 +39,7 @@ func TestCacheSurvivesRestartAndCorruption(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &entry{ContentType: "image/png", ETag: `"x"`, LastModified: time.Unix(1700000000, 0).UTC(), Body: []byte("png")}
-	c.put("k", want)
+	c.put("k", want, c.generation())
 	c.close()
 
 	c, err = openCache(dir, 1<<20, 64<<20, log)
@@ -62,7 +62,7 @@ func TestCacheSurvivesRestartAndCorruption(t *testing.T) {
 	if _, ok := c.get("k"); ok {
 		t.Error("entries of the corrupt cache cannot be trusted")
 	}
-	c.put("k2", want)
+	c.put("k2", want, c.generation())
 	if _, ok := c.get("k2"); !ok {
 		t.Error("the rebuilt cache does not work")
 	}
@@ -88,7 +88,7 @@ func TestDiskTierIsBoundedAndPurgeable(t *testing.T) {
 	}
 	body := make([]byte, 10<<10)
 	for i := range 30 {
-		c.put(fmt.Sprintf("demo/image/upload/a%02d\x00k", i), &entry{Body: body})
+		c.put(fmt.Sprintf("demo/image/upload/a%02d\x00k", i), &entry{Body: body}, c.generation())
 	}
 	if n := c.index.bytes(); n > 100<<10 {
 		t.Errorf("disk tier holds %d bytes, over its 100 KiB bound", n)
@@ -99,9 +99,9 @@ func TestDiskTierIsBoundedAndPurgeable(t *testing.T) {
 	if _, ok := c.get("demo/image/upload/a29\x00k"); !ok {
 		t.Error("the newest entry must be cached")
 	}
-	c.put("demo/image/upload/x\x00one", &entry{Body: []byte("1")})
-	c.put("demo/image/upload/x\x00two", &entry{Body: []byte("2")})
-	c.put("demo/image/upload/xy\x00one", &entry{Body: []byte("3")})
+	c.put("demo/image/upload/x\x00one", &entry{Body: []byte("1")}, c.generation())
+	c.put("demo/image/upload/x\x00two", &entry{Body: []byte("2")}, c.generation())
+	c.put("demo/image/upload/xy\x00one", &entry{Body: []byte("3")}, c.generation())
 	if n := c.purge("demo/image/upload/x\x00"); n != 2 {
 		t.Errorf("purged %d entries, want 2", n)
 	}
@@ -124,5 +124,21 @@ func TestDiskTierIsBoundedAndPurgeable(t *testing.T) {
 	}
 	if _, ok := c.get("demo/image/upload/x\x00two"); ok {
 		t.Error("a purged entry came back after restart")
+	}
+}
+
+// A fill that began before a purge must not put back what the purge
+// removed (the origin may have answered with the deleted asset).
+func TestPurgeWinsOverAnOlderFill(t *testing.T) {
+	c, err := openCache(filepath.Join(t.TempDir(), "cache"), 1<<20, 1<<20, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	g := c.generation() // a miss starts asking the origin
+	c.purge("demo/image/upload/a\x00")
+	c.put("demo/image/upload/a\x00k", &entry{Body: []byte("stale")}, g)
+	if _, ok := c.get("demo/image/upload/a\x00k"); ok {
+		t.Error("a fill from before the purge was cached")
 	}
 }

@@ -124,11 +124,12 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 			if e, ok := s.cache.get(key); ok {
 				return e, nil
 			}
+			g := s.cache.generation()
 			e, err := s.fromOrigin(cloud, rest, class, string(ctx.Response.Header.Peek(httpx.RequestIDHeader)))
 			if err != nil {
 				return nil, err
 			}
-			s.cache.put(key, e)
+			s.cache.put(key, e, g)
 			s.cfg.Metrics.CacheBytes.WithLabelValues("memory").Set(float64(s.cache.mem.bytes()))
 			s.cfg.Metrics.CacheBytes.WithLabelValues("disk").Set(float64(s.cache.index.bytes()))
 			return e, nil
