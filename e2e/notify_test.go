@@ -409,3 +409,33 @@ func TestRenameDestroyNotificationsSHA256(t *testing.T) {
 		t.Errorf("a bad notification_url on destroy was accepted: %v", m)
 	}
 }
+
+// TestAsyncFailureAndAccountDefaultURL: an async upload of a broken file
+// ends as a failed batch with its error, reported to the account's
+// default notification URL (no notification_url in the request).
+func TestAsyncFailureAndAccountDefaultURL(t *testing.T) {
+	var rcv *receiver
+	acct := testAccount
+	_, cld0 := start(t)
+	rcv = newReceiver(t, cld0)
+	acct.NotificationURL = rcv.URL()
+	a, cld := start(t, func(c *app.Config) { c.Accounts = []origin.Account{acct} })
+	rcv.cld = cld
+	res := upload(t, cld, fixtures.Path(t, "bad-truncated-real-100x100.jpg"), uploader.UploadParams{PublicID: "broken", Async: api.Bool(true)})
+	batch, _ := raw(res.Response)["batch_id"].(string)
+	if batch == "" {
+		t.Fatalf("async reply: %v", raw(res.Response))
+	}
+	h := rcv.wait("failed upload")
+	if h.Body["notification_type"] != "upload" || h.Body["status"] != "failed" || h.Body["batch_id"] != batch ||
+		!strings.Contains(fmt.Sprint(h.Body["error"]), "Invalid image") {
+		t.Errorf("failure notification: %s", h.Raw)
+	}
+	st := batchStatus(t, a, batch)
+	if st["status"] != "failed" || !strings.Contains(fmt.Sprint(st["errors"]), "Invalid image") {
+		t.Errorf("failed batch: %v", st)
+	}
+	if st := batchStatus(t, a, "0123456789abcdef"); st["error"] == nil {
+		t.Errorf("an unknown batch: %v", st)
+	}
+}
