@@ -1,0 +1,12 @@
+// Command invert is an example edgepix plugin built with sdk/plugin:
+// fx.Invert compiled to WebAssembly (make plugins).
+package main
+
+import (
+	"github.com/edgepix/edgepix/plugins/examples/fx"
+	"github.com/edgepix/edgepix/sdk/plugin"
+)
+
+func init() { plugin.Handle(fx.Invert) }
+
+func main() {}

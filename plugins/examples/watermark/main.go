@@ -1,0 +1,12 @@
+// Command watermark is an example edgepix plugin built with sdk/plugin:
+// fx.Watermark compiled to WebAssembly (make plugins).
+package main
+
+import (
+	"github.com/edgepix/edgepix/plugins/examples/fx"
+	"github.com/edgepix/edgepix/sdk/plugin"
+)
+
+func init() { plugin.Handle(fx.Watermark) }
+
+func main() {}
