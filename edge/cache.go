@@ -218,6 +218,18 @@ func (c *cache) purge(prefix string) int {
 	return len(keys)
 }
 
+// purgeMatch drops every entry whose key satisfies match (a scan of the
+// index: for the rare purge that is not by asset, such as a plugin's).
+func (c *cache) purgeMatch(match func(string) bool) int {
+	c.purgeMu.Lock()
+	defer c.purgeMu.Unlock()
+	c.gen.Add(1)
+	c.mem.removeMatch(match)
+	keys := c.index.removeMatch(match)
+	c.deleteDisk(keys)
+	return len(keys)
+}
+
 func (c *cache) deleteDisk(keys []string) {
 	if len(keys) == 0 {
 		return

@@ -64,11 +64,16 @@ func (m *lru[V]) pushBack(k string, v V, size int64) {
 }
 
 // removePrefix drops every key starting with p and returns them.
-func (m *lru[V]) removePrefix(p string) (removed []string) {
+func (m *lru[V]) removePrefix(p string) []string {
+	return m.removeMatch(func(k string) bool { return strings.HasPrefix(k, p) })
+}
+
+// removeMatch drops every key satisfying match and returns them.
+func (m *lru[V]) removeMatch(match func(string) bool) (removed []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for k := range m.items {
-		if strings.HasPrefix(k, p) {
+		if match(k) {
 			m.removeLocked(k)
 			removed = append(removed, k)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/edgepix/edgepix/internal/httpx"
 	"github.com/edgepix/edgepix/internal/metrics"
+	"github.com/edgepix/edgepix/plugins"
 	"github.com/edgepix/edgepix/transform/grammar"
 	"github.com/valyala/fasthttp"
 	"golang.org/x/sync/singleflight"
@@ -29,12 +30,17 @@ type Config struct {
 	Secrets     map[string]string // cloud → API secret, for signed URLs
 	Strict      bool              // only signed URLs and named transformations
 	Metrics     *metrics.Metrics  // nil: a private registry
+	Plugins     *plugins.Host     // runs fn_wasm steps; nil: plugins refused
+	// PluginLimits are per cloud; MaxPixels bounds every output.
+	PluginLimits map[string]plugins.Limits
+	MaxPixels    int64
 }
 
 // Server is the delivery edge.
 type Server struct {
 	cfg    Config
 	cache  *cache
+	wasm   *lru[[]byte] // plugin modules by cloud/type/id@version
 	client *fasthttp.Client
 	flight singleflight.Group
 	log    *slog.Logger
@@ -55,7 +61,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, cache: c, log: log, client: &fasthttp.Client{
+	return &Server{cfg: cfg, cache: c, log: log, wasm: newLRU[[]byte](256 << 20), client: &fasthttp.Client{
 		ReadTimeout: 60 * time.Second, WriteTimeout: 10 * time.Second, MaxResponseBodySize: 512 << 20,
 	}}, nil
 }
@@ -115,37 +121,54 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.Set("Vary", "Accept")
 	}
 	key := assetPrefix(cloud, p.ResourceType, p.Type, p.PublicID) + p.CacheKey(format+":"+class)
-	e, hit := s.cache.get(key)
-	if hit {
-		s.cfg.Metrics.Cache.WithLabelValues("hit").Inc()
-	} else {
-		s.cfg.Metrics.Cache.WithLabelValues("miss").Inc()
-		v, err, _ := s.flight.Do(key, func() (any, error) {
-			if e, ok := s.cache.get(key); ok {
-				return e, nil
-			}
-			g := s.cache.generation()
-			e, err := s.fromOrigin(cloud, rest, class, string(ctx.Response.Header.Peek(httpx.RequestIDHeader)))
-			if err != nil {
-				return nil, err
-			}
-			s.cache.put(key, e, g)
-			s.cfg.Metrics.CacheBytes.WithLabelValues("memory").Set(float64(s.cache.mem.bytes()))
-			s.cfg.Metrics.CacheBytes.WithLabelValues("disk").Set(float64(s.cache.index.bytes()))
-			return e, nil
-		})
-		if err != nil {
-			var oe *originError
-			if errors.As(err, &oe) {
-				fail(ctx, oe.status, oe.msg)
-			} else {
-				fail(ctx, 502, "Origin unavailable: "+err.Error())
-			}
-			return
+	reqID := string(ctx.Response.Header.Peek(httpx.RequestIDHeader))
+	fill := func() (*entry, error) { return s.fromOrigin(cloud, rest, class, reqID) }
+	if _, _, _, ok := p.Chain.SplitPlugin(); ok {
+		fill = func() (*entry, error) { return s.runPlugins(ctx, cloud, p, class, reqID) }
+	}
+	e, hit, err := s.cached(key, fill)
+	if err != nil {
+		var oe *originError
+		var pe *plugins.Error
+		switch {
+		case errors.As(err, &oe):
+			fail(ctx, oe.status, oe.msg)
+		case errors.As(err, &pe):
+			fail(ctx, pe.Status, pe.Msg)
+		default:
+			fail(ctx, 502, "Origin unavailable: "+err.Error())
 		}
-		e = v.(*entry)
+		return
 	}
 	s.respond(ctx, p, e, hit)
+}
+
+// cached returns the entry for key, filling it once (for all concurrent
+// requests) on a miss.
+func (s *Server) cached(key string, fill func() (*entry, error)) (*entry, bool, error) {
+	if e, hit := s.cache.get(key); hit {
+		s.cfg.Metrics.Cache.WithLabelValues("hit").Inc()
+		return e, true, nil
+	}
+	s.cfg.Metrics.Cache.WithLabelValues("miss").Inc()
+	v, err, _ := s.flight.Do(key, func() (any, error) {
+		if e, ok := s.cache.get(key); ok {
+			return e, nil
+		}
+		g := s.cache.generation()
+		e, err := fill()
+		if err != nil {
+			return nil, err
+		}
+		s.cache.put(key, e, g)
+		s.cfg.Metrics.CacheBytes.WithLabelValues("memory").Set(float64(s.cache.mem.bytes()))
+		s.cfg.Metrics.CacheBytes.WithLabelValues("disk").Set(float64(s.cache.index.bytes()))
+		return e, nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return v.(*entry), false, nil
 }
 
 // assetPrefix starts the cache keys of every delivery of one asset, so
@@ -155,9 +178,16 @@ func assetPrefix(cloud, rt, typ, publicID string) string {
 }
 
 // Purge drops every cached delivery of an asset and returns how many
-// entries went.
+// entries went. For a plugin (a raw .wasm asset) it also drops everything
+// the plugin produced.
 func (s *Server) Purge(cloud, rt, typ, publicID string) int {
 	n := s.cache.purge(assetPrefix(cloud, rt, typ, publicID))
+	if rt == "raw" && strings.HasSuffix(publicID, ".wasm") {
+		ref := "fn_wasm:" + strings.ReplaceAll(publicID, "/", ":")
+		n += s.cache.purgeMatch(func(k string) bool {
+			return strings.HasPrefix(k, cloud+"/") && (strings.Contains(k, ref+"/") || strings.Contains(k, ref+","))
+		})
+	}
 	s.cfg.Metrics.Purges.Inc()
 	s.log.Info("purged", "cloud", cloud, "public_id", publicID, "entries", n)
 	return n

@@ -11,7 +11,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/edgepix/edgepix/plugins"
 )
 
 // Account is one cloud with its API credentials.
@@ -24,6 +28,16 @@ type Account struct {
 	// NotificationURL receives the account's notifications when a request
 	// names none (CLOUDINARY_URL query parameter notification_url).
 	NotificationURL string `json:"notification_url,omitempty"`
+	// Plugin limits (0: the defaults, 128 MiB and 2 s); CLOUDINARY_URL
+	// query parameters plugin_memory_mb and plugin_timeout_ms.
+	PluginMemoryMB  int `json:"plugin_memory_mb,omitempty"`
+	PluginTimeoutMS int `json:"plugin_timeout_ms,omitempty"`
+}
+
+// PluginLimits returns the account's limits for fn_wasm plugins.
+func (a Account) PluginLimits() plugins.Limits {
+	return plugins.Limits{MemoryBytes: int64(a.PluginMemoryMB) << 20,
+		Timeout: time.Duration(a.PluginTimeoutMS) * time.Millisecond}
 }
 
 // URL renders the account as a CLOUDINARY_URL pointing at apiBase.
@@ -43,6 +57,8 @@ func ParseCloudinaryURL(s string) (Account, error) {
 		a.SignatureAlgorithm = alg
 	}
 	a.NotificationURL = u.Query().Get("notification_url")
+	a.PluginMemoryMB, _ = strconv.Atoi(u.Query().Get("plugin_memory_mb"))
+	a.PluginTimeoutMS, _ = strconv.Atoi(u.Query().Get("plugin_timeout_ms"))
 	if a.APIKey == "" || a.APISecret == "" {
 		return Account{}, errors.New("CLOUDINARY_URL needs both an API key and a secret")
 	}

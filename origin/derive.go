@@ -155,3 +155,40 @@ func (s *Server) acquire() error {
 	s.workers <- struct{}{}
 	return nil
 }
+
+// AssetInfo is what an edge needs to know of an asset to run a plugin on
+// it (its context and tags go into the plugin's metadata) or to load a
+// plugin (its type and version).
+type AssetInfo struct {
+	Type    string            `json:"type"`
+	Version int64             `json:"version"`
+	Tags    []string          `json:"tags"`
+	Context map[string]string `json:"context"`
+}
+
+// handleAssetInfo serves GET /internal/asset/{cloud}/{rt}/{type}/{public_id}
+// for edges; type "any" looks for authenticated, then upload.
+func (s *Server) handleAssetInfo(ctx *fasthttp.RequestCtx, rest string) {
+	parts := strings.SplitN(rest, "/", 4)
+	if len(parts) != 4 {
+		deliveryError(ctx, 400, "Bad asset path")
+		return
+	}
+	types := []string{parts[2]}
+	if parts[2] == "any" {
+		types = []string{"authenticated", "upload"}
+	}
+	for _, typ := range types {
+		a, err := s.assets.Get(ctx, parts[0], parts[1], typ, parts[3])
+		if errors.Is(err, ErrAssetNotFound) {
+			continue
+		}
+		if err != nil {
+			deliveryError(ctx, 500, err.Error())
+			return
+		}
+		writeJSON(ctx, AssetInfo{Type: a.Type, Version: a.Version, Tags: a.Tags, Context: a.Context})
+		return
+	}
+	deliveryError(ctx, 404, "Resource not found - "+parts[3])
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/edgepix/edgepix/internal/metrics"
 	"github.com/edgepix/edgepix/jobs"
 	"github.com/edgepix/edgepix/notify"
+	"github.com/edgepix/edgepix/plugins"
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/nats-io/nats.go"
 	"github.com/valyala/fasthttp"
@@ -42,6 +43,7 @@ type Server struct {
 	batches  *BatchStore
 	jobs     *jobs.Queue
 	notifier *notify.Notifier
+	plugins  *plugins.Host
 	chunkMu  sync.Mutex // serialises chunk assembly
 	fetch    *http.Client
 	renders  singleflight.Group
@@ -61,6 +63,7 @@ type Deps struct {
 	Batches  *BatchStore
 	Jobs     *jobs.Queue
 	Notifier *notify.Notifier
+	Plugins  *plugins.Host // validates uploaded .wasm plugins
 }
 
 // New builds an origin server over its stores.
@@ -78,7 +81,7 @@ func New(cfg Config, accounts []Account, st Deps, log *slog.Logger) *Server {
 		cfg.QueueLimit = 64
 	}
 	s := &Server{cfg: cfg, accounts: map[string]Account{}, assets: st.Assets, named: st.Named, blobs: st.Blobs, nc: st.NC, metrics: st.Metrics,
-		batches: st.Batches, jobs: st.Jobs, notifier: st.Notifier,
+		batches: st.Batches, jobs: st.Jobs, notifier: st.Notifier, plugins: st.Plugins,
 		fetch: fetchClient(cfg.AllowPrivateFetch, 30*time.Second), workers: make(chan struct{}, cfg.Workers), log: log}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
@@ -116,6 +119,13 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		s.handleDerive(ctx, strings.TrimPrefix(p, "/internal/derive/"))
+		return
+	case strings.HasPrefix(p, "/internal/asset/"):
+		if subtle.ConstantTimeCompare(ctx.Request.Header.Peek("X-Edgepix-Token"), []byte(s.cfg.DeriveToken)) != 1 {
+			deliveryError(ctx, 401, "Invalid derive token")
+			return
+		}
+		s.handleAssetInfo(ctx, strings.TrimPrefix(p, "/internal/asset/"))
 		return
 	case strings.HasPrefix(p, "/v1_1/"):
 		parts := strings.Split(strings.TrimPrefix(p, "/v1_1/"), "/")

@@ -295,6 +295,14 @@ func (s *Server) storeUpload(ctx context.Context, acct Account, rt string, f *fo
 	if !validPublicID(a.PublicID) {
 		return nil, 400, fmt.Errorf("Invalid public_id: %s", a.PublicID)
 	}
+	if rt == "raw" && strings.HasSuffix(a.PublicID, ".wasm") && s.plugins != nil {
+		if typ == "private" {
+			return nil, 400, errors.New("Invalid plugin: upload it with type upload or authenticated")
+		}
+		if err := s.plugins.Validate(data, acct.PluginLimits()); err != nil {
+			return nil, 400, err
+		}
+	}
 	if ctxParam := f.get("context"); ctxParam != "" {
 		a.Context = parseContext(ctxParam)
 	}

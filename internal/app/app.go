@@ -24,6 +24,7 @@ import (
 	"github.com/edgepix/edgepix/jobs"
 	"github.com/edgepix/edgepix/notify"
 	"github.com/edgepix/edgepix/origin"
+	"github.com/edgepix/edgepix/plugins"
 	"github.com/nats-io/nats.go"
 	"github.com/valyala/fasthttp"
 )
@@ -66,6 +67,7 @@ type App struct {
 	OriginURL string
 	Metrics   *metrics.Metrics
 	Notifier  *notify.Notifier // nil in edge mode
+	plugins   *plugins.Host
 	nats      *natsembed.Conn
 	purges    *nats.Subscription
 	edge      *edge.Server
@@ -127,6 +129,9 @@ func Start(cfg Config, log *slog.Logger) (*App, error) {
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = a.EdgeURL
+	}
+	if a.plugins, err = plugins.New(filepath.Join(cfg.DataDir, "wasm-cache"), log.With("component", "plugins")); err != nil {
+		return fail(err)
 	}
 	if cfg.Mode != Edge || cfg.NATSURL != "" {
 		if a.nats, err = natsembed.Start(cfg.NATSURL, filepath.Join(cfg.DataDir, "nats")); err != nil {
@@ -201,7 +206,7 @@ func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Ser
 	o := origin.New(origin.Config{PublicURL: cfg.PublicURL, MaxUploadBytes: cfg.MaxUploadBytes,
 		MaxPixels: cfg.MaxPixels, AllowPrivateFetch: cfg.AllowPrivateFetch, DeriveToken: token},
 		a.Accounts, origin.Deps{Assets: assets, Named: named, Blobs: blobs, NC: a.nats.NC, Metrics: a.Metrics,
-			Batches: batches, Jobs: queue, Notifier: notifier}, log)
+			Batches: batches, Jobs: queue, Notifier: notifier, Plugins: a.plugins}, log)
 	work, stop := context.WithCancel(context.Background())
 	a.stopWork = stop
 	queue.Run(work, 2, o.RunJob)
@@ -215,13 +220,15 @@ func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Ser
 // there, and serves.
 func (a *App) startEdge(cfg Config, token string, ln net.Listener, log *slog.Logger) error {
 	secrets := map[string]string{}
+	limits := map[string]plugins.Limits{}
 	for _, acct := range a.Accounts {
 		secrets[acct.Cloud] = acct.APISecret
+		limits[acct.Cloud] = acct.PluginLimits()
 	}
 	var err error
 	a.edge, err = edge.New(edge.Config{OriginURL: a.OriginURL, DeriveToken: token,
 		CacheDir: filepath.Join(cfg.DataDir, "edge-cache"), DiskBytes: cfg.CacheSize, Secrets: secrets,
-		Strict: cfg.Strict, Metrics: a.Metrics}, log)
+		Strict: cfg.Strict, Metrics: a.Metrics, Plugins: a.plugins, PluginLimits: limits, MaxPixels: cfg.MaxPixels}, log)
 	if err != nil {
 		return err
 	}
@@ -272,6 +279,9 @@ func (a *App) Close() error {
 	}
 	if a.nats != nil {
 		a.nats.Close()
+	}
+	if a.plugins != nil {
+		errs = append(errs, a.plugins.Close())
 	}
 	return errors.Join(errs...)
 }
