@@ -5,7 +5,9 @@ export CGO_ENABLED = 0
 TAGS     := nodynamic
 BIN      := bin/edgepix
 
-.PHONY: build test bench run fuzz vet
+PLUGINS  := duotone placeholder watermark invert blur
+
+.PHONY: build test bench run fuzz vet plugins
 
 build:
 	@mkdir -p bin
@@ -20,6 +22,15 @@ test: vet
 # Short fuzzing session over the parsers (the seed corpus runs in `make test`).
 fuzz:
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzParsePath -fuzztime 30s ./transform/grammar
+
+# Example plugins, compiled to plugins/examples/build/NAME.wasm.
+plugins:
+	@mkdir -p plugins/examples/build
+	@for p in $(PLUGINS); do \
+		echo "plugins/examples/build/$$p.wasm"; \
+		GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags="-s -w" \
+			-o plugins/examples/build/$$p.wasm ./plugins/examples/$$p || exit 1; \
+	done
 
 bench:
 	$(GO) run -tags $(TAGS) ./bench/cmd/benchtable

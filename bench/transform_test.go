@@ -46,3 +46,10 @@ func TestMeasureJobsRuns(t *testing.T) {
 		t.Fatalf("fan-out: %v %+v", err, f)
 	}
 }
+
+func TestMeasurePluginsRuns(t *testing.T) {
+	f, err := MeasurePlugins(1)
+	if err != nil || len(f.Calls) != 2 || f.Overhead == 0 || f.WarmRestart == 0 {
+		t.Fatalf("plugins: %v %+v", err, f)
+	}
+}

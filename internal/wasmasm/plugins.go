@@ -79,6 +79,12 @@ func ABIModule(transform []byte, extra ...Import) []byte {
 // Invert is a working hand-made plugin: RGB inverted, alpha kept.
 func Invert() []byte { return ABIModule(invertBody) }
 
+// Identity writes the header and returns the pixels untouched: its call
+// cost is the host's fixed overhead (alloc, copy in, copy out).
+func Identity() []byte {
+	return ABIModule(Cat(storeBE(2, 0, -8), storeBE(2, 1, -4), Get(2), Const(8), []byte{I32Sub}))
+}
+
 // Hostile plugins, one misbehaviour each.
 var (
 	// Spin loops forever.

@@ -32,8 +32,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"image"
+	"strconv"
 )
 
 // Meta is what the host passes along with the pixels: the asset's context
@@ -61,8 +61,11 @@ func (m Meta) Number(name string, def float64) float64 {
 
 // String returns the variable name as text, or def when it is absent.
 func (m Meta) String(name, def string) string {
-	if v, ok := m.Variables[name]; ok {
-		return fmt.Sprint(v)
+	switch v := m.Variables[name].(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
 	return def
 }
@@ -85,12 +88,13 @@ func Run(w, h int, pix, meta []byte) ([]byte, error) {
 		return nil, errors.New("plugin: no function registered (call plugin.Handle in init)")
 	}
 	if w <= 0 || h <= 0 || len(pix) != w*h*4 {
-		return nil, fmt.Errorf("plugin: %d bytes of pixels for %dx%d", len(pix), w, h)
+		return nil, errors.New("plugin: " + strconv.Itoa(len(pix)) + " bytes of pixels for " +
+			strconv.Itoa(w) + "x" + strconv.Itoa(h))
 	}
 	var m Meta
 	if len(meta) > 0 {
 		if err := json.Unmarshal(meta, &m); err != nil {
-			return nil, fmt.Errorf("plugin: metadata: %v", err)
+			return nil, errors.New("plugin: metadata: " + err.Error())
 		}
 	}
 	img := &image.NRGBA{Pix: pix, Stride: w * 4, Rect: image.Rect(0, 0, w, h)}

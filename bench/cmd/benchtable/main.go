@@ -80,4 +80,21 @@ func main() {
 		float64(fan.Deliveries)/fan.Ours.Seconds(), float64(fan.Deliveries)/fan.Baseline.Seconds(), fan.Ratio(),
 		fan.DelayP50.Round(10*time.Microsecond), fan.DelayP99.Round(10*time.Microsecond))
 	tw.Flush()
+	fmt.Println()
+
+	pf, err := bench.MeasurePlugins(7)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "plugins:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(tw, "fn_wasm plugin, 1000x1000 RGBA\tpooled call\tnative Go\tratio\t")
+	for _, c := range pf.Calls {
+		fmt.Fprintf(tw, "%s\t%v\t%v\t%.2fx\t\n", c.Name, c.Ours.Round(10*time.Microsecond),
+			c.Baseline.Round(10*time.Microsecond), c.Ratio())
+	}
+	fmt.Fprintf(tw, "fixed overhead (identity plugin: alloc, copy in, copy out)\t%v\t%v (copy)\t\t\n",
+		pf.Overhead.Round(10*time.Microsecond), pf.NativeHandle.Round(10*time.Microsecond))
+	fmt.Fprintf(tw, "first response, cold compile (%.1f MB module)\t%v\t\t\t\n", float64(pf.ModuleBytes)/1e6, pf.ColdCompile.Round(time.Millisecond))
+	fmt.Fprintf(tw, "first response after restart, warm cache\t%v\t\t\t\n", pf.WarmRestart.Round(time.Millisecond))
+	tw.Flush()
 }
