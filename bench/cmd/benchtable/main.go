@@ -94,7 +94,7 @@ func main() {
 	}
 	fmt.Fprintf(tw, "fixed overhead (identity plugin: alloc, copy in, copy out)\t%v\t%v (copy)\t\t\n",
 		pf.Overhead.Round(10*time.Microsecond), pf.NativeHandle.Round(10*time.Microsecond))
-	fmt.Fprintf(tw, "first response, cold compile (%.1f MB module)\t%v\t\t\t\n", float64(pf.ModuleBytes)/1e6, pf.ColdCompile.Round(time.Millisecond))
-	fmt.Fprintf(tw, "first response after restart, warm cache\t%v\t\t\t\n", pf.WarmRestart.Round(time.Millisecond))
+	fmt.Fprintf(tw, "first response (64x64), cold compile (%.1f MB module)\t%v\t\t\t\n", float64(pf.ModuleBytes)/1e6, pf.ColdCompile.Round(time.Millisecond))
+	fmt.Fprintf(tw, "first response (64x64) after restart, warm cache\t%v\t\t\t\n", pf.WarmRestart.Round(time.Millisecond))
 	tw.Flush()
 }
