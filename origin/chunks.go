@@ -10,7 +10,7 @@ import (
 )
 
 var (
-	contentRange = regexp.MustCompile(`^bytes (\d+)-(\d+)/(\d+)$`)
+	contentRange = regexp.MustCompile(`^bytes (\d+)-(\d+)/(\d+|-1|\*)$`)
 	uploadIDRe   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 )
 
@@ -34,26 +34,32 @@ func parseChunk(ctx *fasthttp.RequestCtx) (c chunk, ok bool, err error) {
 	}
 	c.start, _ = strconv.ParseInt(m[1], 10, 64)
 	c.end, _ = strconv.ParseInt(m[2], 10, 64)
-	c.total, _ = strconv.ParseInt(m[3], 10, 64)
-	if c.end < c.start || c.end >= c.total {
+	c.total = -1 // unknown until the last chunk (the Node SDK sends /-1 before it)
+	if m[3] != "-1" && m[3] != "*" {
+		c.total, _ = strconv.ParseInt(m[3], 10, 64)
+	}
+	if c.end < c.start || (c.total >= 0 && c.end >= c.total) {
 		return c, true, fmt.Errorf("Invalid Content-Range %q", cr)
 	}
 	return c, true, nil
 }
 
-// addChunk stores one chunk and, once the chunks cover the whole file,
-// returns it assembled (and forgets the chunks). Chunks may arrive in any
-// order and be retried.
+// addChunk stores one chunk and, once the total is known and the chunks
+// cover the whole file, returns it assembled (and forgets the chunks).
+// Chunks may arrive in any order and be retried.
 func (s *Server) addChunk(cloud string, c chunk, data []byte) (whole []byte, err error) {
-	if c.total > s.cfg.MaxUploadBytes {
-		return nil, fmt.Errorf("File size too large. Got %d. Maximum is %d.", c.total, s.cfg.MaxUploadBytes)
+	if size := max(c.total, c.end+1); size > s.cfg.MaxUploadBytes {
+		return nil, fmt.Errorf("File size too large. Got %d. Maximum is %d.", size, s.cfg.MaxUploadBytes)
 	}
 	if int64(len(data)) != c.end-c.start+1 {
 		return nil, fmt.Errorf("Chunk size %d does not match Content-Range bytes %d-%d", len(data), c.start, c.end)
 	}
 	dir := "chunks/" + cloud + "/" + c.id
-	if err := s.blobs.Put(fmt.Sprintf("%s/%020d-%020d-%d", dir, c.start, c.end, c.total), data); err != nil {
+	if err := s.blobs.Put(fmt.Sprintf("%s/%020d-%020d", dir, c.start, c.end), data); err != nil {
 		return nil, err
+	}
+	if c.total < 0 {
+		return nil, nil
 	}
 	s.chunkMu.Lock()
 	defer s.chunkMu.Unlock()
@@ -64,8 +70,8 @@ func (s *Server) addChunk(cloud string, c chunk, data []byte) (whole []byte, err
 	var next int64
 	var parts []string
 	for _, k := range keys { // sorted by start
-		var st, en, tot int64
-		if _, err := fmt.Sscanf(k[strings.LastIndexByte(k, '/')+1:], "%d-%d-%d", &st, &en, &tot); err != nil || tot != c.total {
+		var st, en int64
+		if _, err := fmt.Sscanf(k[strings.LastIndexByte(k, '/')+1:], "%d-%d", &st, &en); err != nil || en >= c.total {
 			continue
 		}
 		if st <= next && en >= next {
