@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // ErrNotFound is returned for a missing key.
@@ -123,4 +124,46 @@ func (s *FS) List(prefix string) ([]string, error) {
 		}
 	}
 	return keys, nil
+}
+
+// DeleteStale removes each folder directly under prefix whose files were
+// all last written more than age ago (abandoned work, such as the chunks
+// of an upload that never finished), and returns how many went.
+func (s *FS) DeleteStale(prefix string, age time.Duration) (int, error) {
+	p, err := s.path(prefix)
+	if err != nil {
+		return 0, err
+	}
+	dirs, err := os.ReadDir(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	cutoff := time.Now().Add(-age)
+	n := 0
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		dir := filepath.Join(p, d.Name())
+		fresh := false
+		filepath.WalkDir(dir, func(_ string, e fs.DirEntry, err error) error {
+			if err == nil && !e.IsDir() {
+				if info, err := e.Info(); err == nil && info.ModTime().After(cutoff) {
+					fresh = true
+					return filepath.SkipAll
+				}
+			}
+			return nil
+		})
+		if !fresh {
+			if err := os.RemoveAll(dir); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
 }

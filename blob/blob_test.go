@@ -3,8 +3,10 @@ package blob
 import (
 	"bytes"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestPutGetDelete(t *testing.T) {
@@ -40,5 +42,29 @@ func TestPutGetDelete(t *testing.T) {
 	tmp, _ := filepath.Glob(filepath.Join(s.root, "orig/demo/a/.tmp-*"))
 	if len(tmp) != 0 {
 		t.Fatalf("leftover temp files %v", tmp)
+	}
+}
+
+func TestDeleteStale(t *testing.T) {
+	s, err := NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Put("chunks/c/old/0", []byte("x"))
+	s.Put("chunks/c/new/0", []byte("y"))
+	old := time.Now().Add(-48 * time.Hour)
+	p, _ := s.path("chunks/c/old/0")
+	os.Chtimes(p, old, old)
+	if n, err := s.DeleteStale("chunks/c", 24*time.Hour); err != nil || n != 1 {
+		t.Fatalf("DeleteStale: %d %v", n, err)
+	}
+	if _, err := s.Get("chunks/c/old/0"); err != ErrNotFound {
+		t.Error("the stale folder is still there")
+	}
+	if _, err := s.Get("chunks/c/new/0"); err != nil {
+		t.Error("a fresh folder was removed")
+	}
+	if n, err := s.DeleteStale("chunks/none", time.Hour); err != nil || n != 0 {
+		t.Errorf("missing prefix: %d %v", n, err)
 	}
 }

@@ -1,10 +1,12 @@
 package origin
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -94,4 +96,28 @@ func (s *Server) addChunk(cloud string, c chunk, data []byte) (whole []byte, err
 	}
 	s.blobs.DeletePrefix(dir)
 	return whole, nil
+}
+
+// chunkTTL is how long an unfinished chunked upload is kept.
+const chunkTTL = 24 * time.Hour
+
+// Sweep removes the chunks of uploads abandoned for a day, now and then
+// every hour, until ctx ends.
+func (s *Server) Sweep(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		for cloud := range s.accounts {
+			if n, err := s.blobs.DeleteStale("chunks/"+cloud, chunkTTL); err != nil {
+				s.log.Warn("sweeping abandoned chunks", "cloud", cloud, "err", err)
+			} else if n > 0 {
+				s.log.Info("removed abandoned chunked uploads", "cloud", cloud, "uploads", n)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/edgepix/edgepix/blob"
@@ -211,7 +212,9 @@ func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Ser
 	a.stopWork = stop
 	queue.Run(work, 2, o.RunJob)
 	notifier.Run(work)
-	a.workers = append(a.workers, queue, notifier)
+	sweeper := &loop{}
+	sweeper.run(work, o.Sweep)
+	a.workers = append(a.workers, queue, notifier, sweeper)
 	a.Notifier = notifier
 	return o, nil
 }
@@ -285,6 +288,20 @@ func (a *App) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// loop runs one background function until its context ends.
+type loop struct{ wg sync.WaitGroup }
+
+func (l *loop) run(ctx context.Context, f func(context.Context)) {
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		f(ctx)
+	}()
+}
+
+// Wait blocks until the function has returned.
+func (l *loop) Wait() { l.wg.Wait() }
 
 // secretFile returns the token stored at path, creating a random one.
 func secretFile(path string) (string, error) {
