@@ -32,6 +32,8 @@ type Asset struct {
 	Context          map[string]string `json:"context,omitempty"`
 	OriginalFilename string            `json:"original_filename"`
 	BlobKey          string            `json:"blob_key"`
+	// Transformation is what a sprite or multi was made with.
+	Transformation string `json:"transformation,omitempty"`
 }
 
 // ErrAssetNotFound is returned for an unknown asset.

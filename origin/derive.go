@@ -79,7 +79,14 @@ func (s *Server) derive(ctx context.Context, cloud string, p *grammar.Path, clas
 	if err != nil {
 		return nil, err
 	}
-	if p.ResourceType != "image" || (len(p.Chain) == 0 && (p.Ext == "" || p.Ext == a.Format)) {
+	steps := p.Chain
+	if a.Type == "sprite" || a.Type == "multi" {
+		if d, ok, err := s.creativeFile(a, p); ok {
+			return d, err
+		}
+		steps = afterCreative(steps, a.Transformation) // the stored image has those applied
+	}
+	if p.ResourceType != "image" || (len(steps) == 0 && (p.Ext == "" || p.Ext == a.Format)) {
 		b, err := s.blobs.Get(a.BlobKey)
 		if err != nil {
 			return nil, err
@@ -94,7 +101,7 @@ func (s *Server) derive(ctx context.Context, cloud string, p *grammar.Path, clas
 	}
 	// Named transformations are expanded first, so the stored file follows
 	// the definition in force, not the name.
-	chain, err := p.Chain.Expand(resolver{ctx, s.named, cloud})
+	chain, err := steps.Expand(resolver{ctx, s.named, cloud})
 	if err != nil {
 		return nil, err
 	}

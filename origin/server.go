@@ -103,6 +103,8 @@ var uploadAPI = map[string]func(*Server, *fasthttp.RequestCtx, Account, string){
 	"tags":     (*Server).handleTags,
 	"context":  (*Server).handleContext,
 	"explicit": (*Server).handleExplicit,
+	"sprite":   (*Server).handleSprite,
+	"multi":    (*Server).handleMulti,
 }
 
 // Handler routes requests.

@@ -29,6 +29,8 @@ type job struct {
 	PublicID string      `json:"public_id,omitempty"`
 	Version  int64       `json:"version,omitempty"`
 	Eager    []eagerSpec `json:"eager,omitempty"`
+	// sprite, multi
+	Creative *creative `json:"creative,omitempty"`
 }
 
 // maxJobAttempts bounds retries of transient failures (storage, a full
@@ -74,6 +76,8 @@ func (s *Server) RunJob(ctx context.Context, jb jobs.Job) error {
 		err = s.runUpload(ctx, acct, &j, b)
 	case "eager":
 		err = s.runEager(ctx, acct, &j, b)
+	case "sprite", "multi":
+		err = s.runCreative(ctx, acct, &j, b)
 	default:
 		err = fmt.Errorf("unknown job kind %s", jb.Kind)
 	}

@@ -93,6 +93,16 @@ await cloudinary.api.create_transformation("nodethumb", { width: 40, height: 30,
 r = await get(cloudinary.url("node/snake", { ...urlOpts, transformation: "nodethumb", format: "png" }));
 check(r.status === 200 && pngSize(r.body).join("x") === "40x30", "named transformation", r.error);
 
+// Sprite and multi from a tag (the Node SDK sends the format as f_).
+const sp = await cloudinary.uploader.generate_sprite("sdk", { transformation: { width: 30, crop: "scale" } });
+check(sp.image_infos?.["node/snake"]?.width === 30 && sp.css_url.endsWith("/sdk.css"), "generate_sprite", sp);
+r = await get(sp.image_url);
+check(r.status === 200 && pngSize(r.body).join("x") === "30x23", "sprite image", r.error);
+const mu = await cloudinary.uploader.multi("sdk", { transformation: { width: 20, crop: "scale" }, format: "gif" });
+check(mu.url?.endsWith("/sdk.gif"), "multi", mu);
+r = await get(mu.url);
+check(r.status === 200 && r.body.subarray(0, 3).toString() === "GIF", "multi GIF", r.error);
+
 // explicit with eager_async and a notification; rename; destroy.
 const ex = await cloudinary.uploader.explicit("node/snake", { type: "upload", eager: [{ width: 64, crop: "scale" }],
   eager_async: true, eager_notification_url: hookURL });
