@@ -105,6 +105,7 @@ var uploadAPI = map[string]func(*Server, *fasthttp.RequestCtx, Account, string){
 	"explicit": (*Server).handleExplicit,
 	"sprite":   (*Server).handleSprite,
 	"multi":    (*Server).handleMulti,
+	"explode":  (*Server).handleExplode,
 }
 
 // Handler routes requests.

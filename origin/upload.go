@@ -278,7 +278,7 @@ func (s *Server) storeUpload(ctx context.Context, acct Account, rt string, f *fo
 			return nil, 400, fmt.Errorf("Invalid image file: %v", err)
 		}
 		rt = "image"
-		a.Format, a.Width, a.Height, a.Pages = string(info.Format), info.Width, info.Height, len(img.Frames)
+		a.Format, a.Width, a.Height, a.Pages = string(info.Format), info.Width, info.Height, max(len(img.Frames), info.Pages)
 		if data, err = s.incoming(ctx, acct.Cloud, f, data, a); err != nil {
 			return nil, 400, err
 		}

@@ -78,6 +78,8 @@ func (s *Server) RunJob(ctx context.Context, jb jobs.Job) error {
 		err = s.runEager(ctx, acct, &j, b)
 	case "sprite", "multi":
 		err = s.runCreative(ctx, acct, &j, b)
+	case "explode":
+		err = s.runExplode(ctx, acct, &j, b)
 	default:
 		err = fmt.Errorf("unknown job kind %s", jb.Kind)
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +20,7 @@ import (
 	"github.com/edgepix/edgepix/internal/app"
 	"github.com/edgepix/edgepix/notify"
 	"github.com/edgepix/edgepix/origin"
+	"github.com/edgepix/edgepix/transform/codec"
 )
 
 const usage = `usage: edgepix <command> [flags]
@@ -122,6 +124,7 @@ func run(mode app.Mode, args []string) error {
 		return err
 	}
 	cfg.Accounts = accts
+	codec.PDFCacheDir = filepath.Join(cfg.DataDir, "pdfium-cache")
 	a, err := app.Start(cfg, log)
 	if err != nil {
 		return err

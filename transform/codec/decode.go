@@ -29,6 +29,7 @@ type Info struct {
 	Height      int
 	Orientation int // EXIF orientation, 1 when none
 	Animated    bool
+	Pages       int // PDF pages (0 for other formats)
 }
 
 // Image is a decoded image: one frame for stills, several for animations.
@@ -69,6 +70,9 @@ func Probe(b []byte) (Info, error) {
 	f, err := Sniff(b)
 	if err != nil {
 		return Info{}, err
+	}
+	if f == PDF {
+		return probePDF(b)
 	}
 	info := Info{Format: f, Orientation: 1}
 	var cfg image.Config
@@ -113,6 +117,9 @@ func CheckPixels(what string, w, h int, limit int64) error {
 // Decode decodes b after checking its declared size against the limits.
 // Corrupt or truncated input returns a *DecodeError, never a panic.
 func Decode(b []byte, opt DecodeOptions) (img *Image, err error) {
+	if f, _ := Sniff(b); f == PDF {
+		return decodePDF(b, opt) // sized to the limit, never refused for it
+	}
 	info, err := Probe(b)
 	if err != nil {
 		return nil, err

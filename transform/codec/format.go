@@ -19,6 +19,7 @@ const (
 	GIF  Format = "gif"
 	WebP Format = "webp"
 	AVIF Format = "avif"
+	PDF  Format = "pdf" // read only: pages are rasterised
 )
 
 // ContentType returns the MIME type of f.
@@ -28,6 +29,8 @@ func (f Format) ContentType() string {
 		return "image/jpeg"
 	case PNG, GIF, WebP, AVIF:
 		return "image/" + string(f)
+	case PDF:
+		return "application/pdf"
 	}
 	return "application/octet-stream"
 }
@@ -67,6 +70,8 @@ func Sniff(b []byte) (Format, error) {
 		return WebP, nil
 	case len(b) >= 12 && string(b[4:8]) == "ftyp" && isAVIFBrand(b):
 		return AVIF, nil
+	case bytes.HasPrefix(b, []byte("%PDF-")):
+		return PDF, nil
 	}
 	return "", ErrUnknownFormat
 }

@@ -196,6 +196,9 @@ func Encode(img *codec.Image, ch grammar.Chain, format, acceptClass string) (*Re
 			return nil, &grammar.Error{Msg: "Invalid format: " + format}
 		}
 	}
+	if f == codec.PDF {
+		return nil, &grammar.Error{Msg: "PDF output is not supported: deliver pages as images, e.g. pg_2/name.png"}
+	}
 	if !f.CanAnimate() && img.Animated() {
 		img.Frames, img.Delays = img.Frames[:1], img.Delays[:1]
 	}
