@@ -66,8 +66,11 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}}, nil
 }
 
-// Close closes the cache.
-func (s *Server) Close() error { return s.cache.close() }
+// Close closes the cache and the connections to the origin.
+func (s *Server) Close() error {
+	s.client.CloseIdleConnections()
+	return s.cache.close()
+}
 
 // originError is a non-200 answer from the origin, passed on to the client.
 type originError struct {

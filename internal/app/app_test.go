@@ -1,0 +1,54 @@
+package app
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgepix/edgepix/origin"
+)
+
+// Starting and closing edgepix leaves no goroutine behind: servers, job
+// workers, the notifier, the sweeper, NATS and the cache all stop.
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	acct := origin.Account{Cloud: "demo", APIKey: "1", APISecret: "s"}
+	run := func() {
+		a, err := Start(Config{DataDir: t.TempDir(), EdgeAddr: "127.0.0.1:0", OriginAddr: "127.0.0.1:0",
+			Accounts: []origin.Account{acct}}, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []string{a.EdgeURL + "/healthz", a.OriginURL + "/healthz", a.EdgeURL + "/demo/image/upload/x.jpg"} {
+			if resp, err := http.Get(u); err == nil {
+				resp.Body.Close()
+			}
+		}
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run() // first start: package-level pools and caches are made once
+	http.DefaultClient.CloseIdleConnections()
+	before := runtime.NumGoroutine()
+	for range 3 {
+		run()
+	}
+	http.DefaultClient.CloseIdleConnections()
+	var after int
+	// fasthttp's worker-pool and client cleaners notice a stop on their next
+	// tick (up to 10 s).
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if after = runtime.NumGoroutine(); after <= before {
+			return
+		}
+	}
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	t.Errorf("%d goroutines before three start/close cycles, %d after:\n%s", before, after,
+		strings.Join(strings.SplitAfterN(stacks, "\n\n", 40), ""))
+}
