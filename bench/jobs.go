@@ -8,13 +8,16 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/cloudinary/cloudinary-go/v2"
 	"github.com/cloudinary/cloudinary-go/v2/api"
 	"github.com/cloudinary/cloudinary-go/v2/api/uploader"
 	"github.com/edgepix/edgepix/notify"
+	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
 	"github.com/edgepix/edgepix/transform/pipeline"
 )
@@ -198,5 +201,70 @@ func MeasureFanout(n int) (FanoutFigure, error) {
 	}
 	slices.Sort(delays)
 	f.DelayP50, f.DelayP99 = delays[len(delays)/2], delays[len(delays)*99/100]
+	return f, nil
+}
+
+// ExplodeFigure compares exploding a PDF through the API (a background job,
+// timed until its notification arrives) with rendering the same pages
+// in-process one after the other.
+type ExplodeFigure struct {
+	Pages          int
+	Ours, Baseline time.Duration
+}
+
+// Ratio is the baseline's time over ours.
+func (f ExplodeFigure) Ratio() float64 { return f.Baseline.Seconds() / f.Ours.Seconds() }
+
+// MeasureExplode explodes path into JPEG pages.
+func MeasureExplode(path string) (ExplodeFigure, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return ExplodeFigure{}, err
+	}
+	info, err := codec.Probe(src)
+	if err != nil {
+		return ExplodeFigure{}, err
+	}
+	f := ExplodeFigure{Pages: info.Pages}
+	start := time.Now()
+	for n := 1; n <= info.Pages; n++ {
+		ch, _ := grammar.ParseChain("pg_" + strconv.Itoa(n))
+		if _, err := pipeline.Render(src, pipeline.Request{Chain: ch, Format: "jpg"}); err != nil {
+			return f, err
+		}
+	}
+	f.Baseline = time.Since(start)
+
+	s, err := StartServer()
+	if err != nil {
+		return f, err
+	}
+	defer s.Close()
+	got := make(chan struct{}, 1)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(b), `"notification_type":"explode"`) {
+			got <- struct{}{}
+		}
+	}))
+	defer rcv.Close()
+	if err := s.Upload(path, "doc"); err != nil {
+		return f, err
+	}
+	cld, err := cloudinary.NewFromURL(benchAccount.URL(s.App.OriginURL))
+	if err != nil {
+		return f, err
+	}
+	start = time.Now()
+	res, err := cld.Upload.Explode(bgctx, uploader.ExplodeParams{PublicID: "doc", Format: "jpg", NotificationURL: rcv.URL})
+	if err != nil || res.Error.Message != "" {
+		return f, fmt.Errorf("explode: %v %s", err, res.Error.Message)
+	}
+	select {
+	case <-got:
+	case <-time.After(5 * time.Minute):
+		return f, fmt.Errorf("no explode notification")
+	}
+	f.Ours = time.Since(start)
 	return f, nil
 }

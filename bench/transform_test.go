@@ -53,3 +53,11 @@ func TestMeasurePluginsRuns(t *testing.T) {
 		t.Fatalf("plugins: %v %+v", err, f)
 	}
 }
+
+func TestMeasureExplodeRuns(t *testing.T) {
+	f, err := MeasureExplode(fixtures.Path(t, "pdf-jmeter-proxy-guide-8pages-screenshots.pdf"))
+	if err != nil || f.Pages != 8 || f.Ours == 0 || f.Baseline == 0 {
+		t.Fatalf("explode: %v %+v", err, f)
+	}
+	t.Logf("explode %d pages: %v vs %v in-process", f.Pages, f.Ours, f.Baseline)
+}

@@ -82,6 +82,17 @@ func main() {
 	tw.Flush()
 	fmt.Println()
 
+	ex, err := bench.MeasureExplode(filepath.Join(dir, "pdf-mma-tutorial-21pages-text.pdf"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "explode:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(tw, "explode PDF to JPEG pages\tpages\tedgepix (job → notification)\tin-process, serial\tratio\t")
+	fmt.Fprintf(tw, "pdf-mma-tutorial, 150 dpi\t%d\t%v\t%v\t%.2fx\t\n", ex.Pages, ex.Ours.Round(time.Millisecond),
+		ex.Baseline.Round(time.Millisecond), ex.Ratio())
+	tw.Flush()
+	fmt.Println()
+
 	pf, err := bench.MeasurePlugins(7)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "plugins:", err)
