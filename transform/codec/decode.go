@@ -197,22 +197,16 @@ func decodeJPEG(b []byte, info Info, opt DecodeOptions) (*Image, error) {
 		if info.Orientation >= 5 && opt.IgnoreOrientation {
 			w, h = h, w
 		}
-		if d := scaleDivisor(w, h, minW, minH); d > 1 {
+		for _, d := range []int{8, 4, 2} { // the smallest decode that is large enough
+			if ceilDiv(w, d) < minW || ceilDiv(h, d) < minH {
+				continue
+			}
 			if m, ok := decodeJPEGScaled(b, d); ok {
 				return &Image{Frames: []*image.NRGBA{m}, Delays: []int{0}}, nil
 			}
 		}
 	}
 	return decodeStill(JPEG, func() (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) })
-}
-
-// scaleDivisor returns 8 when a 1/8-scale decode still gives at least
-// minW×minH pixels, else 1 (full decode).
-func scaleDivisor(w, h, minW, minH int) int {
-	if w/8 >= minW && h/8 >= minH {
-		return 8
-	}
-	return 1
 }
 
 func decodeGIF(b []byte, info Info, opt DecodeOptions) (*Image, error) {

@@ -3,7 +3,9 @@ package codec
 import (
 	"bytes"
 	"errors"
+	"image/color"
 	"image/jpeg"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -230,10 +232,61 @@ func TestScaledJPEGMatchesFullDecode(t *testing.T) {
 	}
 }
 
+// The 1/4 and 1/2 reduced-IDCT decodes of baseline JPEGs must match a
+// full decode box-averaged over 4×4 and 2×2 pixels; progressive files are
+// left to the full decoder.
+func TestReducedIDCTMatchesFullDecode(t *testing.T) {
+	for _, name := range []string{"photo-storm-1920x1280.jpg", "photo-architecture-2560x1600-grayscale.jpg",
+		"photo-dune-grass-1680x1050.jpg", "photo-snake-600x450-grayscale.jpg"} {
+		b := fixtures.Read(t, name)
+		full, err := jpeg.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fb := full.Bounds()
+		for _, d := range []int{4, 2} {
+			small, ok := decodeJPEGScaled(b, d)
+			if !ok {
+				t.Fatalf("%s 1/%d: refused", name, d)
+			}
+			if small.Rect.Dx() != ceilDiv(fb.Dx(), d) || small.Rect.Dy() != ceilDiv(fb.Dy(), d) {
+				t.Fatalf("%s 1/%d: size %v", name, d, small.Rect)
+			}
+			var sum, n float64
+			for y := 0; y < fb.Dy()/d; y++ {
+				for x := 0; x < fb.Dx()/d; x++ {
+					for ch := 0; ch < 3; ch++ {
+						var acc float64
+						for yy := 0; yy < d; yy++ {
+							for xx := 0; xx < d; xx++ {
+								c := color.NRGBAModel.Convert(full.At(x*d+xx, y*d+yy)).(color.NRGBA)
+								acc += float64([]uint8{c.R, c.G, c.B}[ch])
+							}
+						}
+						diff := acc/float64(d*d) - float64(small.Pix[y*small.Stride+x*4+ch])
+						sum += diff * diff
+						n++
+					}
+				}
+			}
+			psnr := 10 * math.Log10(255*255/(sum/n))
+			t.Logf("%s 1/%d: %.1f dB", name, d, psnr)
+			if psnr < 30 {
+				t.Errorf("%s 1/%d: PSNR %.1f dB against the box-averaged full decode", name, d, psnr)
+			}
+		}
+	}
+	if _, ok := decodeJPEGScaled(fixtures.Read(t, "photo-flower-1600x1203-progressive.jpg"), 4); ok {
+		t.Error("a progressive JPEG must take the full decoder below 1/8")
+	}
+}
+
 func TestScaledDecodeRefusesTruncated(t *testing.T) {
 	b := fixtures.Read(t, "bad-truncated-photo-dune-50pct.jpg")
-	if _, ok := decodeJPEGScaled(b, 8); ok {
-		t.Fatal("a truncated file must not decode through the fast path")
+	for _, d := range []int{8, 4, 2} {
+		if _, ok := decodeJPEGScaled(b, d); ok {
+			t.Fatalf("1/%d: a truncated file must not decode through the fast path", d)
+		}
 	}
 	if _, err := Decode(b, DecodeOptions{MinWidth: 10, MinHeight: 10}); err == nil {
 		t.Fatal("truncated JPEG decoded")

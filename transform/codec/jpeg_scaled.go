@@ -3,29 +3,36 @@ package codec
 import (
 	"encoding/binary"
 	"image"
+	"math"
 )
 
-// decodeJPEGScaled decodes a baseline or progressive JPEG at 1/8 scale from
-// the DC coefficients alone: each 8×8 block becomes one pixel (its exact
-// mean). AC data is entropy-decoded only as far as needed to skip it
-// (baseline) or not read at all (progressive). It returns ok=false for
-// anything it does not handle (arithmetic coding, CMYK, malformed data), and
-// the caller falls back to the full decoder, which reports errors.
+// decodeJPEGScaled decodes a JPEG at 1/d scale. At 1/8 (baseline or
+// progressive) each 8×8 block becomes one pixel from its DC coefficient
+// alone (its exact mean); AC data is entropy-decoded only as far as needed
+// to skip it (baseline) or not read at all (progressive). At 1/4 and 1/2
+// (baseline only) the lowest 2×2 or 4×4 coefficients of each block are kept
+// and a reduced inverse DCT gives 2×2 or 4×4 pixels. It returns ok=false
+// for anything it does not handle (arithmetic coding, CMYK, progressive
+// below 1/8, malformed data), and the caller falls back to the full
+// decoder, which reports errors.
 func decodeJPEGScaled(b []byte, d int) (*image.NRGBA, bool) {
-	if d != 8 {
+	if d != 8 && d != 4 && d != 2 {
 		return nil, false
 	}
-	var j dcDecoder
-	if !j.parse(b) || !j.haveFrame {
+	j := dcDecoder{n: 8 / d}
+	if !j.parse(b) || !j.haveFrame || (j.progressive && j.n > 1) {
 		return nil, false
 	}
-	return j.image(), true
+	if j.n == 1 {
+		return j.image(), true
+	}
+	return j.imageIDCT(), true
 }
 
 type dcComponent struct {
 	id, h, v, tq int
 	bw, bh       int     // block grid padded to whole MCUs
-	dc           []int32 // quantised DC per block
+	dc           []int32 // 1/8: quantised DC per block; else n×n dequantised coefficients per block
 	pred         int32
 	dcTable      int
 	acTable      int
@@ -41,6 +48,7 @@ type huffTable struct {
 }
 
 type dcDecoder struct {
+	n              int // samples per block side: 1 (DC only), 2 or 4
 	b              []byte
 	w, h           int
 	comps          []dcComponent
@@ -84,8 +92,8 @@ func (j *dcDecoder) parse(b []byte) bool {
 		switch m {
 		case 0xC0, 0xC1, 0xC2:
 			j.progressive = m == 0xC2
-			if !j.frame(seg) {
-				return false
+			if (j.progressive && j.n > 1) || !j.frame(seg) {
+				return false // progressive AC scans are only skipped, never decoded
 			}
 		case 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF:
 			return false // lossless, hierarchical or arithmetic coding
@@ -146,7 +154,7 @@ func (j *dcDecoder) frame(s []byte) bool {
 	for k := range j.comps {
 		c := &j.comps[k]
 		c.bw, c.bh = j.mcusX*c.h, j.mcusY*c.v
-		c.dc = make([]int32, c.bw*c.bh)
+		c.dc = make([]int32, c.bw*c.bh*j.n*j.n)
 	}
 	j.haveFrame = true
 	return true
@@ -362,7 +370,12 @@ func (j *dcDecoder) scan(s []byte, start int) (int, bool) {
 			return false
 		}
 		c.pred += j.receiveExtend(uint(t))
-		c.dc[idx] = c.pred
+		n := j.n
+		if n == 1 {
+			c.dc[idx] = c.pred
+		} else {
+			c.dc[idx*n*n] = c.pred * int32(j.qt[c.tq][0])
+		}
 		ac := &j.acT[c.acTable]
 		for k := 1; k < 64; k++ {
 			rs, ok := j.decode(ac)
@@ -378,7 +391,17 @@ func (j *dcDecoder) scan(s []byte, start int) (int, bool) {
 				continue
 			}
 			k += r
-			j.bits(sz)
+			if k > 63 {
+				return false
+			}
+			if n == 1 {
+				j.bits(sz)
+				continue
+			}
+			v := j.receiveExtend(sz)
+			if z := unzig[k]; z/8 < n && z%8 < n {
+				c.dc[idx*n*n+(z/8)*n+z%8] = v * int32(j.qt[c.tq][k])
+			}
 		}
 		return true
 	}
@@ -505,4 +528,99 @@ func clamp8(v int32) uint8 {
 		return 255
 	}
 	return uint8(v)
+}
+
+// unzig maps a coefficient's zigzag index to its natural (row*8+col) one.
+var unzig = [64]int{
+	0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
+	12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+	35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+	58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+}
+
+// idctBasis[n][x*n+u] = C(u)·cos((2x+1)uπ/2n), C(0) = 1/√2: the n-point
+// inverse DCT of the lowest n coefficients of an 8-point block, which is
+// the block's continuous reconstruction sampled at the centres of n
+// equal parts.
+var idctBasis = func() map[int][]float32 {
+	m := map[int][]float32{}
+	for _, n := range []int{2, 4} {
+		b := make([]float32, n*n)
+		for x := 0; x < n; x++ {
+			for u := 0; u < n; u++ {
+				c := 1.0
+				if u == 0 {
+					c = 1 / math.Sqrt2
+				}
+				b[x*n+u] = float32(c * math.Cos(float64((2*x+1)*u)*math.Pi/float64(2*n)))
+			}
+		}
+		m[n] = b
+	}
+	return m
+}()
+
+// imageIDCT turns the kept coefficients into an image of
+// ceil(w·n/8)×ceil(h·n/8) pixels.
+func (j *dcDecoder) imageIDCT() *image.NRGBA {
+	n := j.n
+	basis := idctBasis[n]
+	planes := make([][]uint8, len(j.comps))
+	var tmp [16]float32
+	for ci := range j.comps {
+		c := &j.comps[ci]
+		pw := c.bw * n
+		plane := make([]uint8, pw*c.bh*n)
+		for by := 0; by < c.bh; by++ {
+			for bx := 0; bx < c.bw; bx++ {
+				f := c.dc[(by*c.bw+bx)*n*n:]
+				for v := 0; v < n; v++ { // rows of coefficients → tmp[v][x]
+					for x := 0; x < n; x++ {
+						var s float32
+						for u := 0; u < n; u++ {
+							s += float32(f[v*n+u]) * basis[x*n+u]
+						}
+						tmp[v*n+x] = s
+					}
+				}
+				for y := 0; y < n; y++ {
+					row := plane[(by*n+y)*pw+bx*n:]
+					for x := 0; x < n; x++ {
+						var s float32
+						for v := 0; v < n; v++ {
+							s += tmp[v*n+x] * basis[y*n+v]
+						}
+						row[x] = uint8(min(max(s/4+128.5, 0), 255))
+					}
+				}
+			}
+		}
+		planes[ci] = plane
+	}
+	ow, oh := ceilDiv(j.w*n, 8), ceilDiv(j.h*n, 8)
+	out := image.NewNRGBA(image.Rect(0, 0, ow, oh))
+	sample := func(ci, x, y int) int32 {
+		c := &j.comps[ci]
+		return int32(planes[ci][(y*c.v/j.vmax)*c.bw*n+x*c.h/j.hmax])
+	}
+	rgb := len(j.comps) == 3 && j.adobeTransform == 0
+	for y := 0; y < oh; y++ {
+		row := out.Pix[y*out.Stride:]
+		for x := 0; x < ow; x++ {
+			p := row[x*4 : x*4+4]
+			p[3] = 255
+			if len(j.comps) == 1 {
+				g := uint8(sample(0, x, y))
+				p[0], p[1], p[2] = g, g, g
+				continue
+			}
+			c0, c1, c2 := sample(0, x, y), sample(1, x, y), sample(2, x, y)
+			if rgb {
+				p[0], p[1], p[2] = uint8(c0), uint8(c1), uint8(c2)
+				continue
+			}
+			p[0], p[1], p[2] = ycc(c0, c1, c2)
+		}
+	}
+	return out
 }
