@@ -88,7 +88,7 @@ func (s *Server) runPlugins(ctx context.Context, cloud string, p *grammar.Path, 
 			step = rest[1 : len(rest)-len(after)-1]
 		}
 		b := img.Frames[0].Rect
-		if img, err = pipeline.Apply(img, step, b.Dx(), b.Dy(), pipeline.Limits{MaxPixels: maxPixels}); err != nil {
+		if img, err = pipeline.ApplyWith(img, step, b.Dx(), b.Dy(), pipeline.Limits{MaxPixels: maxPixels}, s.layers(cloud)); err != nil {
 			return nil, err
 		}
 		rest = rest[1+len(step):]
@@ -166,6 +166,18 @@ func (s *Server) pluginModule(cloud, id, reqID string) ([]byte, error) {
 	}
 	s.wasm.put(key, b, int64(len(b)))
 	return b, nil
+}
+
+// layers loads overlays for steps run at the edge: the original from the
+// origin's derive endpoint.
+func (s *Server) layers(cloud string) pipeline.Layers {
+	return func(id string) ([]byte, error) {
+		b, err := s.internalGet("/internal/derive/" + cloud + "/image/upload/" + id)
+		if oe, ok := err.(*originError); ok && oe.status == 404 {
+			return nil, &grammar.Error{Msg: "Overlay not found - " + id}
+		}
+		return b, err
+	}
 }
 
 // internalGet calls an internal origin endpoint with the derive token.

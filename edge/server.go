@@ -15,6 +15,7 @@ import (
 	"github.com/edgepix/edgepix/internal/httpx"
 	"github.com/edgepix/edgepix/internal/metrics"
 	"github.com/edgepix/edgepix/plugins"
+	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
 	"github.com/valyala/fasthttp"
 	"golang.org/x/sync/singleflight"
@@ -133,11 +134,19 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 	if err != nil {
 		var oe *originError
 		var pe *plugins.Error
+		var ge *grammar.Error
+		var le *codec.LimitError
+		var pge *codec.PageError
+		var de *codec.DecodeError
 		switch {
 		case errors.As(err, &oe):
 			fail(ctx, oe.status, oe.msg)
 		case errors.As(err, &pe):
 			fail(ctx, pe.Status, pe.Msg)
+		case errors.As(err, &ge), errors.As(err, &le), errors.As(err, &pge):
+			fail(ctx, 400, err.Error()) // steps run at the edge (after a plugin)
+		case errors.As(err, &de):
+			fail(ctx, 422, err.Error())
 		default:
 			fail(ctx, 502, "Origin unavailable: "+err.Error())
 		}
@@ -181,14 +190,32 @@ func assetPrefix(cloud, rt, typ, publicID string) string {
 }
 
 // Purge drops every cached delivery of an asset and returns how many
-// entries went. For a plugin (a raw .wasm asset) it also drops everything
-// the plugin produced.
+// entries went. It also drops what used the asset as a plugin (a raw
+// .wasm) or as an overlay (an image in l_): those are found by scanning
+// the cache index, which purges can afford.
 func (s *Server) Purge(cloud, rt, typ, publicID string) int {
 	n := s.cache.purge(assetPrefix(cloud, rt, typ, publicID))
-	if rt == "raw" && strings.HasSuffix(publicID, ".wasm") {
-		ref := "fn_wasm:" + strings.ReplaceAll(publicID, "/", ":")
+	var ref string
+	switch {
+	case rt == "raw" && strings.HasSuffix(publicID, ".wasm"):
+		ref = "fn_wasm:" + strings.ReplaceAll(publicID, "/", ":")
+	case rt == "image" && typ == "upload":
+		ref = "l_" + strings.ReplaceAll(publicID, "/", ":")
+	}
+	if ref != "" {
 		n += s.cache.purgeMatch(func(k string) bool {
-			return strings.HasPrefix(k, cloud+"/") && (strings.Contains(k, ref+"/") || strings.Contains(k, ref+","))
+			if !strings.HasPrefix(k, cloud+"/") {
+				return false
+			}
+			_, key, _ := strings.Cut(k, "\x00") // rt/type/chain/v…: every step is between / or ,
+			for _, before := range []string{"/", ","} {
+				for _, after := range []string{"/", ","} {
+					if strings.Contains(key, before+ref+after) {
+						return true
+					}
+				}
+			}
+			return false
 		})
 	}
 	s.cfg.Metrics.Purges.Inc()

@@ -170,7 +170,7 @@ func (s *Server) makeCreative(ctx context.Context, acct Account, c *creative, li
 	}
 	frames := make([]*image.NRGBA, 0, len(srcs))
 	for _, a := range srcs {
-		m, err := s.renderFrame(a, chain)
+		m, err := s.renderFrame(ctx, a, chain)
 		if err != nil {
 			return nil, 400, fmt.Errorf("%s: %v", a.PublicID, err)
 		}
@@ -203,7 +203,7 @@ func (s *Server) makeCreative(ctx context.Context, acct Account, c *creative, li
 
 // renderFrame decodes an image and applies the chain; animated sources
 // give their first frame.
-func (s *Server) renderFrame(a *Asset, chain grammar.Chain) (*image.NRGBA, error) {
+func (s *Server) renderFrame(ctx context.Context, a *Asset, chain grammar.Chain) (*image.NRGBA, error) {
 	src, err := s.blobs.Get(a.BlobKey)
 	if err != nil {
 		return nil, err
@@ -213,7 +213,7 @@ func (s *Server) renderFrame(a *Asset, chain grammar.Chain) (*image.NRGBA, error
 		return nil, err
 	}
 	b := img.Frames[0].Rect
-	if img, err = pipeline.Apply(img, chain, b.Dx(), b.Dy(), pipeline.Limits{MaxPixels: s.cfg.MaxPixels}); err != nil {
+	if img, err = pipeline.ApplyWith(img, chain, b.Dx(), b.Dy(), pipeline.Limits{MaxPixels: s.cfg.MaxPixels}, s.layers(ctx, a.Cloud)); err != nil {
 		return nil, err
 	}
 	return img.Frames[0], nil

@@ -106,6 +106,13 @@ func (s *Server) derive(ctx context.Context, cloud string, p *grammar.Path, clas
 		return nil, err
 	}
 	key := fmt.Sprintf("%s/%s@%s@%d", chain, p.Ext, keyFormat, a.Version)
+	for _, c := range chain { // an overlay's new version is a new derived file
+		if c.Overlay != "" {
+			if la, err := s.assets.Get(ctx, cloud, "image", "upload", c.Overlay); err == nil {
+				key += fmt.Sprintf("|%s@%d", c.Overlay, la.Version)
+			}
+		}
+	}
 	sum := sha256.Sum256([]byte(key))
 	blobKey := derivedDir(a) + "/" + hex.EncodeToString(sum[:])
 	v, err, _ := s.renders.Do(blobKey, func() (any, error) {
@@ -125,6 +132,7 @@ func (s *Server) derive(ctx context.Context, cloud string, p *grammar.Path, clas
 		}
 		start := time.Now()
 		res, err := pipeline.Render(src, pipeline.Request{Chain: chain, Format: format, AcceptClass: class,
+			Layers: s.layers(ctx, cloud),
 			Limits: pipeline.Limits{MaxPixels: s.cfg.MaxPixels}})
 		if err != nil {
 			s.metrics.Renders.WithLabelValues("error").Inc()
@@ -198,4 +206,18 @@ func (s *Server) handleAssetInfo(ctx *fasthttp.RequestCtx, rest string) {
 		return
 	}
 	deliveryError(ctx, 404, "Resource not found - "+parts[3])
+}
+
+// layers loads overlays (l_) from the cloud's uploaded images.
+func (s *Server) layers(ctx context.Context, cloud string) pipeline.Layers {
+	return func(id string) ([]byte, error) {
+		a, err := s.assets.Get(ctx, cloud, "image", "upload", id)
+		if errors.Is(err, ErrAssetNotFound) {
+			return nil, &grammar.Error{Msg: "Overlay not found - " + id}
+		}
+		if err != nil {
+			return nil, err
+		}
+		return s.blobs.Get(a.BlobKey)
+	}
 }

@@ -354,7 +354,7 @@ func (s *Server) incoming(ctx context.Context, cloud string, f *form, data []byt
 	if ch, err = ch.Expand(resolver{ctx, s.named, cloud}); err != nil {
 		return nil, err
 	}
-	res, err := pipeline.Render(data, pipeline.Request{Chain: ch, Format: format,
+	res, err := pipeline.Render(data, pipeline.Request{Chain: ch, Format: format, Layers: s.layers(ctx, cloud),
 		Limits: pipeline.Limits{MaxPixels: s.cfg.MaxPixels}})
 	if err != nil {
 		return nil, fmt.Errorf("Incoming transformation failed: %v", err)

@@ -76,6 +76,7 @@ type Component struct {
 	FlagArgs    map[string]string // e.g. attachment → filename
 	Named       []string
 	Plugin      string // public_id of an fn_wasm plugin
+	Overlay     string // public_id of an image overlay (l_, ':' read as '/')
 	Variables   map[string]string
 
 	pairs map[string]string // canonical value per key, for String

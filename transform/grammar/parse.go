@@ -11,14 +11,14 @@ import (
 var knownKeys = map[string]bool{
 	"c": true, "w": true, "h": true, "ar": true, "g": true, "x": true, "y": true,
 	"q": true, "f": true, "e": true, "a": true, "r": true, "b": true, "bo": true,
-	"o": true, "dpr": true, "pg": true, "fl": true, "t": true, "fn": true,
+	"o": true, "dpr": true, "pg": true, "fl": true, "t": true, "fn": true, "l": true,
 }
 
 // unsupportedKeys are Cloudinary parameters that edgepix recognises (so a
 // component using them is a transformation, not part of a public_id) but
 // does not implement; they fail with a clear error.
 var unsupportedKeys = map[string]bool{
-	"l": true, "u": true, "co": true, "if": true, "d": true, "dl": true, "dn": true,
+	"u": true, "co": true, "if": true, "d": true, "dl": true, "dn": true,
 	"z": true, "so": true, "eo": true, "du": true, "vc": true, "ac": true, "br": true,
 	"sp": true, "fps": true, "cs": true, "dn_": true, "p": true, "ki": true, "sg": true,
 }
@@ -43,7 +43,7 @@ var formats = map[string]string{
 var flags = map[string]bool{
 	"attachment": true, "progressive": true, "strip_profile": true, "force_strip": true,
 	"preserve_transparency": true, "lossless": true, "animated": true, "awebp": true,
-	"immutable_cache": true,
+	"immutable_cache": true, "layer_apply": true,
 }
 
 // effectRanges gives each effect's level range and default (NaN: no level).
@@ -336,6 +336,16 @@ func (c *Component) set(k, v string) (string, error) {
 			}
 		}
 		c.Named = names
+		return v, nil
+	case "l":
+		if i := strings.IndexByte(v, ':'); i >= 0 && (v[:i] == "text" || v[:i] == "fetch" || v[:i] == "video" ||
+			v[:i] == "subtitles" || v[:i] == "lut") {
+			return "", errorf("Unsupported overlay type: %s (image overlays only)", v[:i])
+		}
+		if v == "" || strings.ContainsAny(v, " /,") || strings.HasPrefix(v, ":") || strings.HasSuffix(v, ":") {
+			return "", invalid("overlay", v)
+		}
+		c.Overlay = strings.ReplaceAll(v, ":", "/")
 		return v, nil
 	case "fn":
 		id, ok := strings.CutPrefix(v, "wasm:")

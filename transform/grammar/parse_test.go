@@ -67,6 +67,9 @@ func TestParamsValidAndInvalid(t *testing.T) {
 		"t_thumb":                   "t_thumb",
 		"fn_wasm:blur.wasm":         "fn_wasm:blur.wasm",
 		"$w_100,w_$w":               "$w_100,w_$w",
+		"l_logo,g_south_east,x_10":  "g_south_east,l_logo,x_10",
+		"l_brand:logo,w_0.2":        "l_brand:logo,w_0.2",
+		"fl_layer_apply,g_north":    "fl_layer_apply,g_north",
 	}
 	for in, want := range valid {
 		ch, err := ParseChain(in)
@@ -106,7 +109,10 @@ func TestParamsValidAndInvalid(t *testing.T) {
 		"fn_remote:aHR0cA":   "Unsupported custom function: remote:aHR0cA",
 		"w_$nope":            "Undefined variable in transformation: $nope",
 		"w_10,w_20":          "Duplicate parameter in transformation: w",
-		"l_text:hi":          "Unsupported transformation parameter: l",
+		"l_text:hi":          "Unsupported overlay type: text (image overlays only)",
+		"u_logo":             "Unsupported transformation parameter: u",
+		"l_fetch:aHR0cA==":   "Unsupported overlay type: fetch (image overlays only)",
+		"l_:x":               "Invalid overlay in transformation: :x",
 		"fn_wasm:a.wasm,w_5": "fn_wasm must stand in its own component (with variables only): fn_wasm:a.wasm,w_5",
 	}
 	for in, want := range invalidCases {

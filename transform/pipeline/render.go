@@ -31,6 +31,7 @@ type Request struct {
 	Format      string        // "", "auto" or a format name; "" keeps the source's
 	AcceptClass string        // grammar.AcceptClass of the client, for f_auto
 	Limits      Limits
+	Layers      Layers // loads l_ overlays; nil refuses them
 }
 
 // Result is an encoded derived image.
@@ -89,7 +90,7 @@ func Render(src []byte, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, err = Apply(img, req.Chain, lw, lh, req.Limits)
+	img, err = ApplyWith(img, req.Chain, lw, lh, req.Limits, req.Layers)
 	if err != nil {
 		return nil, err
 	}
@@ -121,10 +122,26 @@ func checkPlan(p Plan, l Limits) error {
 }
 
 // Apply runs the chain on a decoded image. lw×lh is the source's logical
-// size: the frames may be smaller when a reduced decode was used.
+// size: the frames may be smaller when a reduced decode was used. A chain
+// with overlays needs ApplyWith.
 func Apply(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits) (*codec.Image, error) {
+	return ApplyWith(img, ch, lw, lh, l, nil)
+}
+
+// ApplyWith is Apply with overlays (l_) loaded through layers.
+func ApplyWith(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, layers Layers) (*codec.Image, error) {
 	frames := img.Frames
-	for _, c := range ch {
+	for i := 0; i < len(ch); i++ {
+		c := ch[i]
+		if c.Overlay != "" {
+			var err error
+			if frames, i, err = overlay(frames, ch, i, l, layers); err != nil {
+				return nil, err
+			}
+			b := frames[0].Rect
+			lw, lh = b.Dx(), b.Dy()
+			continue
+		}
 		if c.Plugin != "" {
 			return nil, errors.New("pipeline: plugin steps must be split off before Apply")
 		}

@@ -1,0 +1,110 @@
+package e2e
+
+import (
+	"bytes"
+	"image"
+	"image/png"
+	"strings"
+	"testing"
+
+	"github.com/cloudinary/cloudinary-go/v2/api"
+	"github.com/cloudinary/cloudinary-go/v2/api/uploader"
+	"github.com/edgepix/edgepix/internal/fixtures"
+	"github.com/edgepix/edgepix/internal/plugbuild"
+)
+
+// TestOverlays delivers image overlays (l_) in both of Cloudinary's forms,
+// and after a plugin (run at the edge).
+func TestOverlays(t *testing.T) {
+	a, cld := start(t)
+	upload(t, cld, fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"), uploadParams("snake"))
+	upload(t, cld, fixtures.Path(t, "interlaced-palette-trns-toucan-162x150.png"), uploadParams("brand/toucan"))
+	base := a.EdgeURL + "/demo/image/upload/"
+	decode := func(u string) image.Image {
+		t.Helper()
+		resp, body := get(t, u)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", u, resp.StatusCode, resp.Header.Get("X-Cld-Error"))
+		}
+		m, err := png.Decode(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	plain := decode(base + "c_scale,w_300/snake.png")
+	for _, tx := range []string{
+		"c_scale,w_300/l_brand:toucan,w_60,g_south_east,x_10,y_10",
+		"c_scale,w_300/l_brand:toucan/c_scale,w_60/fl_layer_apply,g_south_east,x_10,y_10",
+	} {
+		m := decode(base + tx + "/snake.png")
+		if m.Bounds() != plain.Bounds() {
+			t.Fatalf("%s: %v", tx, m.Bounds())
+		}
+		// The toucan (60 px wide, bottom right, 10 px in) changes pixels
+		// there and nowhere near the top left.
+		if same(m, plain, image.Rect(300-10-60, 225-10-50, 300-10, 225-10)) {
+			t.Errorf("%s: no overlay in the bottom right", tx)
+		}
+		if !same(m, plain, image.Rect(0, 0, 100, 100)) {
+			t.Errorf("%s: the top left changed", tx)
+		}
+	}
+	if resp, _ := get(t, base+"l_nope/snake.png"); resp.StatusCode != 400 || !strings.Contains(resp.Header.Get("X-Cld-Error"), "Overlay not found - nope") {
+		t.Errorf("missing overlay: %d %q", resp.StatusCode, resp.Header.Get("X-Cld-Error"))
+	}
+	if resp, _ := get(t, base+"l_text:Arial_20:hi/snake.png"); resp.StatusCode != 400 {
+		t.Errorf("text overlay: %d", resp.StatusCode)
+	}
+
+	// After a plugin, the overlay is composed at the edge.
+	wasm, err := plugbuild.Build("invert")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uploadPlugin(t, cld, "invert.wasm", wasm)
+	m := decode(base + "c_scale,w_300/fn_wasm:invert.wasm/l_brand:toucan,w_60,g_north_west/snake.png")
+	inv := decode(base + "c_scale,w_300/fn_wasm:invert.wasm/snake.png")
+	if same(m, inv, image.Rect(0, 0, 60, 50)) || !same(m, inv, image.Rect(200, 150, 300, 225)) {
+		t.Error("overlay after a plugin: wrong place")
+	}
+}
+
+// same reports whether a and b agree (within 8 levels) over r.
+func same(a, b image.Image, r image.Rectangle) bool {
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			r1, g1, b1, _ := a.At(x, y).RGBA()
+			r2, g2, b2, _ := b.At(x, y).RGBA()
+			if absDiff(r1, r2) > 8<<8 || absDiff(g1, g2) > 8<<8 || absDiff(b1, b2) > 8<<8 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func absDiff(a, b uint32) uint32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+// Replacing an overlay's image with invalidate purges what used it.
+func TestOverlayPurge(t *testing.T) {
+	a, cld := start(t)
+	upload(t, cld, fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"), uploadParams("snake"))
+	upload(t, cld, fixtures.Path(t, "interlaced-palette-trns-toucan-162x150.png"), uploadParams("logo"))
+	u := a.EdgeURL + "/demo/image/upload/l_logo,w_100,g_north_west/c_scale,w_200/snake.png"
+	resp, before := get(t, u)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("X-Cld-Error"))
+	}
+	upload(t, cld, fixtures.Path(t, "interlaced-rgb-horse-200x200.png"), uploader.UploadParams{PublicID: "logo",
+		Overwrite: api.Bool(true), Invalidate: api.Bool(true)})
+	eventually(t, "a delivery using a replaced overlay is purged", func() bool {
+		_, after := get(t, u)
+		return !bytes.Equal(after, before)
+	})
+}

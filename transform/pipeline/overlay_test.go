@@ -1,0 +1,78 @@
+package pipeline
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"testing"
+
+	"github.com/edgepix/edgepix/transform/codec"
+	"github.com/edgepix/edgepix/transform/grammar"
+)
+
+func solid(w, h int, c color.NRGBA) *image.NRGBA {
+	m := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for i := 0; i < len(m.Pix); i += 4 {
+		m.Pix[i], m.Pix[i+1], m.Pix[i+2], m.Pix[i+3] = c.R, c.G, c.B, c.A
+	}
+	return m
+}
+
+func pngBytes(m image.Image) []byte {
+	var b bytes.Buffer
+	png.Encode(&b, m)
+	return b.Bytes()
+}
+
+func TestOverlays(t *testing.T) {
+	red := color.NRGBA{255, 0, 0, 255}
+	layers := func(id string) ([]byte, error) {
+		if id == "brand/logo" {
+			return pngBytes(solid(40, 20, red)), nil
+		}
+		return nil, errors.New("not found: " + id)
+	}
+	for _, c := range []struct {
+		chain        string
+		redAt, notAt image.Point
+		w            int
+	}{
+		// one component: scaled to 10×5, bottom right, 2 and 3 px in
+		{"l_brand:logo,w_10,g_south_east,x_2,y_3", image.Pt(100-2-10, 80-3-5), image.Pt(100-2-10-1, 80-3-5), 100},
+		// layer opened, transformed, then placed by fl_layer_apply
+		{"l_brand:logo/c_scale,w_20/fl_layer_apply,g_north_west,x_5,y_6", image.Pt(5, 6), image.Pt(4, 6), 100},
+		// steps after the layer apply to the composite
+		{"l_brand:logo,w_10,g_north_west/c_scale,w_50", image.Pt(0, 0), image.Pt(6, 0), 50},
+	} {
+		ch, err := grammar.ParseChain(c.chain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := &codec.Image{Frames: []*image.NRGBA{solid(100, 80, color.NRGBA{0, 0, 255, 255})}, Delays: []int{0}}
+		out, err := ApplyWith(base, ch, 100, 80, Limits{}, layers)
+		if err != nil {
+			t.Fatalf("%s: %v", c.chain, err)
+		}
+		f := out.Frames[0]
+		if f.Rect.Dx() != c.w {
+			t.Fatalf("%s: width %d", c.chain, f.Rect.Dx())
+		}
+		if got := f.NRGBAAt(c.redAt.X, c.redAt.Y); got.R < 200 || got.B > 50 {
+			t.Errorf("%s: %v at %v, want the red layer", c.chain, got, c.redAt)
+		}
+		if got := f.NRGBAAt(c.notAt.X, c.notAt.Y); got.B < 200 {
+			t.Errorf("%s: %v at %v, want the blue base", c.chain, got, c.notAt)
+		}
+	}
+	ch, _ := grammar.ParseChain("l_nope")
+	base := &codec.Image{Frames: []*image.NRGBA{solid(10, 10, red)}, Delays: []int{0}}
+	if _, err := ApplyWith(base, ch, 10, 10, Limits{}, layers); err == nil {
+		t.Error("a missing overlay must fail")
+	}
+	var ge *grammar.Error
+	if _, err := Apply(base, ch, 10, 10, Limits{}); !errors.As(err, &ge) {
+		t.Errorf("overlays without a loader: %v", err)
+	}
+}
