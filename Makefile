@@ -19,9 +19,11 @@ vet:
 test: vet
 	$(GO) test -tags $(TAGS) -count=1 -timeout 12m ./...
 
-# Short fuzzing session over the parsers (the seed corpus runs in `make test`).
+# Short fuzzing sessions over the URL parser and the decoders (the seed
+# corpora run in `make test`).
 fuzz:
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzParsePath -fuzztime 30s ./transform/grammar
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./transform/codec
 
 # Example plugins, compiled to plugins/examples/build/NAME.wasm.
 plugins:

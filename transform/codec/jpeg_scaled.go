@@ -211,6 +211,9 @@ func (j *dcDecoder) huffman(s []byte) bool {
 			t.valptr[l] = int32(k)
 			t.mincode[l] = code
 			for n := 0; n < counts[l]; n++ {
+				if code >= 1<<l {
+					return false // more codes than the length allows: a corrupt table
+				}
 				if l <= 9 {
 					for fill := 0; fill < 1<<(9-l); fill++ {
 						t.lut[int(code)<<(9-l)|fill] = uint16(l)<<8 | uint16(t.vals[k])
