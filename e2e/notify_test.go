@@ -22,6 +22,7 @@ import (
 	"github.com/edgepix/edgepix/internal/app"
 	"github.com/edgepix/edgepix/internal/fixtures"
 	"github.com/edgepix/edgepix/origin"
+	"github.com/edgepix/edgepix/sdk/signature"
 )
 
 // hook is one notification as the receiver got it.
@@ -366,7 +367,7 @@ func signedPost(t *testing.T, a *app.App, action string, params url.Values) map[
 	t.Helper()
 	params.Set("timestamp", strconv.FormatInt(time.Now().Unix(), 10))
 	params.Set("api_key", testAccount.APIKey)
-	params.Set("signature", origin.Sign(origin.StringToSign(params, 2), testAccount.APISecret, false))
+	params.Set("signature", signature.Sign(signature.StringToSign(params, 2), testAccount.APISecret, false))
 	resp, err := http.PostForm(a.OriginURL+"/v1_1/demo/image/"+action, params)
 	if err != nil {
 		t.Fatal(err)

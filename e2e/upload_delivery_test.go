@@ -15,7 +15,7 @@ import (
 	"github.com/cloudinary/cloudinary-go/v2/api/uploader"
 	"github.com/edgepix/edgepix/internal/app"
 	"github.com/edgepix/edgepix/internal/fixtures"
-	"github.com/edgepix/edgepix/origin"
+	"github.com/edgepix/edgepix/sdk/signature"
 	"github.com/edgepix/edgepix/transform/codec"
 )
 
@@ -44,7 +44,7 @@ func TestUploadEveryFormatAndDeliver(t *testing.T) {
 			t.Errorf("%s: url %s", name, res.URL)
 		}
 		// The response signature is the one the SDK verifies.
-		if res.Signature != origin.Sign(fmt.Sprintf("public_id=%s&version=%d", res.PublicID, res.Version), testAccount.APISecret, false) {
+		if res.Signature != signature.Sign(fmt.Sprintf("public_id=%s&version=%d", res.PublicID, res.Version), testAccount.APISecret, false) {
 			t.Errorf("%s: response signature", name)
 		}
 		resp, body := get(t, res.URL)
@@ -176,7 +176,7 @@ func TestBadInputs(t *testing.T) {
 	signed := func(ts int64, secret string) url.Values {
 		v := url.Values{"timestamp": {fmt.Sprint(ts)}, "api_key": {testAccount.APIKey},
 			"file": {"data:image/png;base64,AAAA"}}
-		v.Set("signature", origin.Sign(origin.StringToSign(v, 2), secret, false))
+		v.Set("signature", signature.Sign(signature.StringToSign(v, 2), secret, false))
 		return v
 	}
 	if code, ct := post("demo", signed(now, "wrong")); code != 401 || ct != "application/json" {

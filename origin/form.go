@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/edgepix/edgepix/sdk/signature"
 	"github.com/valyala/fasthttp"
 )
 
@@ -86,10 +87,10 @@ func (f *form) get(k string) string { return f.params.Get(k) }
 // comma-separated values split.
 func (f *form) list(name string) []string {
 	var out []string
-	for _, k := range arrayOrder(f.params) {
+	for _, k := range signature.ArrayOrder(f.params) {
 		vs := f.params[k]
 		if k != name {
-			if m := arrayKey.FindStringSubmatch(k); m == nil || m[1] != name {
+			if m := signature.ArrayKey.FindStringSubmatch(k); m == nil || m[1] != name {
 				continue
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/edgepix/edgepix/notify"
+	"github.com/edgepix/edgepix/sdk/signature"
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
 	"github.com/edgepix/edgepix/transform/pipeline"
@@ -453,7 +454,7 @@ func (s *Server) result(acct Account, a *Asset) uploadResult {
 	r := uploadResult{
 		AssetID: a.AssetID, PublicID: a.PublicID, AssetFolder: folder,
 		DisplayName: path.Base(a.PublicID), Version: a.Version, VersionID: a.VersionID,
-		Signature: Sign("public_id="+a.PublicID+"&version="+ver, acct.APISecret, acct.SignatureAlgorithm == "sha256"),
+		Signature: signature.Sign("public_id="+a.PublicID+"&version="+ver, acct.APISecret, acct.SignatureAlgorithm == "sha256"),
 		Width:     a.Width, Height: a.Height, Format: a.Format, ResourceType: a.ResourceType,
 		CreatedAt: a.CreatedAt.Format(time.RFC3339), Tags: a.Tags, Pages: a.Pages, Bytes: a.Bytes,
 		Type: a.Type, Etag: a.Etag, URL: u, SecureURL: u, AccessMode: "public",
