@@ -24,6 +24,7 @@ import (
 
 	"github.com/edgepix/edgepix/internal/safedial"
 	"github.com/edgepix/edgepix/jobs"
+	"github.com/edgepix/edgepix/sdk/signature"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -273,10 +274,10 @@ func (n *Notifier) post(ctx context.Context, d *Delivery) (Attempt, time.Duratio
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", "edgepix-webhooks/1")
 	h.Set("X-Cld-Timestamp", strconv.FormatInt(ts, 10))
-	h.Set("X-Cld-Signature", CldSignature(d.Body, ts, secret, sha256Alg))
+	h.Set("X-Cld-Signature", signature.Notification(d.Body, ts, secret, sha256Alg))
 	h.Set("webhook-id", d.ID)
 	h.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
-	h.Set("webhook-signature", StandardSignature(d.ID, ts, d.Body, []byte(secret)))
+	h.Set("webhook-signature", signature.StandardWebhook(d.ID, ts, d.Body, []byte(secret)))
 	resp, err := n.client.Do(req)
 	a.DurationMS = time.Since(start).Milliseconds()
 	if err != nil {

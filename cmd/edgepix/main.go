@@ -30,12 +30,21 @@ commands:
   origin   the API, the derive endpoint and the stores only
   edge     delivery only: edgepix edge --origin URL --derive-token T
 
-edgepix <command> -h lists the flags; each flag is also EDGEPIX_<NAME>.`
+edgepix <command> -h lists the flags; each flag is also EDGEPIX_<NAME>.
+
+` + clientUsage
 
 func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
+	}
+	if _, ok := clientCommands[os.Args[1]]; ok {
+		if err := runClient(os.Args[1], os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "edgepix:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	mode := app.Mode(os.Args[1])
 	switch mode {

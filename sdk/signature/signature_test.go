@@ -1,6 +1,9 @@
 package signature
 
-import "testing"
+import (
+	"encoding/base64"
+	"testing"
+)
 
 // Vectors from the wire reference §1.4 (secret abcdefghijklmnopqrstuvwxyz12).
 func TestSignatureVectors(t *testing.T) {
@@ -22,5 +25,21 @@ func TestSignatureVectors(t *testing.T) {
 		if got := Sign(StringToSign(c.params, 2), secret, false); got != c.want {
 			t.Errorf("%v: %s, want %s", c.params, got, c.want)
 		}
+	}
+}
+
+func TestSignatures(t *testing.T) {
+	// sha1/sha256 of body + timestamp + secret, computed independently.
+	if got := Notification([]byte(`{"a":1}`), 1368881627, "secret", false); got != "d0c4239a35adfa108aae9ea2c93f11feb799a326" {
+		t.Errorf("SHA-1 signature %q", got)
+	}
+	if got := Notification([]byte(`{"a":1}`), 1368881627, "secret", true); got != "416f2cae034da3ce20cf25f62b6825dbfd2190323a0f7488e4d696985ee446e9" {
+		t.Errorf("SHA-256 signature %q", got)
+	}
+	// The Standard Webhooks specification's published test vector.
+	secret, _ := base64.StdEncoding.DecodeString("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	got := StandardWebhook("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, []byte(`{"test": 2432232314}`), secret)
+	if got != "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" {
+		t.Errorf("Standard Webhooks vector: %s", got)
 	}
 }
