@@ -11,6 +11,7 @@ import (
 
 	"github.com/cloudinary/cloudinary-go/v2/api/uploader"
 	"github.com/edgepix/edgepix/internal/fixtures"
+	"github.com/edgepix/edgepix/transform/codec"
 )
 
 func TestSpriteAndMulti(t *testing.T) {
@@ -69,6 +70,20 @@ func TestSpriteAndMulti(t *testing.T) {
 	g, err := gif.DecodeAll(bytes.NewReader(body))
 	if resp.StatusCode != 200 || err != nil || len(g.Image) != 3 || g.Config.Width != 40 || g.Config.Height != 30 {
 		t.Fatalf("multi GIF: %d %v", resp.StatusCode, err)
+	}
+
+	// To PDF: one page per image, each at its own size (1 px = 1 pt).
+	pdf, err := cld.Upload.Multi(bg, uploader.MultiParams{Tag: "logos", Format: "pdf", Transformation: "c_scale,w_100"})
+	if err != nil || pdf.Error.Message != "" || !strings.HasSuffix(pdf.URL, "/logos.pdf") {
+		t.Fatalf("multi to PDF: %v %+v", err, pdf)
+	}
+	resp, body = get(t, pdf.URL)
+	info, err := codec.Probe(body)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || err != nil || info.Pages != 3 {
+		t.Fatalf("multi PDF: %d %s %+v %v", resp.StatusCode, resp.Header.Get("Content-Type"), info, err)
+	}
+	if info.Width != 100*150/72 { // page 1 is 100 pt wide, read back at 150 dpi
+		t.Errorf("PDF page 1 width %d", info.Width)
 	}
 
 	// Async, with f_ in the transformation (as the Node SDK sends it) and a

@@ -133,7 +133,7 @@ func parseCreative(f *form, kind string) (*creative, error) {
 	}
 	ok := map[string]bool{"png": true, "jpg": true, "gif": true, "webp": true, "avif": true}
 	if kind == "multi" {
-		ok = map[string]bool{"gif": true, "webp": true}
+		ok = map[string]bool{"gif": true, "webp": true, "pdf": true}
 	}
 	if !ok[format] {
 		return nil, fmt.Errorf("%s format %s is not supported", kind, format)
@@ -190,12 +190,22 @@ func (s *Server) makeCreative(ctx context.Context, acct Account, c *creative, li
 			img.Delays = append(img.Delays, multiFrameMillis)
 		}
 	}
-	res, err := pipeline.Encode(img, nil, c.Format, "")
-	if err != nil {
-		return nil, 500, err
+	var data []byte
+	if c.Format == "pdf" { // one page per image, each at its own size
+		if data, err = pdfOf(frames); err != nil {
+			return nil, 500, err
+		}
+		out.Width, out.Height, out.Pages = frames[0].Rect.Dx(), frames[0].Rect.Dy(), len(frames)
+	} else {
+		res, err := pipeline.Encode(img, nil, c.Format, "")
+		if err != nil {
+			return nil, 500, err
+		}
+		data = res.Data
+		out.Width, out.Height, out.Pages = res.Width, res.Height, res.Frames
 	}
-	out.Width, out.Height, out.Pages, out.Bytes = res.Width, res.Height, res.Frames, len(res.Data)
-	if err := s.storeCreative(ctx, out, res.Data, infos); err != nil {
+	out.Bytes = len(data)
+	if err := s.storeCreative(ctx, out, data, infos); err != nil {
 		return nil, 500, err
 	}
 	return s.creativeResult(out, infos), 0, nil
