@@ -53,8 +53,9 @@ func TestOverlays(t *testing.T) {
 	if resp, _ := get(t, base+"l_nope/snake.png"); resp.StatusCode != 400 || !strings.Contains(resp.Header.Get("X-Cld-Error"), "Overlay not found - nope") {
 		t.Errorf("missing overlay: %d %q", resp.StatusCode, resp.Header.Get("X-Cld-Error"))
 	}
-	if resp, _ := get(t, base+"l_text:Arial_20:hi/snake.png"); resp.StatusCode != 400 {
-		t.Errorf("text overlay: %d", resp.StatusCode)
+	if resp, _ := get(t, base+"l_fetch:aHR0cDovL3g=/snake.png"); resp.StatusCode != 400 ||
+		!strings.Contains(resp.Header.Get("X-Cld-Error"), "Unsupported overlay type: fetch") {
+		t.Errorf("fetch overlay: %d %q", resp.StatusCode, resp.Header.Get("X-Cld-Error"))
 	}
 
 	// After a plugin, the overlay is composed at the edge.
@@ -107,4 +108,45 @@ func TestOverlayPurge(t *testing.T) {
 		_, after := get(t, u)
 		return !bytes.Equal(after, before)
 	})
+}
+
+// TestTextOverlay writes text over an image through a delivery URL, with
+// a space and a double-escaped comma as Cloudinary's URLs carry them.
+func TestTextOverlay(t *testing.T) {
+	a, cld := start(t)
+	upload(t, cld, fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"), uploadParams("snake"))
+	base := a.EdgeURL + "/demo/image/upload/c_scale,w_300/"
+	resp, plainBody := get(t, base+"snake.png")
+	plain, _ := png.Decode(bytes.NewReader(plainBody))
+	resp, body := get(t, base+"l_text:Arial_28_bold:Hello%20edgepix%252C%20hi,co_rgb:ff0000,g_south,y_8/snake.png")
+	if resp.StatusCode != 200 {
+		t.Fatalf("text overlay: %d %s", resp.StatusCode, resp.Header.Get("X-Cld-Error"))
+	}
+	m, err := png.Decode(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same(m, plain, image.Rect(60, 190, 240, 217)) || !same(m, plain, image.Rect(0, 0, 300, 150)) {
+		t.Error("the text is not at the bottom centre only")
+	}
+	reds := 0
+	for y := 180; y < 225; y++ {
+		for x := 0; x < 300; x++ {
+			if r, g, b, _ := m.At(x, y).RGBA(); r>>8 > 200 && g>>8 < 90 && b>>8 < 90 {
+				reds++
+			}
+		}
+	}
+	if reds < 300 {
+		t.Errorf("%d red text pixels", reds)
+	}
+}
+
+// A public_id with a space travels edge → origin escaped.
+func TestPublicIDWithSpace(t *testing.T) {
+	a, cld := start(t)
+	upload(t, cld, fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"), uploadParams("my photo"))
+	if resp, _ := get(t, a.EdgeURL+"/demo/image/upload/c_scale,w_50/my%20photo.jpg"); resp.StatusCode != 200 {
+		t.Errorf("%d %s", resp.StatusCode, resp.Header.Get("X-Cld-Error"))
+	}
 }

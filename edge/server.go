@@ -239,7 +239,10 @@ func (s *Server) fromOrigin(cloud, rest, class, requestID string) (*entry, error
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI(s.cfg.OriginURL + "/internal/derive/" + cloud + "/" + rest + "?class=" + url.QueryEscape(class))
+	// rest is the decoded path: escape it again (spaces, and text overlays'
+	// %2C, which must reach the origin as they reached us).
+	u := &url.URL{Path: "/internal/derive/" + cloud + "/" + rest}
+	req.SetRequestURI(s.cfg.OriginURL + u.EscapedPath() + "?class=" + url.QueryEscape(class))
 	req.Header.Set("X-Edgepix-Token", s.cfg.DeriveToken)
 	if requestID != "" {
 		req.Header.Set(httpx.RequestIDHeader, requestID)

@@ -76,7 +76,8 @@ type Component struct {
 	FlagArgs    map[string]string // e.g. attachment → filename
 	Named       []string
 	Plugin      string // public_id of an fn_wasm plugin
-	Overlay     string // public_id of an image overlay (l_, ':' read as '/')
+	Overlay     string // l_: an image's public_id (':' read as '/') or "text:<style>:<text>"
+	Color       *Color // co_: text colour
 	Variables   map[string]string
 
 	pairs map[string]string // canonical value per key, for String

@@ -11,14 +11,14 @@ import (
 var knownKeys = map[string]bool{
 	"c": true, "w": true, "h": true, "ar": true, "g": true, "x": true, "y": true,
 	"q": true, "f": true, "e": true, "a": true, "r": true, "b": true, "bo": true,
-	"o": true, "dpr": true, "pg": true, "fl": true, "t": true, "fn": true, "l": true,
+	"o": true, "dpr": true, "pg": true, "fl": true, "t": true, "fn": true, "l": true, "co": true,
 }
 
 // unsupportedKeys are Cloudinary parameters that edgepix recognises (so a
 // component using them is a transformation, not part of a public_id) but
 // does not implement; they fail with a clear error.
 var unsupportedKeys = map[string]bool{
-	"u": true, "co": true, "if": true, "d": true, "dl": true, "dn": true,
+	"u": true, "if": true, "d": true, "dl": true, "dn": true,
 	"z": true, "so": true, "eo": true, "du": true, "vc": true, "ac": true, "br": true,
 	"sp": true, "fps": true, "cs": true, "dn_": true, "p": true, "ki": true, "sg": true,
 }
@@ -337,10 +337,25 @@ func (c *Component) set(k, v string) (string, error) {
 		}
 		c.Named = names
 		return v, nil
+	case "co":
+		col, ok := ParseColor(v)
+		if !ok {
+			return "", invalid("color", v)
+		}
+		c.Color = &col
+		return col.Spec, nil
 	case "l":
-		if i := strings.IndexByte(v, ':'); i >= 0 && (v[:i] == "text" || v[:i] == "fetch" || v[:i] == "video" ||
+		if i := strings.IndexByte(v, ':'); i >= 0 && (v[:i] == "fetch" || v[:i] == "video" ||
 			v[:i] == "subtitles" || v[:i] == "lut") {
-			return "", errorf("Unsupported overlay type: %s (image overlays only)", v[:i])
+			return "", errorf("Unsupported overlay type: %s (image and text overlays only)", v[:i])
+		}
+		if rest, ok := strings.CutPrefix(v, "text:"); ok {
+			style, text, ok := strings.Cut(rest, ":")
+			if !ok || style == "" || text == "" {
+				return "", invalid("text overlay", v)
+			}
+			c.Overlay = v // kept whole: the pipeline reads style and text
+			return v, nil
 		}
 		if v == "" || strings.ContainsAny(v, " /,") || strings.HasPrefix(v, ":") || strings.HasSuffix(v, ":") {
 			return "", invalid("overlay", v)

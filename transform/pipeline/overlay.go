@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"image"
+	"image/color"
 	"image/draw"
 	"math"
+	"strings"
 
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
@@ -19,7 +21,8 @@ type Layers func(publicID string) ([]byte, error)
 // components that follow and placed by the one with fl_layer_apply.
 func overlay(frames []*image.NRGBA, ch grammar.Chain, i int, l Limits, layers Layers) ([]*image.NRGBA, int, error) {
 	c := ch[i]
-	if layers == nil {
+	text := strings.HasPrefix(c.Overlay, "text:")
+	if layers == nil && !text {
 		return nil, i, &grammar.Error{Msg: "Overlays are not available in this context"}
 	}
 	end, apply := i, c
@@ -33,16 +36,12 @@ func overlay(frames []*image.NRGBA, ch grammar.Chain, i int, l Limits, layers La
 		}
 	}
 	own := *c // the l_ component's own steps, without the placement
-	own.Overlay, own.Gravity, own.X, own.Y = "", "", grammar.Dim{}, grammar.Dim{}
+	own.Overlay, own.Gravity, own.X, own.Y, own.Color = "", "", grammar.Dim{}, grammar.Dim{}, nil
 	steps := grammar.Chain{&own}
 	if end > i {
 		steps = append(steps, ch[i+1:end]...)
 	}
-	src, err := layers(c.Overlay)
-	if err != nil {
-		return nil, i, err
-	}
-	lay, err := codec.Decode(src, codec.DecodeOptions{MaxPixels: l.MaxPixels, Page: 1})
+	lay, err := loadLayer(c, l, layers)
 	if err != nil {
 		return nil, i, err
 	}
@@ -64,4 +63,24 @@ func overlay(frames []*image.NRGBA, ch grammar.Chain, i int, l Limits, layers La
 		draw.Draw(f, r, top, top.Rect.Min, draw.Over)
 	}
 	return frames, end, nil
+}
+
+// loadLayer renders a text layer or decodes an image one.
+func loadLayer(c *grammar.Component, l Limits, layers Layers) (*codec.Image, error) {
+	if strings.HasPrefix(c.Overlay, "text:") {
+		col := color.NRGBA{A: 255}
+		if c.Color != nil {
+			col = c.Color.NRGBA
+		}
+		m, err := textLayer(c.Overlay, col, l)
+		if err != nil {
+			return nil, err
+		}
+		return &codec.Image{Frames: []*image.NRGBA{m}, Delays: []int{0}}, nil
+	}
+	src, err := layers(c.Overlay)
+	if err != nil {
+		return nil, err
+	}
+	return codec.Decode(src, codec.DecodeOptions{MaxPixels: l.MaxPixels, Page: 1})
 }

@@ -76,3 +76,38 @@ func TestOverlays(t *testing.T) {
 		t.Errorf("overlays without a loader: %v", err)
 	}
 }
+
+func TestTextOverlay(t *testing.T) {
+	ch, err := grammar.ParseChain("l_text:Arial_30_bold:Hi%2C%20you,co_rgb:ff0000,g_north_west,x_4,y_2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := &codec.Image{Frames: []*image.NRGBA{solid(300, 100, color.NRGBA{255, 255, 255, 255})}, Delays: []int{0}}
+	out, err := Apply(base, ch, 300, 100, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := out.Frames[0]
+	red := func(r image.Rectangle) int {
+		n := 0
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				if c := f.NRGBAAt(x, y); c.R > 200 && c.G < 80 && c.B < 80 {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	// "Hi, you" at 30 px is ~100 px wide and ~35 px tall, top left.
+	if n := red(image.Rect(0, 0, 130, 45)); n < 200 {
+		t.Errorf("only %d red pixels where the text should be", n)
+	}
+	if n := red(image.Rect(150, 50, 300, 100)); n != 0 {
+		t.Errorf("%d red pixels far from the text", n)
+	}
+	bad, _ := grammar.ParseChain("l_text:Arial_0:x")
+	if _, err := Apply(base, bad, 300, 100, Limits{}); err == nil {
+		t.Error("a zero font size was accepted")
+	}
+}
