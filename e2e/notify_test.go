@@ -191,6 +191,17 @@ func TestUploadNotificationAndEager(t *testing.T) {
 		t.Errorf("eager_async URL rendered on delivery")
 	}
 
+	// async explicit without eager: pending with a batch id, then the
+	// notification.
+	ea, err := cld.Upload.Explicit(bg, uploader.ExplicitParams{PublicID: "n2", Type: "upload", Async: api.Bool(true),
+		NotificationURL: rcv.URL(), Tags: []string{"later"}})
+	if err != nil || raw(ea.Response)["status"] != "pending" || raw(ea.Response)["batch_id"] == nil {
+		t.Fatalf("async explicit: %v %v", err, raw(ea.Response))
+	}
+	if h := rcv.wait("async explicit"); h.Body["batch_id"] != raw(ea.Response)["batch_id"] || h.Body["public_id"] != "n2" {
+		t.Errorf("async explicit notification: %s", h.Raw)
+	}
+
 	// Bad input.
 	for _, p := range []uploader.UploadParams{
 		{PublicID: "b1", Eager: "c_fill,w_abc"},

@@ -232,6 +232,24 @@ func (s *Server) handleExplicit(ctx *fasthttp.RequestCtx, acct Account, rt strin
 	if f.get("invalidate") == "true" {
 		s.purge(a)
 	}
+	if truthy(f.get("async")) && f.get("eager") == "" {
+		// async explicit with nothing heavy to do: the work is done, the
+		// answer and the notification still follow the async contract.
+		r := s.result(acct, a)
+		b := newBatch(acct.Cloud, "explicit", a.PublicID, 1)
+		b.Status, b.Done, b.Results = BatchComplete, 1, []any{r}
+		if err := s.batches.Put(ctx, b); err != nil {
+			apiError(ctx, 500, err.Error())
+			return
+		}
+		if to, _ := notificationURL(f, acct, "notification_url"); to != "" {
+			p := toMap(r)
+			p["request_id"] = requestID(ctx)
+			s.notify(ctx, acct, to, "upload", b.ID, deliveryID(b.ID, "upload"), p)
+		}
+		writeJSON(ctx, map[string]any{"status": "pending", "type": a.Type, "public_id": a.PublicID, "batch_id": b.ID})
+		return
+	}
 	if truthy(f.get("async")) && f.get("eager") != "" {
 		// async explicit: everything but the eager work is done; that runs
 		// in the background and reports to the notification URL.
