@@ -7,7 +7,7 @@ BIN      := bin/edgepix
 
 PLUGINS  := duotone placeholder watermark invert blur
 
-.PHONY: build test bench run fuzz vet plugins
+.PHONY: build test bench run fuzz vet lint plugins
 
 build:
 	@mkdir -p bin
@@ -15,6 +15,10 @@ build:
 
 vet:
 	$(GO) vet -tags $(TAGS) ./...
+
+# staticcheck; capitalised error strings are Cloudinary's API messages.
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags $(TAGS) -checks "all,-ST1005,-ST1000,-ST1003" ./...
 
 test: vet
 	$(GO) test -tags $(TAGS) -count=1 -timeout 12m ./...

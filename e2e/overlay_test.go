@@ -116,7 +116,7 @@ func TestTextOverlay(t *testing.T) {
 	a, cld := start(t)
 	upload(t, cld, fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"), uploadParams("snake"))
 	base := a.EdgeURL + "/demo/image/upload/c_scale,w_300/"
-	resp, plainBody := get(t, base+"snake.png")
+	_, plainBody := get(t, base+"snake.png")
 	plain, _ := png.Decode(bytes.NewReader(plainBody))
 	resp, body := get(t, base+"l_text:Arial_28_bold:Hello%20edgepix%252C%20hi,co_rgb:ff0000,g_south,y_8/snake.png")
 	if resp.StatusCode != 200 {

@@ -23,7 +23,9 @@ func adminParams(ctx *fasthttp.RequestCtx) (*form, error) {
 		return readForm(ctx)
 	}
 	f := &form{params: url.Values{}}
-	ctx.QueryArgs().VisitAll(func(k, v []byte) { f.params.Add(string(k), string(v)) })
+	for k, v := range ctx.QueryArgs().All() {
+		f.params.Add(string(k), string(v))
+	}
 	if len(ctx.PostBody()) == 0 {
 		return f, nil
 	}

@@ -23,7 +23,9 @@ type form struct {
 // url-encoded bodies, plus the query string.
 func readForm(ctx *fasthttp.RequestCtx) (*form, error) {
 	f := &form{params: url.Values{}}
-	ctx.QueryArgs().VisitAll(func(k, v []byte) { f.params.Add(string(k), string(v)) })
+	for k, v := range ctx.QueryArgs().All() {
+		f.params.Add(string(k), string(v))
+	}
 	ct := string(ctx.Request.Header.ContentType())
 	mt, _, _ := mime.ParseMediaType(ct)
 	switch mt {

@@ -88,7 +88,7 @@ func webpAnimated(b []byte) bool {
 // webpConfig reads the canvas size from VP8X, VP8 or VP8L headers.
 func webpConfig(b []byte) (image.Config, error) {
 	var cfg image.Config
-	var err error = errors.New("no image header")
+	err := errors.New("no image header")
 	webpChunks(b, func(id string, d []byte) bool {
 		switch {
 		case id == "VP8X" && len(d) >= 10:

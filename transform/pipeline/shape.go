@@ -53,7 +53,7 @@ func applyAngles(m *image.NRGBA, angles []string) *image.NRGBA {
 func applyRadius(m *image.NRGBA, r *grammar.Radius) *image.NRGBA {
 	out := imaging.Clone(m)
 	W, H := out.Rect.Dx(), out.Rect.Dy()
-	cover := func(x, y int) float64 { return 1 }
+	var cover func(x, y int) float64
 	if r.Max {
 		rx, ry := float64(W)/2, float64(H)/2
 		cover = func(x, y int) float64 {
