@@ -150,3 +150,26 @@ func TestPublicIDWithSpace(t *testing.T) {
 		t.Errorf("%d %s", resp.StatusCode, resp.Header.Get("X-Cld-Error"))
 	}
 }
+
+// TestDefaultImage: d_ serves a placeholder, transformed, for a missing
+// asset, until the asset is uploaded.
+func TestDefaultImage(t *testing.T) {
+	a, cld := start(t)
+	upload(t, cld, fixtures.Path(t, "interlaced-rgb-horse-200x200.png"), uploadParams("avatars/default"))
+	u := a.EdgeURL + "/demo/image/upload/d_avatars:default.png,c_fill,w_50,h_40/users/ann.png"
+	resp, body := get(t, u)
+	if resp.StatusCode != 200 {
+		t.Fatalf("placeholder: %d %s", resp.StatusCode, resp.Header.Get("X-Cld-Error"))
+	}
+	if cfg, err := png.DecodeConfig(bytes.NewReader(body)); err != nil || cfg.Width != 50 || cfg.Height != 40 {
+		t.Errorf("placeholder size %+v %v", cfg, err)
+	}
+	if resp, _ := get(t, a.EdgeURL+"/demo/image/upload/d_nothing.png/users/ann.png"); resp.StatusCode != 400 {
+		t.Errorf("missing placeholder: %d", resp.StatusCode)
+	}
+	upload(t, cld, fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"), uploadParams("users/ann"))
+	eventually(t, "the real image replaces the cached placeholder", func() bool {
+		_, after := get(t, u)
+		return !bytes.Equal(after, body)
+	})
+}

@@ -76,6 +76,12 @@ func (s *Server) handleDerive(ctx *fasthttp.RequestCtx, rest string) {
 // it. Concurrent requests for one key render once.
 func (s *Server) derive(ctx context.Context, cloud string, p *grammar.Path, class string) (*derived, error) {
 	a, err := s.assets.Get(ctx, cloud, p.ResourceType, p.Type, p.PublicID)
+	if def := p.Chain.Default(); errors.Is(err, ErrAssetNotFound) && def != "" && p.ResourceType == "image" {
+		// d_: the placeholder, transformed the same way, stands in.
+		if a, err = s.assets.Get(ctx, cloud, "image", "upload", def); errors.Is(err, ErrAssetNotFound) {
+			return nil, &grammar.Error{Msg: "Default image not found - " + def}
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

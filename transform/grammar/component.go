@@ -78,6 +78,7 @@ type Component struct {
 	Plugin      string // public_id of an fn_wasm plugin
 	Overlay     string // l_: an image's public_id (':' read as '/') or "text:<style>:<text>"
 	Color       *Color // co_: text colour
+	Default     string // d_: public_id served instead when the asset is missing
 	Variables   map[string]string
 
 	pairs map[string]string // canonical value per key, for String
@@ -129,6 +130,16 @@ func (ch Chain) String() string {
 		}
 	}
 	return strings.Join(parts, "/")
+}
+
+// Default returns the d_ placeholder's public_id, or "".
+func (ch Chain) Default() string {
+	for _, c := range ch {
+		if c.Default != "" {
+			return c.Default
+		}
+	}
+	return ""
 }
 
 // Format returns the last f_ in the chain, or "".

@@ -71,6 +71,7 @@ func TestParamsValidAndInvalid(t *testing.T) {
 		"l_brand:logo,w_0.2":             "l_brand:logo,w_0.2",
 		"fl_layer_apply,g_north":         "fl_layer_apply,g_north",
 		"l_text:Arial_40_bold:Hi,co_red": "co_red,l_text:Arial_40_bold:Hi",
+		"d_avatars:default.png,w_40":     "d_avatars:default.png,w_40",
 	}
 	for in, want := range valid {
 		ch, err := ParseChain(in)
