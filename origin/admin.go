@@ -68,6 +68,8 @@ func (s *Server) handleAdmin(ctx *fasthttp.RequestCtx, acct Account, parts []str
 		writeJSON(ctx, map[string]string{"status": "ok"})
 	case "transformations":
 		s.adminTransformations(ctx, acct, method, strings.Join(parts[1:], "/"), f)
+	case "upload_presets":
+		s.adminPresets(ctx, acct, method, strings.Join(parts[1:], "/"), f)
 	case "resources":
 		s.adminResources(ctx, acct, method, parts[1:], f)
 	default:

@@ -2,8 +2,6 @@ package origin
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -21,17 +19,15 @@ type Named struct {
 }
 
 // NamedStore keeps named transformations in the "transformations" bucket.
-type NamedStore struct{ kv jetstream.KeyValue }
+type NamedStore struct{ kvJSON[Named] }
 
 // NewNamedStore opens (or creates) the bucket.
 func NewNamedStore(ctx context.Context, js jetstream.JetStream) (*NamedStore, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: "transformations", Storage: jetstream.FileStorage, History: 1,
-	})
+	kv, err := openKVJSON[Named](ctx, js, "transformations")
 	if err != nil {
 		return nil, err
 	}
-	return &NamedStore{kv: kv}, nil
+	return &NamedStore{kv}, nil
 }
 
 // validName is what Cloudinary accepts after t_: letters, digits, _ and -.
@@ -49,53 +45,28 @@ func validName(n string) bool {
 
 // Get loads one named transformation; ok is false when it does not exist.
 func (s *NamedStore) Get(ctx context.Context, cloud, name string) (*Named, bool, error) {
-	e, err := s.kv.Get(ctx, cloud+"."+b64(name))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	var n Named
-	if err := json.Unmarshal(e.Value(), &n); err != nil {
-		return nil, false, err
-	}
-	return &n, true, nil
+	return s.get(ctx, cloud, name)
 }
 
-// Put validates and stores a named transformation.
+// Put stores a named transformation.
 func (s *NamedStore) Put(ctx context.Context, cloud string, n *Named) error {
-	b, err := json.Marshal(n)
-	if err != nil {
-		return err
-	}
-	_, err = s.kv.Put(ctx, cloud+"."+b64(n.Name), b)
-	return err
+	return s.put(ctx, cloud, n.Name, n)
 }
 
 // Delete removes one; it reports whether it existed.
 func (s *NamedStore) Delete(ctx context.Context, cloud, name string) (bool, error) {
-	if _, ok, err := s.Get(ctx, cloud, name); !ok || err != nil {
-		return false, err
-	}
-	return true, s.kv.Delete(ctx, cloud+"."+b64(name))
+	return s.remove(ctx, cloud, name)
 }
 
 // List returns every named transformation of a cloud, sorted by name.
 func (s *NamedStore) List(ctx context.Context, cloud string) ([]*Named, error) {
-	lister, err := s.kv.ListKeysFiltered(ctx, cloud+".*")
+	all, err := s.all(ctx, cloud)
 	if err != nil {
 		return nil, err
 	}
-	var out []*Named
-	for k := range lister.Keys() {
-		name, ok := unb64(strings.TrimPrefix(k, cloud+"."))
-		if !ok {
-			continue
-		}
-		if n, ok, err := s.Get(ctx, cloud, name); err == nil && ok {
-			out = append(out, n)
-		}
+	out := make([]*Named, 0, len(all))
+	for _, n := range all {
+		out = append(out, n)
 	}
 	slices.SortFunc(out, func(a, b *Named) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil

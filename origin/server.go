@@ -37,6 +37,7 @@ type Server struct {
 	accounts map[string]Account
 	assets   *AssetStore
 	named    *NamedStore
+	presets  *PresetStore
 	blobs    *blob.FS
 	nc       *nats.Conn
 	metrics  *metrics.Metrics
@@ -57,6 +58,7 @@ type Server struct {
 type Deps struct {
 	Assets   *AssetStore
 	Named    *NamedStore
+	Presets  *PresetStore
 	Blobs    *blob.FS
 	NC       *nats.Conn
 	Metrics  *metrics.Metrics
@@ -80,7 +82,7 @@ func New(cfg Config, accounts []Account, st Deps, log *slog.Logger) *Server {
 	if cfg.QueueLimit <= 0 {
 		cfg.QueueLimit = 64
 	}
-	s := &Server{cfg: cfg, accounts: map[string]Account{}, assets: st.Assets, named: st.Named, blobs: st.Blobs, nc: st.NC, metrics: st.Metrics,
+	s := &Server{cfg: cfg, accounts: map[string]Account{}, assets: st.Assets, named: st.Named, presets: st.Presets, blobs: st.Blobs, nc: st.NC, metrics: st.Metrics,
 		batches: st.Batches, jobs: st.Jobs, notifier: st.Notifier, plugins: st.Plugins,
 		fetch: fetchClient(cfg.AllowPrivateFetch, 30*time.Second), workers: make(chan struct{}, cfg.Workers), log: log}
 	if s.metrics == nil {
@@ -142,7 +144,7 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		switch {
-		case parts[1] == "ping" || parts[1] == "resources" || parts[1] == "transformations":
+		case parts[1] == "ping" || parts[1] == "resources" || parts[1] == "transformations" || parts[1] == "upload_presets":
 			s.handleAdmin(ctx, acct, parts[1:])
 			return
 		case parts[1] == "batches" && len(parts) == 3 && ctx.IsGet():

@@ -77,7 +77,7 @@ func (s *Server) handleUpload(ctx *fasthttp.RequestCtx, acct Account, rt string)
 		apiError(ctx, 400, fmt.Sprintf("File size too large. Maximum is %d bytes", s.cfg.MaxUploadBytes))
 		return
 	}
-	f, ok := signedForm(ctx, acct)
+	f, ok := s.uploadForm(ctx, acct)
 	if !ok {
 		return
 	}

@@ -117,6 +117,11 @@ for (let i = 0; i < 100 && hooks.length < 2; i++) await new Promise((r) => setTi
 const types = hooks.map((h) => h.body.notification_type).sort().join();
 check(types === "eager,upload" && hooks.every((h) => h.ok), "notifications verified by the SDK", hooks);
 
+// An unsigned upload through an unsigned preset, as a browser would.
+await cloudinary.api.create_upload_preset({ name: "nodebrowser", unsigned: true, folder: "nb", tags: "web" });
+const un = await cloudinary.uploader.unsigned_upload(fixture("exif-orient1-synthetic-50x70.jpg"), "nodebrowser");
+check(un.public_id.startsWith("nb/") && un.tags.includes("web"), "unsigned_upload with a preset", un);
+
 // Errors come back as the SDK expects them.
 try {
   await cloudinary.uploader.upload(fixture("bad-truncated-real-100x100.jpg"), { public_id: "node/bad" });

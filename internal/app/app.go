@@ -179,6 +179,10 @@ func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Ser
 	if err != nil {
 		return nil, fmt.Errorf("named transformations: %w", err)
 	}
+	presets, err := origin.NewPresetStore(ctx, a.nats.JS)
+	if err != nil {
+		return nil, fmt.Errorf("upload presets: %w", err)
+	}
 	blobs, err := blob.NewFS(filepath.Join(cfg.DataDir, "blobs"))
 	if err != nil {
 		return nil, err
@@ -206,7 +210,7 @@ func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Ser
 	}
 	o := origin.New(origin.Config{PublicURL: cfg.PublicURL, MaxUploadBytes: cfg.MaxUploadBytes,
 		MaxPixels: cfg.MaxPixels, AllowPrivateFetch: cfg.AllowPrivateFetch, DeriveToken: token},
-		a.Accounts, origin.Deps{Assets: assets, Named: named, Blobs: blobs, NC: a.nats.NC, Metrics: a.Metrics,
+		a.Accounts, origin.Deps{Assets: assets, Named: named, Presets: presets, Blobs: blobs, NC: a.nats.NC, Metrics: a.Metrics,
 			Batches: batches, Jobs: queue, Notifier: notifier, Plugins: a.plugins}, log)
 	work, stop := context.WithCancel(context.Background())
 	a.stopWork = stop
