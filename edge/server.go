@@ -99,6 +99,9 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 		ctx.SetBodyString("ok\n")
 		return
 	}
+	if q := fetchQuery(raw, ctx.URI().QueryString()); q != "" {
+		raw += "?" + q // a fetch URL's own query string (the SDKs do not escape its '?')
+	}
 	cloud, rest, ok := strings.Cut(strings.TrimPrefix(raw, "/"), "/")
 	secret, known := s.cfg.Secrets[cloud]
 	if !ok || !known {
@@ -114,7 +117,7 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 		fail(ctx, 401, "Invalid URL signature")
 		return
 	}
-	if s.cfg.Strict && p.Signature == "" && !namedOnly(p.Chain) {
+	if s.cfg.Strict && p.Signature == "" && (p.Type == "fetch" || !namedOnly(p.Chain)) {
 		fail(ctx, 401, "Strict transformations: only signed URLs and named transformations are allowed")
 		return
 	}
@@ -221,6 +224,27 @@ func (s *Server) Purge(cloud, rt, typ, publicID string) int {
 	s.cfg.Metrics.Purges.Inc()
 	s.log.Info("purged", "cloud", cloud, "public_id", publicID, "entries", n)
 	return n
+}
+
+// fetchQuery returns the part of the query string that belongs to a fetch
+// URL (/{cloud}/{rt}/fetch/...): all of it but the SDKs' _a parameter.
+func fetchQuery(path string, query []byte) string {
+	if len(query) == 0 {
+		return ""
+	}
+	if parts := strings.SplitN(strings.TrimPrefix(path, "/"), "/", 4); len(parts) < 4 || parts[2] != "fetch" {
+		return ""
+	}
+	q := string(query)
+	if strings.HasPrefix(q, "_a=") {
+		return ""
+	}
+	for _, sep := range []string{"?_a=", "&_a="} {
+		if i := strings.Index(q, sep); i >= 0 {
+			q = q[:i]
+		}
+	}
+	return q
 }
 
 // namedOnly reports whether every component is a named transformation.

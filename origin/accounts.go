@@ -32,6 +32,9 @@ type Account struct {
 	// query parameters plugin_memory_mb and plugin_timeout_ms.
 	PluginMemoryMB  int `json:"plugin_memory_mb,omitempty"`
 	PluginTimeoutMS int `json:"plugin_timeout_ms,omitempty"`
+	// FetchDomains, when set, are the only hosts (and their subdomains)
+	// /image/fetch/ may read from (query parameter fetch_domains=a.com,b.com).
+	FetchDomains []string `json:"fetch_domains,omitempty"`
 }
 
 // PluginLimits returns the account's limits for fn_wasm plugins.
@@ -59,6 +62,9 @@ func ParseCloudinaryURL(s string) (Account, error) {
 	a.NotificationURL = u.Query().Get("notification_url")
 	a.PluginMemoryMB, _ = strconv.Atoi(u.Query().Get("plugin_memory_mb"))
 	a.PluginTimeoutMS, _ = strconv.Atoi(u.Query().Get("plugin_timeout_ms"))
+	if d := u.Query().Get("fetch_domains"); d != "" {
+		a.FetchDomains = strings.Split(d, ",")
+	}
 	if a.APIKey == "" || a.APISecret == "" {
 		return Account{}, errors.New("CLOUDINARY_URL needs both an API key and a secret")
 	}

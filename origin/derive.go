@@ -75,7 +75,13 @@ func (s *Server) handleDerive(ctx *fasthttp.RequestCtx, rest string) {
 // derive finds the asset, then returns the stored derived file or renders
 // it. Concurrent requests for one key render once.
 func (s *Server) derive(ctx context.Context, cloud string, p *grammar.Path, class string) (*derived, error) {
-	a, err := s.assets.Get(ctx, cloud, p.ResourceType, p.Type, p.PublicID)
+	var a *Asset
+	var err error
+	if p.Type == "fetch" {
+		a, err = s.remote(ctx, s.accounts[cloud], p.PublicID)
+	} else {
+		a, err = s.assets.Get(ctx, cloud, p.ResourceType, p.Type, p.PublicID)
+	}
 	if def := p.Chain.Default(); errors.Is(err, ErrAssetNotFound) && def != "" && p.ResourceType == "image" {
 		// d_: the placeholder, transformed the same way, stands in.
 		if a, err = s.assets.Get(ctx, cloud, "image", "upload", def); errors.Is(err, ErrAssetNotFound) {

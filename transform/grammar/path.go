@@ -1,6 +1,7 @@
 package grammar
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -36,10 +37,13 @@ var imageExts = map[string]bool{
 // if present, is ignored (the SDKs append "_a=..."). Leading slashes are
 // tolerated.
 func ParsePath(p string) (*Path, error) {
+	p = strings.TrimLeft(p, "/")
+	if head := strings.SplitN(p, "/", 3); len(head) == 3 && head[1] == "fetch" {
+		return parseFetch(p)
+	}
 	if i := strings.IndexByte(p, '?'); i >= 0 {
 		p = p[:i]
 	}
-	p = strings.TrimLeft(p, "/")
 	segs := strings.Split(p, "/")
 	if len(segs) < 3 {
 		return nil, errorf("Invalid delivery URL: %s", p)
@@ -86,6 +90,52 @@ func ParsePath(p string) (*Path, error) {
 	if out.PublicID == "" {
 		return nil, errorf("Invalid public_id in URL: %s", id)
 	}
+	return out, nil
+}
+
+// parseFetch parses {rt}/fetch/[s--SIG--/][TX/...]<remote URL>: the
+// public_id is the whole URL (query included; the SDKs' _a parameter
+// dropped), given plainly or percent-encoded; a collapsed "https:/" is
+// restored.
+func parseFetch(p string) (*Path, error) {
+	segs := strings.Split(p, "/")
+	out := &Path{ResourceType: segs[0], Type: "fetch"}
+	if !resourceTypes[out.ResourceType] {
+		return nil, errorf("Invalid resource type: %s", out.ResourceType)
+	}
+	segs = segs[2:]
+	if s := segs[0]; strings.HasPrefix(s, "s--") && strings.HasSuffix(s, "--") && len(s) > 5 {
+		out.Signature = s[3 : len(s)-2]
+		segs = segs[1:]
+	}
+	var txs []string
+	for len(segs) > 1 && !strings.HasPrefix(segs[0], "http") && looksLikeComponent(segs[0]) {
+		txs = append(txs, segs[0])
+		segs = segs[1:]
+	}
+	u := strings.Join(segs, "/")
+	if dec, err := url.PathUnescape(u); err == nil && (strings.HasPrefix(u, "http%3A") || strings.HasPrefix(u, "https%3A")) {
+		u = dec
+	}
+	for _, scheme := range []string{"http:/", "https:/"} {
+		if strings.HasPrefix(u, scheme) && !strings.HasPrefix(u, scheme+"/") {
+			u = scheme + "/" + u[len(scheme):]
+		}
+	}
+	if i := strings.Index(u, "?_a="); i >= 0 {
+		u = u[:i]
+	} else if i := strings.Index(u, "&_a="); i >= 0 {
+		u = u[:i]
+	}
+	if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+		return nil, errorf("Invalid fetch URL: %s", u)
+	}
+	out.RawChain = strings.Join(txs, "/")
+	ch, err := ParseChain(out.RawChain)
+	if err != nil {
+		return nil, err
+	}
+	out.Chain, out.PublicID = ch, u
 	return out, nil
 }
 
