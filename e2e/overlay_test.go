@@ -164,12 +164,14 @@ func TestDefaultImage(t *testing.T) {
 	if cfg, err := png.DecodeConfig(bytes.NewReader(body)); err != nil || cfg.Width != 50 || cfg.Height != 40 {
 		t.Errorf("placeholder size %+v %v", cfg, err)
 	}
+	if again, _ := get(t, u); again.Header.Get("X-Cache") != "MISS" || again.Header.Get("Cache-Control") != "public, max-age=60" {
+		t.Errorf("a placeholder must not be cached: %s, %s", again.Header.Get("X-Cache"), again.Header.Get("Cache-Control"))
+	}
 	if resp, _ := get(t, a.EdgeURL+"/demo/image/upload/d_nothing.png/users/ann.png"); resp.StatusCode != 400 {
 		t.Errorf("missing placeholder: %d", resp.StatusCode)
 	}
 	upload(t, cld, fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"), uploadParams("users/ann"))
-	eventually(t, "the real image replaces the cached placeholder", func() bool {
-		_, after := get(t, u)
-		return !bytes.Equal(after, body)
-	})
+	if _, after := get(t, u); bytes.Equal(after, body) {
+		t.Error("the placeholder is still served after the upload")
+	}
 }

@@ -23,6 +23,7 @@ type entry struct {
 	ETag         string    `json:"etag"`
 	LastModified time.Time `json:"lm"`
 	Body         []byte    `json:"-"`
+	transient    bool      // served but not cached (a d_ placeholder)
 }
 
 // encode lays an entry out as a length-prefixed JSON header and the body.

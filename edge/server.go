@@ -175,6 +175,9 @@ func (s *Server) cached(key string, fill func() (*entry, error)) (*entry, bool, 
 		if err != nil {
 			return nil, err
 		}
+		if e.transient {
+			return e, nil
+		}
 		s.cache.put(key, e, g)
 		s.cfg.Metrics.CacheBytes.WithLabelValues("memory").Set(float64(s.cache.mem.bytes()))
 		s.cfg.Metrics.CacheBytes.WithLabelValues("disk").Set(float64(s.cache.index.bytes()))
@@ -288,7 +291,7 @@ func (s *Server) fromOrigin(cloud, rest, class, requestID string) (*entry, error
 		lm = time.Unix(v, 0).UTC()
 	}
 	return &entry{ContentType: string(resp.Header.ContentType()), ETag: `"` + hex.EncodeToString(sum[:]) + `"`,
-		LastModified: lm, Body: body}, nil
+		LastModified: lm, Body: body, transient: len(resp.Header.Peek("X-Edgepix-Placeholder")) > 0}, nil
 }
 
 // respond writes a cached entry with validators and caching headers.
@@ -301,9 +304,12 @@ func (s *Server) respond(ctx *fasthttp.RequestCtx, p *grammar.Path, e *entry, hi
 	}
 	h.Set("ETag", e.ETag)
 	h.Set("Last-Modified", e.LastModified.Format(time.RFC1123[:len(time.RFC1123)-3]+"GMT"))
-	if p.HasVersion {
+	switch {
+	case e.transient:
+		h.Set("Cache-Control", "public, max-age=60") // a placeholder until the asset exists
+	case p.HasVersion:
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
+	default:
 		h.Set("Cache-Control", "public, max-age=3600")
 	}
 	if name, ok := p.Chain.Flag("attachment"); ok {

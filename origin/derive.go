@@ -22,6 +22,7 @@ type derived struct {
 	data        []byte
 	contentType string
 	version     int64
+	placeholder bool // a d_ image standing in for a missing asset
 }
 
 // errBusy is returned when every worker is busy and the queue is full.
@@ -69,6 +70,9 @@ func (s *Server) handleDerive(ctx *fasthttp.RequestCtx, rest string) {
 	}
 	ctx.SetContentType(d.contentType)
 	ctx.Response.Header.Set("X-Edgepix-Version", strconv.FormatInt(d.version, 10))
+	if d.placeholder {
+		ctx.Response.Header.Set("X-Edgepix-Placeholder", "1") // edges serve it without caching it
+	}
 	ctx.SetBody(d.data)
 }
 
@@ -82,15 +86,28 @@ func (s *Server) derive(ctx context.Context, cloud string, p *grammar.Path, clas
 	} else {
 		a, err = s.assets.Get(ctx, cloud, p.ResourceType, p.Type, p.PublicID)
 	}
+	placeholder := false
 	if def := p.Chain.Default(); errors.Is(err, ErrAssetNotFound) && def != "" && p.ResourceType == "image" {
 		// d_: the placeholder, transformed the same way, stands in.
 		if a, err = s.assets.Get(ctx, cloud, "image", "upload", def); errors.Is(err, ErrAssetNotFound) {
 			return nil, &grammar.Error{Msg: "Default image not found - " + def}
 		}
+		placeholder = true
 	}
 	if err != nil {
 		return nil, err
 	}
+	d, err := s.deriveAsset(ctx, cloud, p, a, class)
+	if d != nil && placeholder {
+		c := *d
+		c.placeholder = true
+		return &c, err
+	}
+	return d, err
+}
+
+// deriveAsset renders (or finds stored) the derived file of asset a.
+func (s *Server) deriveAsset(ctx context.Context, cloud string, p *grammar.Path, a *Asset, class string) (*derived, error) {
 	steps := p.Chain
 	if a.Type == "sprite" || a.Type == "multi" {
 		if d, ok, err := s.creativeFile(a, p); ok {

@@ -334,8 +334,6 @@ func (s *Server) storeUpload(ctx context.Context, acct Account, rt string, f *fo
 	}
 	if prev != nil {
 		s.replaced(prev, f.get("invalidate") == "true")
-	} else {
-		s.purge(a) // edges may hold a d_ placeholder served under this id
 	}
 	return a, 0, nil
 }
