@@ -33,6 +33,14 @@ var gravities = map[string]bool{
 	"east": true, "south_west": true, "south": true, "south_east": true, "auto": true,
 }
 
+// contentGravities are Cloudinary's face and subject gravities; edgepix
+// serves them with its content-aware (saliency) crop.
+var contentGravities = map[string]bool{
+	"face": true, "faces": true, "face:center": true, "faces:center": true, "face:auto": true,
+	"faces:auto": true, "auto:faces": true, "auto:face": true, "auto:subject": true, "auto:classic": true,
+	"auto:no_faces": true,
+}
+
 var formats = map[string]string{
 	"jpg": "jpg", "jpeg": "jpg", "jpe": "jpg", "png": "png", "gif": "gif", "webp": "webp",
 	"avif": "avif", "auto": "auto",
@@ -247,6 +255,10 @@ func (c *Component) set(k, v string) (string, error) {
 		c.AspectRatio = ar
 		return canon, nil
 	case "g":
+		if contentGravities[v] {
+			c.Gravity = "auto" // no face detector: the content-aware window stands in
+			return v, nil
+		}
 		if !gravities[v] {
 			return "", invalid("gravity", v)
 		}
