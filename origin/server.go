@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,7 +28,7 @@ type Config struct {
 	MaxPixels         int64
 	AllowPrivateFetch bool
 	DeriveToken       string // shared secret edges send to /internal/derive
-	Workers           int    // concurrent renders
+	Workers           int    // concurrent renders (default: one per core, at least 2)
 	QueueLimit        int    // renders that may wait for a worker before 429
 }
 
@@ -77,7 +78,7 @@ func New(cfg Config, accounts []Account, st Deps, log *slog.Logger) *Server {
 		cfg.MaxPixels = codec.DefaultMaxPixels
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 2
+		cfg.Workers = max(runtime.GOMAXPROCS(0), 2) // renders are CPU-bound: one per core
 	}
 	if cfg.QueueLimit <= 0 {
 		cfg.QueueLimit = 64
