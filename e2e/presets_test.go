@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -60,5 +61,27 @@ func TestUploadPresets(t *testing.T) {
 	}
 	if r, err := cld.Admin.DeleteUploadPreset(bg, admin.DeleteUploadPresetParams{Name: "browser"}); err != nil || r.Message != "deleted" {
 		t.Errorf("delete: %v %+v", err, r)
+	}
+}
+
+// Browsers may call the upload API from any origin (CORS preflight), and
+// read delivered images.
+func TestCORS(t *testing.T) {
+	a, cld := start(t)
+	req, _ := http.NewRequest(http.MethodOptions, a.OriginURL+"/v1_1/demo/image/upload", nil)
+	req.Header.Set("Origin", "https://shop.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "*" ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Content-Range") {
+		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	upload(t, cld, fixtures.Path(t, "exif-orient1-synthetic-50x70.jpg"), uploadParams("c"))
+	if resp, _ := get(t, a.EdgeURL+"/demo/image/upload/c.jpg"); resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Error("deliveries carry no CORS header")
 	}
 }

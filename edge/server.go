@@ -297,6 +297,7 @@ func (s *Server) fromOrigin(cloud, rest, class, requestID string) (*entry, error
 // respond writes a cached entry with validators and caching headers.
 func (s *Server) respond(ctx *fasthttp.RequestCtx, p *grammar.Path, e *entry, hit bool) {
 	h := &ctx.Response.Header
+	h.Set("Access-Control-Allow-Origin", "*") // images may be drawn on canvases of any site
 	if hit {
 		h.Set("X-Cache", "HIT")
 	} else {

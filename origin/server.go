@@ -134,6 +134,17 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 		s.handleAssetInfo(ctx, strings.TrimPrefix(p, "/internal/asset/"))
 		return
 	case strings.HasPrefix(p, "/v1_1/"):
+		// Browsers upload straight to the API (unsigned presets, or
+		// signatures made by the app's server): allow it from any origin.
+		h := &ctx.Response.Header
+		h.Set("Access-Control-Allow-Origin", "*")
+		if ctx.IsOptions() {
+			h.Set("Access-Control-Allow-Methods", "POST, GET, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Content-Type, X-Requested-With, X-Unique-Upload-Id, Content-Range")
+			h.Set("Access-Control-Max-Age", "86400")
+			ctx.SetStatusCode(fasthttp.StatusNoContent)
+			return
+		}
 		parts := strings.Split(strings.TrimPrefix(p, "/v1_1/"), "/")
 		if len(parts) < 2 {
 			apiError(ctx, 404, "Not found")
