@@ -12,6 +12,7 @@ import (
 
 	"github.com/cloudinary/cloudinary-go/v2/api"
 	"github.com/cloudinary/cloudinary-go/v2/api/admin"
+	"github.com/cloudinary/cloudinary-go/v2/api/admin/search"
 	"github.com/cloudinary/cloudinary-go/v2/api/uploader"
 	"github.com/edgepix/edgepix/internal/app"
 	"github.com/edgepix/edgepix/internal/fixtures"
@@ -332,5 +333,32 @@ func TestMetricsAndRequestIDs(t *testing.T) {
 				t.Errorf("%s/metrics lacks %s", base, want)
 			}
 		}
+	}
+}
+
+// TestSearch runs the Search API through the SDK, with sorting and
+// cursors.
+func TestSearch(t *testing.T) {
+	_, cld := start(t)
+	for i, f := range []string{"photo-snake-600x450-grayscale.jpg", "interlaced-rgb-horse-200x200.png",
+		"exif-orient1-synthetic-50x70.jpg"} {
+		upload(t, cld, fixtures.Path(t, f), uploader.UploadParams{PublicID: fmt.Sprintf("zoo/a%d", i), Tags: []string{"zoo"}})
+	}
+	upload(t, cld, fixtures.Path(t, "avif-still-320x180.avif"), uploader.UploadParams{PublicID: "other"})
+	res, err := cld.Admin.Search(bg, search.Query{Expression: "folder:zoo AND width>60",
+		SortBy: []search.SortByField{{"width": search.Descending}}, MaxResults: 1})
+	if err != nil || res.Error.Message != "" || res.TotalCount != 2 || len(res.Assets) != 1 || res.Assets[0].Width != 600 || res.NextCursor == "" {
+		t.Fatalf("search: %v %+v", err, res)
+	}
+	next, err := cld.Admin.Search(bg, search.Query{Expression: "folder:zoo AND width>60",
+		SortBy: []search.SortByField{{"width": search.Descending}}, MaxResults: 1, NextCursor: res.NextCursor})
+	if err != nil || len(next.Assets) != 1 || next.Assets[0].Width != 200 || next.NextCursor != "" {
+		t.Fatalf("search page 2: %v %+v", err, next)
+	}
+	if all, _ := cld.Admin.Search(bg, search.Query{}); all.TotalCount != 4 {
+		t.Errorf("empty expression: %d assets", all.TotalCount)
+	}
+	if bad, _ := cld.Admin.Search(bg, search.Query{Expression: "width>big"}); !strings.Contains(bad.Error.Message, "Invalid search expression") {
+		t.Errorf("bad expression: %+v", bad.Error)
 	}
 }

@@ -96,6 +96,10 @@ func (s *Server) adminResources(ctx *fasthttp.RequestCtx, acct Account, method s
 		return
 	}
 	rt := parts[0]
+	if rt == "search" {
+		s.handleSearch(ctx, acct, f)
+		return
+	}
 	if rt != "image" && rt != "raw" {
 		apiError(ctx, 400, "Invalid resource type "+rt)
 		return
