@@ -175,3 +175,35 @@ func TestDefaultImage(t *testing.T) {
 		t.Error("the placeholder is still served after the upload")
 	}
 }
+
+// TestConditions: if_ branches on size and on the asset's tags.
+func TestConditions(t *testing.T) {
+	a, cld := start(t)
+	upload(t, cld, fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"), uploader.UploadParams{PublicID: "vip", Tags: []string{"vip"}})
+	upload(t, cld, fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"), uploadParams("plain"))
+	width := func(tx, id string) int {
+		t.Helper()
+		resp, body := get(t, a.EdgeURL+"/demo/image/upload/"+tx+"/"+id+".png")
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", tx, resp.StatusCode, resp.Header.Get("X-Cld-Error"))
+		}
+		cfg, err := png.DecodeConfig(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.Width
+	}
+	tx := "if_!vip!_in_tags/c_scale,w_300/if_else/c_scale,w_100/if_end"
+	if w := width(tx, "vip"); w != 300 {
+		t.Errorf("tagged: %d", w)
+	}
+	if w := width(tx, "plain"); w != 100 {
+		t.Errorf("untagged: %d", w)
+	}
+	if w := width("if_w_gt_500,c_scale,w_50", "plain"); w != 50 {
+		t.Errorf("size condition: %d", w)
+	}
+	if resp, _ := get(t, a.EdgeURL+"/demo/image/upload/if_fc_gt_0,c_scale,w_5/plain.png"); resp.StatusCode != 400 {
+		t.Errorf("unsupported operand: %d", resp.StatusCode)
+	}
+}

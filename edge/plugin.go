@@ -88,7 +88,8 @@ func (s *Server) runPlugins(ctx context.Context, cloud string, p *grammar.Path, 
 			step = rest[1 : len(rest)-len(after)-1]
 		}
 		b := img.Frames[0].Rect
-		if img, err = pipeline.ApplyWith(img, step, b.Dx(), b.Dy(), pipeline.Limits{MaxPixels: maxPixels}, s.layers(cloud)); err != nil {
+		if img, err = pipeline.ApplyWith(img, step, b.Dx(), b.Dy(), pipeline.Limits{MaxPixels: maxPixels},
+			pipeline.Env{Layers: s.layers(cloud), Tags: info.Tags}); err != nil {
 			return nil, err
 		}
 		rest = rest[1+len(step):]

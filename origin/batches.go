@@ -32,6 +32,7 @@ type Batch struct {
 	Errors    []string  `json:"errors"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	Notice    *notice   `json:"notice,omitempty"` // the notification it owes once finished
 }
 
 // BatchStore keeps batches in the "batches" bucket (30 days).

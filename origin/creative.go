@@ -223,7 +223,8 @@ func (s *Server) renderFrame(ctx context.Context, a *Asset, chain grammar.Chain)
 		return nil, err
 	}
 	b := img.Frames[0].Rect
-	if img, err = pipeline.ApplyWith(img, chain, b.Dx(), b.Dy(), pipeline.Limits{MaxPixels: s.cfg.MaxPixels}, s.layers(ctx, a.Cloud)); err != nil {
+	if img, err = pipeline.ApplyWith(img, chain, b.Dx(), b.Dy(), pipeline.Limits{MaxPixels: s.cfg.MaxPixels},
+		pipeline.Env{Layers: s.layers(ctx, a.Cloud), Tags: a.Tags, Pages: a.Pages}); err != nil {
 		return nil, err
 	}
 	return img.Frames[0], nil
@@ -369,14 +370,12 @@ func (s *Server) runCreative(ctx context.Context, acct Account, j *job, b *Batch
 		return &statusError{status, err}
 	}
 	b.Status, b.Done, b.Results = BatchComplete, 1, []any{res}
-	if err := s.batches.Put(ctx, b); err != nil {
-		return &statusError{500, err}
-	}
+	var n *notice
 	if j.Notify != "" {
-		s.notify(ctx, acct, j.Notify, j.Creative.Kind, j.BatchID, deliveryID(j.BatchID, j.Creative.Kind),
-			withRequestID(res, j.RequestID))
+		n = &notice{URL: j.Notify, Type: j.Creative.Kind, ID: deliveryID(j.BatchID, j.Creative.Kind),
+			Payload: withRequestID(res, j.RequestID)}
 	}
-	return nil
+	return s.finish(ctx, acct, b, n)
 }
 
 // creativeFile serves the stored files of a sprite or multi: its CSS and

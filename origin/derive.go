@@ -161,7 +161,7 @@ func (s *Server) deriveAsset(ctx context.Context, cloud string, p *grammar.Path,
 		}
 		start := time.Now()
 		res, err := pipeline.Render(src, pipeline.Request{Chain: chain, Format: format, AcceptClass: class,
-			Layers: s.layers(ctx, cloud),
+			Env:    pipeline.Env{Layers: s.layers(ctx, cloud), Tags: a.Tags, Pages: a.Pages},
 			Limits: pipeline.Limits{MaxPixels: s.cfg.MaxPixels}})
 		if err != nil {
 			s.metrics.Renders.WithLabelValues("error").Inc()

@@ -114,13 +114,11 @@ func (s *Server) runExplode(ctx context.Context, acct Account, j *job, b *Batch)
 		b.Done = len(pages)
 	}
 	b.Status, b.Results = BatchComplete, anySlice(pages)
-	if err := s.batches.Put(ctx, b); err != nil {
-		return &statusError{500, err}
-	}
+	var n *notice
 	if j.Notify != "" {
-		s.notify(ctx, acct, j.Notify, "explode", j.BatchID, deliveryID(j.BatchID, "explode"), map[string]any{
+		n = &notice{URL: j.Notify, Type: "explode", ID: deliveryID(j.BatchID, "explode"), Payload: map[string]any{
 			"asset_id": a.AssetID, "public_id": a.PublicID, "pages": len(pages), "resources": pages,
-			"request_id": j.RequestID})
+			"request_id": j.RequestID}}
 	}
-	return nil
+	return s.finish(ctx, acct, b, n)
 }

@@ -268,6 +268,7 @@ func (s *Server) handleExplicit(ctx *fasthttp.RequestCtx, acct Account, rt strin
 		apiError(ctx, 400, err.Error())
 		return
 	}
+	s.notifyUpload(ctx, acct, f, r, requestID(ctx))
 	writeJSON(ctx, r)
 }
 

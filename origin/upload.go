@@ -138,6 +138,7 @@ func (s *Server) handleUpload(ctx *fasthttp.RequestCtx, acct Account, rt string)
 		apiError(ctx, 400, err.Error())
 		return
 	}
+	s.notifyUpload(ctx, acct, f, r, reqID)
 	writeJSON(ctx, r)
 }
 
@@ -187,9 +188,8 @@ func (s *Server) uploadAsync(ctx *fasthttp.RequestCtx, acct Account, rt string, 
 		"public_id": f.get("public_id")})
 }
 
-// finishUpload builds the result of a stored upload, runs or queues its
-// eager transformations and queues its notification. batchID is set for
-// an async upload.
+// finishUpload builds the result of a stored upload and runs or queues
+// its eager transformations. batchID is set for an async upload.
 func (s *Server) finishUpload(ctx context.Context, acct Account, a *Asset, f *form, batchID, reqID string) (uploadResult, error) {
 	r := s.result(acct, a)
 	r.BatchID = batchID
@@ -198,16 +198,29 @@ func (s *Server) finishUpload(ctx context.Context, acct Account, a *Asset, f *fo
 		return r, err
 	}
 	r.Eager = eager
-	if to, _ := notificationURL(f, acct, "notification_url"); to != "" {
-		p := toMap(r)
-		p["request_id"] = reqID
-		id := notify.NewID()
-		if batchID != "" {
-			id = deliveryID(batchID, "upload")
-		}
-		s.notify(ctx, acct, to, "upload", batchID, id, p)
-	}
 	return r, nil
+}
+
+// uploadNotice is an upload's notification, nil without a URL.
+func (s *Server) uploadNotice(acct Account, f *form, r uploadResult, reqID string) *notice {
+	to, _ := notificationURL(f, acct, "notification_url")
+	if to == "" {
+		return nil
+	}
+	p := toMap(r)
+	p["request_id"] = reqID
+	id := notify.NewID()
+	if r.BatchID != "" {
+		id = deliveryID(r.BatchID, "upload")
+	}
+	return &notice{URL: to, Type: "upload", ID: id, Payload: p}
+}
+
+// notifyUpload queues a synchronous upload's notification.
+func (s *Server) notifyUpload(ctx context.Context, acct Account, f *form, r uploadResult, reqID string) {
+	if n := s.uploadNotice(acct, f, r, reqID); n != nil {
+		s.send(ctx, acct, "", n)
+	}
 }
 
 // eager renders the eager transformations now, or with eager_async
@@ -355,7 +368,7 @@ func (s *Server) incoming(ctx context.Context, cloud string, f *form, data []byt
 	if ch, err = ch.Expand(resolver{ctx, s.named, cloud}); err != nil {
 		return nil, err
 	}
-	res, err := pipeline.Render(data, pipeline.Request{Chain: ch, Format: format, Layers: s.layers(ctx, cloud),
+	res, err := pipeline.Render(data, pipeline.Request{Chain: ch, Format: format, Env: pipeline.Env{Layers: s.layers(ctx, cloud), Tags: a.Tags, Pages: a.Pages},
 		Limits: pipeline.Limits{MaxPixels: s.cfg.MaxPixels}})
 	if err != nil {
 		return nil, fmt.Errorf("Incoming transformation failed: %v", err)

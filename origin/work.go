@@ -67,7 +67,12 @@ func (s *Server) RunJob(ctx context.Context, jb jobs.Job) error {
 		return &jobs.RetryError{After: time.Second, Err: err}
 	}
 	if !ok || b.Status == BatchComplete || b.Status == BatchFailed {
-		return nil // already finished (a redelivery after a crash)
+		// Already finished: a redelivery after a crash. Its notification may
+		// not have been queued yet; queuing it again is idempotent.
+		if ok && b.Notice != nil {
+			s.send(ctx, acct, b.ID, b.Notice)
+		}
+		return nil
 	}
 	b.Status = BatchProcessing
 	s.batches.Put(ctx, b)
@@ -90,12 +95,13 @@ func (s *Server) RunJob(ctx context.Context, jb jobs.Job) error {
 		return &jobs.RetryError{After: time.Duration(jb.Attempt) * time.Second, Err: err}
 	}
 	b.Status, b.Errors = BatchFailed, append(b.Errors, err.Error())
-	if perr := s.batches.Put(ctx, b); perr != nil {
-		return &jobs.RetryError{After: time.Second, Err: perr}
-	}
+	var n *notice
 	if j.Notify != "" {
-		s.notify(ctx, acct, j.Notify, jb.Kind, j.BatchID, deliveryID(j.BatchID, jb.Kind), map[string]any{
-			"status": "failed", "error": map[string]string{"message": err.Error()}, "public_id": j.PublicID})
+		n = &notice{URL: j.Notify, Type: jb.Kind, ID: deliveryID(j.BatchID, jb.Kind), Payload: map[string]any{
+			"status": "failed", "error": map[string]string{"message": err.Error()}, "public_id": j.PublicID}}
+	}
+	if perr := s.finish(ctx, acct, b, n); perr != nil {
+		return &jobs.RetryError{After: time.Second, Err: perr}
 	}
 	return err
 }
@@ -133,8 +139,8 @@ func (s *Server) runUpload(ctx context.Context, acct Account, j *job, b *Batch) 
 		return &statusError{500, err}
 	}
 	b.Status, b.Done, b.PublicID, b.Results = BatchComplete, 1, a.PublicID, []any{r}
-	if err := s.batches.Put(ctx, b); err != nil {
-		return &statusError{500, err}
+	if err := s.finish(ctx, acct, b, s.uploadNotice(acct, f, r, j.RequestID)); err != nil {
+		return err
 	}
 	s.blobs.Delete(pendingKey(j.Cloud, j.BatchID))
 	return nil
@@ -168,14 +174,12 @@ func (s *Server) runEager(ctx context.Context, acct Account, j *job, b *Batch) e
 	if len(results) == 0 {
 		b.Status = BatchFailed
 	}
-	if err := s.batches.Put(ctx, b); err != nil {
-		return &statusError{500, err}
-	}
+	var n *notice
 	if j.Notify != "" {
-		s.notify(ctx, acct, j.Notify, "eager", j.BatchID, deliveryID(j.BatchID, "eager"), map[string]any{
-			"asset_id": a.AssetID, "public_id": a.PublicID, "eager": results, "request_id": j.RequestID})
+		n = &notice{URL: j.Notify, Type: "eager", ID: deliveryID(j.BatchID, "eager"), Payload: map[string]any{
+			"asset_id": a.AssetID, "public_id": a.PublicID, "eager": results, "request_id": j.RequestID}}
 	}
-	return nil
+	return s.finish(ctx, acct, b, n)
 }
 
 func anySlice[T any](in []T) []any {
@@ -191,6 +195,37 @@ func anySlice[T any](in []T) []any {
 func deliveryID(batch, kind string) string {
 	sum := sha256.Sum256([]byte(batch + "/" + kind))
 	return "msg_" + hex.EncodeToString(sum[:12])
+}
+
+// notice is a notification a batch owes. It is stored with the finished
+// batch before it is queued (an outbox), so a crash in between only means
+// queuing it again when the job comes back.
+type notice struct {
+	URL     string         `json:"url"`
+	Type    string         `json:"type"`
+	ID      string         `json:"id"`
+	Payload map[string]any `json:"payload"`
+}
+
+// finish records a finished batch with its notice, then queues the notice.
+func (s *Server) finish(ctx context.Context, acct Account, b *Batch, n *notice) error {
+	b.Notice = n
+	if err := s.batches.Put(ctx, b); err != nil {
+		return &statusError{500, err}
+	}
+	if n != nil {
+		s.send(ctx, acct, b.ID, n)
+	}
+	return nil
+}
+
+// send queues a notice (idempotent: the delivery id is fixed).
+func (s *Server) send(ctx context.Context, acct Account, batchID string, n *notice) {
+	p := map[string]any{}
+	for k, v := range n.Payload {
+		p[k] = v
+	}
+	s.notify(ctx, acct, n.URL, n.Type, batchID, n.ID, p)
 }
 
 // notify queues a signed notification. The payload gets its type and a

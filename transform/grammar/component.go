@@ -75,10 +75,13 @@ type Component struct {
 	Flags       []string
 	FlagArgs    map[string]string // e.g. attachment → filename
 	Named       []string
-	Plugin      string // public_id of an fn_wasm plugin
-	Overlay     string // l_: an image's public_id (':' read as '/') or "text:<style>:<text>"
-	Color       *Color // co_: text colour
-	Default     string // d_: public_id served instead when the asset is missing
+	Plugin      string     // public_id of an fn_wasm plugin
+	Overlay     string     // l_: an image's public_id (':' read as '/') or "text:<style>:<text>"
+	Color       *Color     // co_: text colour
+	Default     string     // d_: public_id served instead when the asset is missing
+	If          *Condition // if_<condition>: alone, opens a branch; with other parameters, guards them
+	IfElse      bool       // if_else
+	IfEnd       bool       // if_end
 	Variables   map[string]string
 
 	pairs map[string]string // canonical value per key, for String
@@ -87,6 +90,20 @@ type Component struct {
 // Variable holds a user variable's name (without '$') and its value.
 type Variable struct {
 	Name, Value string
+}
+
+// IsBranch reports whether the component is a bare if_<condition>, which
+// opens a branch closed by if_end (rather than guarding its own parameters).
+func (c *Component) IsBranch() bool {
+	if c.If == nil {
+		return false
+	}
+	for k := range c.pairs {
+		if k != "if" && !strings.HasPrefix(k, "$") {
+			return false
+		}
+	}
+	return true
 }
 
 // IsPlugin reports whether the component is a bare plugin step.

@@ -12,13 +12,14 @@ var knownKeys = map[string]bool{
 	"c": true, "w": true, "h": true, "ar": true, "g": true, "x": true, "y": true,
 	"q": true, "f": true, "e": true, "a": true, "r": true, "b": true, "bo": true,
 	"o": true, "dpr": true, "pg": true, "fl": true, "t": true, "fn": true, "l": true, "co": true, "d": true,
+	"if": true,
 }
 
 // unsupportedKeys are Cloudinary parameters that edgepix recognises (so a
 // component using them is a transformation, not part of a public_id) but
 // does not implement; they fail with a clear error.
 var unsupportedKeys = map[string]bool{
-	"u": true, "if": true, "dl": true, "dn": true,
+	"u": true, "dl": true, "dn": true,
 	"z": true, "so": true, "eo": true, "du": true, "vc": true, "ac": true, "br": true,
 	"sp": true, "fps": true, "cs": true, "dn_": true, "p": true, "ki": true, "sg": true,
 }
@@ -348,6 +349,20 @@ func (c *Component) set(k, v string) (string, error) {
 			}
 		}
 		c.Named = names
+		return v, nil
+	case "if":
+		switch v {
+		case "else":
+			c.IfElse = true
+		case "end":
+			c.IfEnd = true
+		default:
+			cond, err := parseCondition(v)
+			if err != nil {
+				return "", err
+			}
+			c.If = cond
+		}
 		return v, nil
 	case "d":
 		if v == "" || strings.ContainsAny(v, " /,") || strings.HasPrefix(v, ":") || strings.HasSuffix(v, ":") {

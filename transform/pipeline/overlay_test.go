@@ -51,7 +51,7 @@ func TestOverlays(t *testing.T) {
 			t.Fatal(err)
 		}
 		base := &codec.Image{Frames: []*image.NRGBA{solid(100, 80, color.NRGBA{0, 0, 255, 255})}, Delays: []int{0}}
-		out, err := ApplyWith(base, ch, 100, 80, Limits{}, layers)
+		out, err := ApplyWith(base, ch, 100, 80, Limits{}, Env{Layers: layers})
 		if err != nil {
 			t.Fatalf("%s: %v", c.chain, err)
 		}
@@ -68,7 +68,7 @@ func TestOverlays(t *testing.T) {
 	}
 	ch, _ := grammar.ParseChain("l_nope")
 	base := &codec.Image{Frames: []*image.NRGBA{solid(10, 10, red)}, Delays: []int{0}}
-	if _, err := ApplyWith(base, ch, 10, 10, Limits{}, layers); err == nil {
+	if _, err := ApplyWith(base, ch, 10, 10, Limits{}, Env{Layers: layers}); err == nil {
 		t.Error("a missing overlay must fail")
 	}
 	var ge *grammar.Error

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"image"
+	"slices"
 
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
@@ -31,7 +32,15 @@ type Request struct {
 	Format      string        // "", "auto" or a format name; "" keeps the source's
 	AcceptClass string        // grammar.AcceptClass of the client, for f_auto
 	Limits      Limits
-	Layers      Layers // loads l_ overlays; nil refuses them
+	Env         Env // overlays and the facts if_ conditions test
+}
+
+// Env is what a chain may need besides its pixels: a loader for l_
+// overlays (nil refuses them) and the asset's facts for if_ conditions.
+type Env struct {
+	Layers Layers
+	Tags   []string
+	Pages  int
 }
 
 // Result is an encoded derived image.
@@ -90,7 +99,7 @@ func Render(src []byte, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, err = ApplyWith(img, req.Chain, lw, lh, req.Limits, req.Layers)
+	img, err = ApplyWith(img, req.Chain, lw, lh, req.Limits, req.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -123,19 +132,41 @@ func checkPlan(p Plan, l Limits) error {
 
 // Apply runs the chain on a decoded image. lw×lh is the source's logical
 // size: the frames may be smaller when a reduced decode was used. A chain
-// with overlays needs ApplyWith.
+// with image overlays needs ApplyWith.
 func Apply(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits) (*codec.Image, error) {
-	return ApplyWith(img, ch, lw, lh, l, nil)
+	return ApplyWith(img, ch, lw, lh, l, Env{})
 }
 
-// ApplyWith is Apply with overlays (l_) loaded through layers.
-func ApplyWith(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, layers Layers) (*codec.Image, error) {
+// ApplyWith is Apply with an Env: overlays (l_) loaded through its Layers,
+// if_ conditions tested against its facts.
+func ApplyWith(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env) (*codec.Image, error) {
 	frames := img.Frames
+	iw, ih := lw, lh
+	var branches []bool // per open if_: whether its branch is taken
+	active := func() bool { return !slices.Contains(branches, false) }
 	for i := 0; i < len(ch); i++ {
 		c := ch[i]
+		facts := grammar.Facts{W: lw, H: lh, IW: iw, IH: ih, Pages: env.Pages, Tags: env.Tags}
+		switch {
+		case c.IfEnd || c.IfElse:
+			if len(branches) == 0 {
+				return nil, &grammar.Error{Msg: "if_else or if_end without if_"}
+			}
+			if c.IfEnd {
+				branches = branches[:len(branches)-1]
+			} else {
+				branches[len(branches)-1] = !branches[len(branches)-1]
+			}
+			continue
+		case c.IsBranch():
+			branches = append(branches, c.If.Holds(facts))
+			continue
+		case !active(), c.If != nil && !c.If.Holds(facts):
+			continue
+		}
 		if c.Overlay != "" {
 			var err error
-			if frames, i, err = overlay(frames, ch, i, l, layers); err != nil {
+			if frames, i, err = overlay(frames, ch, i, l, env.Layers); err != nil {
 				return nil, err
 			}
 			b := frames[0].Rect
@@ -159,8 +190,8 @@ func ApplyWith(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, layers 
 			}
 			frames = applyResize(frames, c, lw, lh)
 		}
-		for i, f := range frames {
-			frames[i] = applyComponent(f, c)
+		for j, f := range frames {
+			frames[j] = applyComponent(f, c)
 		}
 		b := frames[0].Rect
 		if err := codec.CheckPixels("output", b.Dx(), b.Dy(), l.output()); err != nil {
