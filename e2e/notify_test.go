@@ -450,4 +450,17 @@ func TestAsyncFailureAndAccountDefaultURL(t *testing.T) {
 	if st := batchStatus(t, a, "0123456789abcdef"); st["error"] == nil {
 		t.Errorf("an unknown batch: %v", st)
 	}
+	// The failed batches are listed (the dead letters).
+	req, _ := http.NewRequest("GET", a.OriginURL+"/v1_1/demo/batches?status=failed", nil)
+	req.SetBasicAuth(testAccount.APIKey, testAccount.APISecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct{ Batches []map[string]any }
+	json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if len(list.Batches) != 1 || list.Batches[0]["batch_id"] != batch {
+		t.Errorf("failed batches: %v", list.Batches)
+	}
 }

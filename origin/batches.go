@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -86,6 +89,60 @@ func (s *BatchStore) Get(ctx context.Context, cloud, id string) (*Batch, bool, e
 	return &b, true, nil
 }
 
+// List returns a cloud's batches, newest first, filtered by status and
+// kind when they are not empty: failed ones are the dead letters.
+func (s *BatchStore) List(ctx context.Context, cloud, status, kind string, limit int) ([]*Batch, error) {
+	lister, err := s.kv.ListKeysFiltered(ctx, cloud+".*")
+	if err != nil {
+		return nil, err
+	}
+	var out []*Batch
+	for k := range lister.Keys() {
+		b, ok, err := s.Get(ctx, cloud, strings.TrimPrefix(k, cloud+"."))
+		if err != nil || !ok || (status != "" && b.Status != status) || (kind != "" && b.Kind != kind) {
+			continue
+		}
+		out = append(out, b)
+	}
+	slices.SortFunc(out, func(a, b *Batch) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	return out[:min(len(out), limit)], nil
+}
+
+func batchView(b *Batch) map[string]any {
+	return map[string]any{"batch_id": b.ID, "kind": b.Kind, "public_id": b.PublicID, "status": b.Status,
+		"progress": map[string]int{"done": b.Done, "total": b.Total}, "results": b.Results, "errors": b.Errors,
+		"created_at": b.CreatedAt.Format(time.RFC3339), "updated_at": b.UpdatedAt.Format(time.RFC3339)}
+}
+
+// handleBatches serves GET /v1_1/{cloud}/batches[?status=&kind=&max_results=]
+// (HTTP Basic).
+func (s *Server) handleBatches(ctx *fasthttp.RequestCtx, acct Account) {
+	if !basicAuth(ctx, acct) {
+		apiError(ctx, 401, "Invalid credentials")
+		return
+	}
+	args := ctx.QueryArgs()
+	limit := 100
+	if v := string(args.Peek("max_results")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			apiError(ctx, 400, "max_results must be between 1 and 500")
+			return
+		}
+		limit = n
+	}
+	list, err := s.batches.List(ctx, acct.Cloud, string(args.Peek("status")), string(args.Peek("kind")), limit)
+	if err != nil {
+		apiError(ctx, 500, err.Error())
+		return
+	}
+	out := make([]map[string]any, 0, len(list))
+	for _, b := range list {
+		out = append(out, batchView(b))
+	}
+	writeJSON(ctx, map[string]any{"batches": out})
+}
+
 // handleBatch serves GET /v1_1/{cloud}/batches/{id} (HTTP Basic).
 func (s *Server) handleBatch(ctx *fasthttp.RequestCtx, acct Account, id string) {
 	if !basicAuth(ctx, acct) {
@@ -101,7 +158,5 @@ func (s *Server) handleBatch(ctx *fasthttp.RequestCtx, acct Account, id string) 
 		apiError(ctx, 404, "Batch not found - "+id)
 		return
 	}
-	writeJSON(ctx, map[string]any{"batch_id": b.ID, "kind": b.Kind, "public_id": b.PublicID, "status": b.Status,
-		"progress": map[string]int{"done": b.Done, "total": b.Total}, "results": b.Results, "errors": b.Errors,
-		"created_at": b.CreatedAt.Format(time.RFC3339), "updated_at": b.UpdatedAt.Format(time.RFC3339)})
+	writeJSON(ctx, batchView(b))
 }

@@ -162,6 +162,9 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 		case parts[1] == "batches" && len(parts) == 3 && ctx.IsGet():
 			s.handleBatch(ctx, acct, parts[2])
 			return
+		case parts[1] == "batches" && len(parts) == 2 && ctx.IsGet():
+			s.handleBatches(ctx, acct)
+			return
 		case parts[1] == "webhooks" && len(parts) >= 3 && parts[2] == "deliveries":
 			s.handleDeliveries(ctx, acct, parts[3:])
 			return
