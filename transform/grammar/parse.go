@@ -69,6 +69,11 @@ var effectRanges = map[string][3]float64{
 	"pixelate":   {1, 200, 5},
 	"vignette":   {0, 100, 20},
 	"gamma":      {-50, 150, 0},
+	// auto adjustments: the level is how strongly they apply
+	"improve":       {0, 100, 100},
+	"auto_contrast": {0, 100, 100},
+	"auto_color":    {0, 100, 100},
+	"colorize":      {0, 100, 100}, // towards co_ (gray when none)
 }
 
 // EffectDefault returns the default level of an effect.

@@ -2,14 +2,16 @@ package pipeline
 
 import (
 	"image"
+	"image/color"
 	"math"
 
 	"github.com/disintegration/imaging"
 	"github.com/edgepix/edgepix/transform/grammar"
 )
 
-// applyEffect runs one e_ effect with its level (or Cloudinary's default).
-func applyEffect(m *image.NRGBA, e *grammar.Effect) *image.NRGBA {
+// applyEffect runs one e_ effect with its level (or Cloudinary's default);
+// co is the component's co_ colour, for colorize.
+func applyEffect(m *image.NRGBA, e *grammar.Effect, co *grammar.Color) *image.NRGBA {
 	lvl := e.Level
 	if !e.HasLevel {
 		lvl = grammar.EffectDefault(e.Name)
@@ -39,8 +41,94 @@ func applyEffect(m *image.NRGBA, e *grammar.Effect) *image.NRGBA {
 		return pixelate(m, int(lvl))
 	case "vignette":
 		return vignette(m, lvl/100)
+	case "auto_contrast":
+		return stretch(m, lvl/100, false)
+	case "auto_color", "improve":
+		return stretch(m, lvl/100, true)
+	case "colorize":
+		c := color.NRGBA{128, 128, 128, 255}
+		if co != nil {
+			c = co.NRGBA
+		}
+		return colorize(m, c, lvl/100)
 	}
 	return m
+}
+
+// stretch is an auto-levels: each channel (perChannel, which also fixes
+// colour casts) or the luminance is stretched so that its 0.5% and 99.5%
+// percentiles reach black and white, blended with the original by
+// strength.
+func stretch(m *image.NRGBA, strength float64, perChannel bool) *image.NRGBA {
+	var hist [3][256]int
+	n := 0
+	for i := 0; i+3 < len(m.Pix); i += 4 {
+		if m.Pix[i+3] == 0 {
+			continue
+		}
+		n++
+		if perChannel {
+			for c := 0; c < 3; c++ {
+				hist[c][m.Pix[i+c]]++
+			}
+		} else {
+			l := (299*int(m.Pix[i]) + 587*int(m.Pix[i+1]) + 114*int(m.Pix[i+2])) / 1000
+			hist[0][l]++
+		}
+	}
+	if n == 0 {
+		return m
+	}
+	bounds := func(h *[256]int) (float64, float64) {
+		lo, hi, acc := 0, 255, 0
+		for v := 0; v < 256; v++ {
+			if acc += h[v]; acc > n/200 {
+				lo = v
+				break
+			}
+		}
+		acc = 0
+		for v := 255; v >= 0; v-- {
+			if acc += h[v]; acc > n/200 {
+				hi = v
+				break
+			}
+		}
+		if hi <= lo {
+			return 0, 255
+		}
+		return float64(lo), float64(hi)
+	}
+	var lut [3][256]uint8
+	for c := 0; c < 3; c++ {
+		h := &hist[0]
+		if perChannel {
+			h = &hist[c]
+		}
+		lo, hi := bounds(h)
+		for v := 0; v < 256; v++ {
+			s := (float64(v) - lo) * 255 / (hi - lo)
+			lut[c][v] = clamp(float64(v) + (s-float64(v))*strength)
+		}
+	}
+	out := imaging.Clone(m)
+	for i := 0; i+3 < len(out.Pix); i += 4 {
+		for c := 0; c < 3; c++ {
+			out.Pix[i+c] = lut[c][out.Pix[i+c]]
+		}
+	}
+	return out
+}
+
+// colorize blends every pixel towards col by amount (0..1), keeping alpha.
+func colorize(m *image.NRGBA, col color.NRGBA, amount float64) *image.NRGBA {
+	out := imaging.Clone(m)
+	for i := 0; i+3 < len(out.Pix); i += 4 {
+		out.Pix[i] = clamp(float64(out.Pix[i]) + (float64(col.R)-float64(out.Pix[i]))*amount)
+		out.Pix[i+1] = clamp(float64(out.Pix[i+1]) + (float64(col.G)-float64(out.Pix[i+1]))*amount)
+		out.Pix[i+2] = clamp(float64(out.Pix[i+2]) + (float64(col.B)-float64(out.Pix[i+2]))*amount)
+	}
+	return out
 }
 
 // sepia maps to the classic sepia tone matrix, blended with the original by

@@ -207,7 +207,7 @@ func ApplyWith(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env
 // in Cloudinary's order: effect, radius, angle, border, opacity, background.
 func applyComponent(m *image.NRGBA, c *grammar.Component) *image.NRGBA {
 	if c.Effect != nil {
-		m = applyEffect(m, c.Effect)
+		m = applyEffect(m, c.Effect, c.Color)
 	}
 	if c.Radius != nil {
 		m = applyRadius(m, c.Radius)
