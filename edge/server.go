@@ -197,18 +197,19 @@ func assetPrefix(cloud, rt, typ, publicID string) string {
 
 // Purge drops every cached delivery of an asset and returns how many
 // entries went. It also drops what used the asset as a plugin (a raw
-// .wasm) or as an overlay (an image in l_): those are found by scanning
+// .wasm) or as an overlay (an image in l_ or u_): those are found by scanning
 // the cache index, which purges can afford.
 func (s *Server) Purge(cloud, rt, typ, publicID string) int {
 	n := s.cache.purge(assetPrefix(cloud, rt, typ, publicID))
-	var ref string
+	var refs []string
+	id := strings.ReplaceAll(publicID, "/", ":")
 	switch {
 	case rt == "raw" && strings.HasSuffix(publicID, ".wasm"):
-		ref = "fn_wasm:" + strings.ReplaceAll(publicID, "/", ":")
+		refs = []string{"fn_wasm:" + id}
 	case rt == "image" && typ == "upload":
-		ref = "l_" + strings.ReplaceAll(publicID, "/", ":")
+		refs = []string{"l_" + id, "u_" + id}
 	}
-	if ref != "" {
+	for _, ref := range refs {
 		n += s.cache.purgeMatch(func(k string) bool {
 			if !strings.HasPrefix(k, cloud+"/") {
 				return false

@@ -77,6 +77,7 @@ type Component struct {
 	Named       []string
 	Plugin      string     // public_id of an fn_wasm plugin
 	Overlay     string     // l_: an image's public_id (':' read as '/') or "text:<style>:<text>"
+	Underlay    bool       // u_: the Overlay image goes beneath the result
 	Color       *Color     // co_: text colour
 	Default     string     // d_: public_id served instead when the asset is missing
 	If          *Condition // if_<condition>: alone, opens a branch; with other parameters, guards them

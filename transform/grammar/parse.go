@@ -12,14 +12,14 @@ var knownKeys = map[string]bool{
 	"c": true, "w": true, "h": true, "ar": true, "g": true, "x": true, "y": true,
 	"q": true, "f": true, "e": true, "a": true, "r": true, "b": true, "bo": true,
 	"o": true, "dpr": true, "pg": true, "fl": true, "t": true, "fn": true, "l": true, "co": true, "d": true,
-	"if": true,
+	"if": true, "u": true,
 }
 
 // unsupportedKeys are Cloudinary parameters that edgepix recognises (so a
 // component using them is a transformation, not part of a public_id) but
 // does not implement; they fail with a clear error.
 var unsupportedKeys = map[string]bool{
-	"u": true, "dl": true, "dn": true,
+	"dl": true, "dn": true,
 	"z": true, "so": true, "eo": true, "du": true, "vc": true, "ac": true, "br": true,
 	"sp": true, "fps": true, "cs": true, "dn_": true, "p": true, "ki": true, "sg": true,
 }
@@ -403,6 +403,13 @@ func (c *Component) set(k, v string) (string, error) {
 			return "", invalid("overlay", v)
 		}
 		c.Overlay = strings.ReplaceAll(v, ":", "/")
+		return v, nil
+	case "u":
+		if v == "" || strings.ContainsAny(v, " /,") || strings.Contains(v, "text:") || strings.HasPrefix(v, ":") ||
+			strings.HasSuffix(v, ":") {
+			return "", invalid("underlay", v)
+		}
+		c.Overlay, c.Underlay = strings.ReplaceAll(v, ":", "/"), true
 		return v, nil
 	case "fn":
 		id, ok := strings.CutPrefix(v, "wasm:")

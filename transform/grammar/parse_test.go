@@ -114,7 +114,7 @@ func TestParamsValidAndInvalid(t *testing.T) {
 		"w_$nope":            "Undefined variable in transformation: $nope",
 		"w_10,w_20":          "Duplicate parameter in transformation: w",
 		"l_text:hi":          "Invalid text overlay in transformation: text:hi",
-		"u_logo":             "Unsupported transformation parameter: u",
+		"u_a b":              "Invalid underlay in transformation: a b",
 		"l_fetch:aHR0cA==":   "Unsupported overlay type: fetch (image and text overlays only)",
 		"l_:x":               "Invalid overlay in transformation: :x",
 		"fn_wasm:a.wasm,w_5": "fn_wasm must stand in its own component (with variables only): fn_wasm:a.wasm,w_5",

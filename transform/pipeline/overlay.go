@@ -14,7 +14,7 @@ import (
 // Layers returns the original bytes of an image to overlay, by public_id.
 type Layers func(publicID string) ([]byte, error)
 
-// overlay applies the layer that starts at ch[i] and returns the frames
+// overlay applies the layer (l_, or u_ beneath) that starts at ch[i] and returns the frames
 // and the index of the layer's last component. Two forms, as Cloudinary:
 // one component (l_logo,w_100,g_south_east,x_10: size and effects apply to
 // the layer, g/x/y place it), or a layer opened by l_, transformed by the
@@ -36,7 +36,7 @@ func overlay(frames []*image.NRGBA, ch grammar.Chain, i int, l Limits, layers La
 		}
 	}
 	own := *c // the l_ component's own steps, without the placement
-	own.Overlay, own.Gravity, own.X, own.Y, own.Color = "", "", grammar.Dim{}, grammar.Dim{}, nil
+	own.Overlay, own.Underlay, own.Gravity, own.X, own.Y, own.Color = "", false, "", grammar.Dim{}, grammar.Dim{}, nil
 	steps := grammar.Chain{&own}
 	if end > i {
 		steps = append(steps, ch[i+1:end]...)
@@ -54,13 +54,22 @@ func overlay(frames []*image.NRGBA, ch grammar.Chain, i int, l Limits, layers La
 	if g == "" || g == "auto" {
 		g = "center"
 	}
-	for _, f := range frames {
+	for k, f := range frames {
 		W, H := f.Rect.Dx(), f.Rect.Dy()
 		dx := int(math.Round(apply.X.Resolve(W)))
 		dy := int(math.Round(apply.Y.Resolve(H)))
 		p := place(g, dx, dy, top.Rect.Dx(), top.Rect.Dy(), W, H)
 		r := image.Rectangle{Min: p, Max: p.Add(top.Rect.Size())}.Add(f.Rect.Min)
-		draw.Draw(f, r, top, top.Rect.Min, draw.Over)
+		if !c.Underlay {
+			draw.Draw(f, r, top, top.Rect.Min, draw.Over)
+			continue
+		}
+		// u_: the layer on an empty canvas of the result's size, the result
+		// drawn over it (showing through its transparent parts).
+		under := image.NewNRGBA(f.Rect)
+		draw.Draw(under, r, top, top.Rect.Min, draw.Src)
+		draw.Draw(under, f.Rect, f, f.Rect.Min, draw.Over)
+		frames[k] = under
 	}
 	return frames, end, nil
 }

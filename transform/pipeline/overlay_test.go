@@ -111,3 +111,28 @@ func TestTextOverlay(t *testing.T) {
 		t.Error("a zero font size was accepted")
 	}
 }
+
+func TestUnderlay(t *testing.T) {
+	layers := func(string) ([]byte, error) { return pngBytes(solid(100, 80, color.NRGBA{255, 0, 0, 255})), nil }
+	base := image.NewNRGBA(image.Rect(0, 0, 100, 80)) // transparent except a blue square
+	for y := 20; y < 40; y++ {
+		for x := 20; x < 40; x++ {
+			base.SetNRGBA(x, y, color.NRGBA{0, 0, 255, 255})
+		}
+	}
+	ch, err := grammar.ParseChain("u_bg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ApplyWith(&codec.Image{Frames: []*image.NRGBA{base}, Delays: []int{0}}, ch, 100, 80, Limits{}, Env{Layers: layers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := out.Frames[0]
+	if c := f.NRGBAAt(30, 30); c.B != 255 || c.R != 0 {
+		t.Errorf("the image must stay on top: %v", c)
+	}
+	if c := f.NRGBAAt(5, 5); c.R != 255 || c.A != 255 {
+		t.Errorf("the underlay must show through: %v", c)
+	}
+}
