@@ -2,7 +2,10 @@ package bench
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"image"
+	"image/draw"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -267,4 +270,73 @@ func MeasureExplode(path string) (ExplodeFigure, error) {
 	}
 	f.Ours = time.Since(start)
 	return f, nil
+}
+
+// SpriteFigure compares generate_sprite through the API with the same
+// work done in-process.
+type SpriteFigure struct {
+	Images         int
+	Ours, Baseline time.Duration
+}
+
+// Ratio is the baseline's time over ours.
+func (f SpriteFigure) Ratio() float64 { return f.Baseline.Seconds() / f.Ours.Seconds() }
+
+// MeasureSprite tags n uploads of path, then times a sprite of them at
+// c_scale,w_100 (PNG) through the API (median of runs), next to decoding,
+// scaling, stacking and encoding the same images in-process.
+func MeasureSprite(path string, n, runs int) (SpriteFigure, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return SpriteFigure{}, err
+	}
+	f := SpriteFigure{Images: n}
+	ch, _ := grammar.ParseChain("c_scale,w_100")
+	f.Baseline = Median(runs, func() {
+		var frames []*image.NRGBA
+		h := 0
+		for range n {
+			img, err := codec.Decode(src, codec.DecodeOptions{})
+			if err != nil {
+				return
+			}
+			b := img.Frames[0].Rect
+			img, _ = pipeline.Apply(img, ch, b.Dx(), b.Dy(), pipeline.Limits{})
+			frames = append(frames, img.Frames[0])
+			h += img.Frames[0].Rect.Dy()
+		}
+		sheet := image.NewNRGBA(image.Rect(0, 0, 100, h))
+		y := 0
+		for _, fr := range frames {
+			draw.Draw(sheet, fr.Rect.Add(image.Pt(0, y)), fr, fr.Rect.Min, draw.Src)
+			y += fr.Rect.Dy()
+		}
+		pipeline.Encode(&codec.Image{Frames: []*image.NRGBA{sheet}, Delays: []int{0}}, nil, "png", "")
+	})
+
+	s, err := StartServer()
+	if err != nil {
+		return f, err
+	}
+	defer s.Close()
+	for i := range n {
+		if err := s.UploadWith(path, uploader.UploadParams{PublicID: fmt.Sprintf("sp%02d", i), Tags: []string{"sprite"}}); err != nil {
+			return f, err
+		}
+	}
+	cld, err := cloudinary.NewFromURL(benchAccount.URL(s.App.OriginURL))
+	if err != nil {
+		return f, err
+	}
+	var callErr error
+	f.Ours = Median(runs, func() {
+		res, err := cld.Upload.GenerateSprite(bgctx, uploader.GenerateSpriteParams{Tag: "sprite", Transformation: "c_scale,w_100"})
+		if err == nil && res.Error.Message != "" {
+			err = errors.New(res.Error.Message)
+		}
+		if err != nil {
+			callErr = err
+		}
+	})
+	return f, callErr
 }

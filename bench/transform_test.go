@@ -61,3 +61,10 @@ func TestMeasureExplodeRuns(t *testing.T) {
 	}
 	t.Logf("explode %d pages: %v vs %v in-process", f.Pages, f.Ours, f.Baseline)
 }
+
+func TestMeasureSpriteRuns(t *testing.T) {
+	f, err := MeasureSprite(fixtures.Path(t, "exif-orient1-synthetic-50x70.jpg"), 3, 1)
+	if err != nil || f.Ours == 0 || f.Baseline == 0 {
+		t.Fatalf("sprite: %v %+v", err, f)
+	}
+}

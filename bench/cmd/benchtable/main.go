@@ -93,6 +93,17 @@ func main() {
 	tw.Flush()
 	fmt.Println()
 
+	sp, err := bench.MeasureSprite(filepath.Join(dir, "photo-snake-600x450-grayscale.jpg"), 12, 5)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sprite:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(tw, "generate_sprite, c_scale,w_100, PNG\timages\tedgepix (API call)\tin-process\tratio\t")
+	fmt.Fprintf(tw, "snake 600x450\t%d\t%v\t%v\t%.2fx\t\n", sp.Images, sp.Ours.Round(time.Millisecond),
+		sp.Baseline.Round(time.Millisecond), sp.Ratio())
+	tw.Flush()
+	fmt.Println()
+
 	pf, err := bench.MeasurePlugins(7)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "plugins:", err)
