@@ -218,12 +218,12 @@ func (s *Server) renderFrame(ctx context.Context, a *Asset, chain grammar.Chain)
 	if err != nil {
 		return nil, err
 	}
-	img, err := codec.Decode(src, codec.DecodeOptions{MaxPixels: s.cfg.MaxPixels, Page: 1})
+	lim := pipeline.Limits{MaxPixels: s.cfg.MaxPixels}
+	img, lw, lh, err := pipeline.Load(src, chain, "png", lim) // one frame, reduced when the chain shrinks
 	if err != nil {
 		return nil, err
 	}
-	b := img.Frames[0].Rect
-	if img, err = pipeline.ApplyWith(img, chain, b.Dx(), b.Dy(), pipeline.Limits{MaxPixels: s.cfg.MaxPixels},
+	if img, err = pipeline.ApplyWith(img, chain, lw, lh, lim,
 		pipeline.Env{Layers: s.layers(ctx, a.Cloud), Tags: a.Tags, Pages: a.Pages}); err != nil {
 		return nil, err
 	}

@@ -51,20 +51,20 @@ type Result struct {
 	Frames        int
 }
 
-// ErrPageAll is returned when pg_all reaches on-the-fly delivery.
-var ErrPageAll = &grammar.Error{Msg: "pg_all is only valid for explode"}
-
-// Render decodes src, runs the chain and encodes the result.
-func Render(src []byte, req Request) (*Result, error) {
+// Load decodes src for a chain: the pg_ page, a_ignore, only the first
+// frame when format cannot animate, and a reduced decode when the first
+// step only shrinks. lw×lh is the logical size to pass to ApplyWith (the
+// frames may be smaller).
+func Load(src []byte, ch grammar.Chain, format string, l Limits) (img *codec.Image, lw, lh int, err error) {
 	info, err := codec.Probe(src)
 	if err != nil {
-		return nil, err
+		return nil, 0, 0, err
 	}
-	opt := codec.DecodeOptions{MaxPixels: req.Limits.MaxPixels}
-	for _, c := range req.Chain {
+	opt := codec.DecodeOptions{MaxPixels: l.MaxPixels}
+	for _, c := range ch {
 		if c.Page != nil {
 			if c.Page.All {
-				return nil, ErrPageAll
+				return nil, 0, 0, ErrPageAll
 			}
 			opt.Page = c.Page.N
 		}
@@ -74,16 +74,16 @@ func Render(src []byte, req Request) (*Result, error) {
 			}
 		}
 	}
-	lw, lh := info.Width, info.Height
+	lw, lh = info.Width, info.Height
 	if opt.IgnoreOrientation && info.Orientation >= 5 {
 		lw, lh = lh, lw
 	}
-	if len(req.Chain) > 0 {
-		c := req.Chain[0]
+	if len(ch) > 0 {
+		c := ch[0]
 		if hasResize(c) {
 			p := planResize(c, lw, lh)
-			if err := checkPlan(p, req.Limits); err != nil {
-				return nil, err
+			if err := checkPlan(p, l); err != nil {
+				return nil, 0, 0, err
 			}
 			if canDecodeReduced(c, p) {
 				opt.MinWidth = round(float64(lw) * p.Scale * 1.5)
@@ -91,11 +91,20 @@ func Render(src []byte, req Request) (*Result, error) {
 			}
 		}
 	}
-	want, _ := codec.ParseFormat(req.Format)
-	if info.Animated && opt.Page == 0 && req.Format != "auto" && !(want.CanAnimate() || req.Format == "" && info.Format.CanAnimate()) {
+	want, _ := codec.ParseFormat(format)
+	if info.Animated && opt.Page == 0 && format != "auto" && !(want.CanAnimate() || format == "" && info.Format.CanAnimate()) {
 		opt.Page = 1 // the output cannot animate: only the first frame matters
 	}
-	img, err := codec.Decode(src, opt)
+	img, err = codec.Decode(src, opt)
+	return img, lw, lh, err
+}
+
+// ErrPageAll is returned when pg_all reaches on-the-fly delivery.
+var ErrPageAll = &grammar.Error{Msg: "pg_all is only valid for explode"}
+
+// Render decodes src, runs the chain and encodes the result.
+func Render(src []byte, req Request) (*Result, error) {
+	img, lw, lh, err := Load(src, req.Chain, req.Format, req.Limits)
 	if err != nil {
 		return nil, err
 	}
