@@ -65,6 +65,9 @@ func ParseCloudinaryURL(s string) (Account, error) {
 	if d := u.Query().Get("fetch_domains"); d != "" {
 		a.FetchDomains = strings.Split(d, ",")
 	}
+	if !validName(a.Cloud) {
+		return Account{}, fmt.Errorf("cloud name %q: use letters, digits, _ and -", a.Cloud)
+	}
 	if a.APIKey == "" || a.APISecret == "" {
 		return Account{}, errors.New("CLOUDINARY_URL needs both an API key and a secret")
 	}
