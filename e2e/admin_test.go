@@ -362,3 +362,19 @@ func TestSearch(t *testing.T) {
 		t.Errorf("bad expression: %+v", bad.Error)
 	}
 }
+
+func TestAssetsByContext(t *testing.T) {
+	_, cld := start(t)
+	f := fixtures.Path(t, "exif-orient1-synthetic-50x70.jpg")
+	upload(t, cld, f, uploader.UploadParams{PublicID: "c1", Context: api.CldAPIMap{"team": "red"}})
+	upload(t, cld, f, uploader.UploadParams{PublicID: "c2", Context: api.CldAPIMap{"team": "blue"}})
+	upload(t, cld, f, uploader.UploadParams{PublicID: "c3"})
+	res, err := cld.Admin.AssetsByContext(bg, admin.AssetsByContextParams{AssetType: api.Image, Key: "team"})
+	if err != nil || len(res.Assets) != 2 {
+		t.Fatalf("by key: %v %+v", err, res)
+	}
+	res, err = cld.Admin.AssetsByContext(bg, admin.AssetsByContextParams{AssetType: api.Image, Key: "team", Value: "blue"})
+	if err != nil || len(res.Assets) != 1 || res.Assets[0].PublicID != "c2" {
+		t.Fatalf("by key and value: %v %+v", err, res)
+	}
+}

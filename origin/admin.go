@@ -105,6 +105,15 @@ func (s *Server) adminResources(ctx *fasthttp.RequestCtx, acct Account, method s
 		return
 	}
 	switch {
+	case len(parts) == 2 && parts[1] == "context" && method == "GET":
+		key, value := f.get("key"), f.get("value")
+		if key == "" {
+			apiError(ctx, 400, "Missing required parameter - key")
+			return
+		}
+		s.listAssets(ctx, acct, f, func(limit int) (*Page, error) {
+			return s.byContext(ctx, acct.Cloud, rt, key, value, f.get("next_cursor"), limit)
+		})
 	case len(parts) >= 3 && parts[1] == "tags":
 		tag := strings.Join(parts[2:], "/")
 		switch method {
@@ -159,6 +168,30 @@ func (s *Server) adminResources(ctx *fasthttp.RequestCtx, acct Account, method s
 	default:
 		apiError(ctx, 405, "Method not allowed")
 	}
+}
+
+// byContext lists assets whose context has key (with value, when given),
+// by public_id, paged like List.
+func (s *Server) byContext(ctx *fasthttp.RequestCtx, cloud, rt, key, value, cursor string, limit int) (*Page, error) {
+	all, err := s.assets.List(ctx, cloud, rt, "", "", "", 1<<30)
+	if err != nil {
+		return nil, err
+	}
+	after, _ := unb64(cursor)
+	p := &Page{}
+	for _, a := range all.Assets {
+		v, ok := a.Context[key]
+		if !ok || (value != "" && v != value) || (cursor != "" && a.PublicID+"\x00"+a.Type <= after) {
+			continue
+		}
+		if len(p.Assets) == limit {
+			last := p.Assets[len(p.Assets)-1]
+			p.Next = b64(last.PublicID + "\x00" + last.Type)
+			break
+		}
+		p.Assets = append(p.Assets, a)
+	}
+	return p, nil
 }
 
 // byIDs loads the listed assets (the resources-by-ids call).
