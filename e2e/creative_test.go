@@ -62,7 +62,7 @@ func TestSpriteAndMulti(t *testing.T) {
 		t.Errorf("sprite JSON (%d): %s", resp.StatusCode, body)
 	}
 
-	mu, err := cld.Upload.Multi(bg, uploader.MultiParams{Tag: "logos", Format: "gif", Transformation: "c_fill,w_40,h_30"})
+	mu, err := cld.Upload.Multi(bg, uploader.MultiParams{Tag: "logos", Format: "gif", Transformation: "c_fill,w_40,h_30/dl_250"})
 	if err != nil || mu.Error.Message != "" || mu.PublicID != "logos" || !strings.HasSuffix(mu.URL, "/logos.gif") {
 		t.Fatalf("multi: %v %+v", err, mu)
 	}
@@ -70,6 +70,14 @@ func TestSpriteAndMulti(t *testing.T) {
 	g, err := gif.DecodeAll(bytes.NewReader(body))
 	if resp.StatusCode != 200 || err != nil || len(g.Image) != 3 || g.Config.Width != 40 || g.Config.Height != 30 {
 		t.Fatalf("multi GIF: %d %v", resp.StatusCode, err)
+	}
+	if g.Delay[0] != 25 { // dl_250: 250 ms, in GIF centiseconds
+		t.Errorf("multi frame delay %d cs, want 25", g.Delay[0])
+	}
+	// dl_ also re-times an animation on delivery.
+	resp, body = get(t, strings.Replace(mu.URL, "/dl_250/", "/dl_250/dl_500/", 1))
+	if g2, err := gif.DecodeAll(bytes.NewReader(body)); resp.StatusCode != 200 || err != nil || g2.Delay[0] != 50 {
+		t.Errorf("dl_500 on delivery: %d %v", resp.StatusCode, err)
 	}
 
 	// To PDF: one page per image, each at its own size (1 px = 1 pt).

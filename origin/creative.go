@@ -186,8 +186,12 @@ func (s *Server) makeCreative(ctx context.Context, acct Account, c *creative, li
 		img.Frames, img.Delays = []*image.NRGBA{sheet}, []int{0}
 	} else {
 		img.Frames = fit(frames)
+		delay := multiFrameMillis
+		if d := chain.Delay(); d > 0 {
+			delay = d
+		}
 		for range img.Frames {
-			img.Delays = append(img.Delays, multiFrameMillis)
+			img.Delays = append(img.Delays, delay)
 		}
 	}
 	var data []byte

@@ -78,6 +78,7 @@ type Component struct {
 	Plugin      string     // public_id of an fn_wasm plugin
 	Overlay     string     // l_: an image's public_id (':' read as '/') or "text:<style>:<text>"
 	Underlay    bool       // u_: the Overlay image goes beneath the result
+	Delay       int        // dl_: milliseconds between animation frames
 	Color       *Color     // co_: text colour
 	Default     string     // d_: public_id served instead when the asset is missing
 	If          *Condition // if_<condition>: alone, opens a branch; with other parameters, guards them
@@ -158,6 +159,17 @@ func (ch Chain) Default() string {
 		}
 	}
 	return ""
+}
+
+// Delay returns the last dl_ in the chain (ms), or 0.
+func (ch Chain) Delay() int {
+	d := 0
+	for _, c := range ch {
+		if c.Delay > 0 {
+			d = c.Delay
+		}
+	}
+	return d
 }
 
 // Format returns the last f_ in the chain, or "".

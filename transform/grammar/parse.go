@@ -12,15 +12,15 @@ var knownKeys = map[string]bool{
 	"c": true, "w": true, "h": true, "ar": true, "g": true, "x": true, "y": true,
 	"q": true, "f": true, "e": true, "a": true, "r": true, "b": true, "bo": true,
 	"o": true, "dpr": true, "pg": true, "fl": true, "t": true, "fn": true, "l": true, "co": true, "d": true,
-	"if": true, "u": true,
+	"if": true, "u": true, "dl": true,
 }
 
 // unsupportedKeys are Cloudinary parameters that edgepix recognises (so a
 // component using them is a transformation, not part of a public_id) but
 // does not implement; they fail with a clear error.
 var unsupportedKeys = map[string]bool{
-	"dl": true, "dn": true,
-	"z": true, "so": true, "eo": true, "du": true, "vc": true, "ac": true, "br": true,
+	"dn": true,
+	"z":  true, "so": true, "eo": true, "du": true, "vc": true, "ac": true, "br": true,
 	"sp": true, "fps": true, "cs": true, "dn_": true, "p": true, "ki": true, "sg": true,
 }
 
@@ -404,6 +404,13 @@ func (c *Component) set(k, v string) (string, error) {
 		}
 		c.Overlay = strings.ReplaceAll(v, ":", "/")
 		return v, nil
+	case "dl":
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 10 || n > 60000 {
+			return "", invalid("delay", v)
+		}
+		c.Delay = n
+		return strconv.Itoa(n), nil
 	case "u":
 		if v == "" || strings.ContainsAny(v, " /,") || strings.Contains(v, "text:") || strings.HasPrefix(v, ":") ||
 			strings.HasSuffix(v, ":") {

@@ -256,6 +256,11 @@ func Encode(img *codec.Image, ch grammar.Chain, format, acceptClass string) (*Re
 	if f == codec.PDF {
 		return nil, &grammar.Error{Msg: "PDF output is not supported: deliver pages as images, e.g. pg_2/name.png"}
 	}
+	if d := ch.Delay(); d > 0 {
+		for i := range img.Delays {
+			img.Delays[i] = d
+		}
+	}
 	if !f.CanAnimate() && img.Animated() {
 		img.Frames, img.Delays = img.Frames[:1], img.Delays[:1]
 	}
