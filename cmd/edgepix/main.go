@@ -107,6 +107,7 @@ func run(mode app.Mode, args []string) error {
 	fs.Int64Var(&cfg.MaxPixels, "max-pixels", envInt("max-pixels", 100_000_000), "largest accepted image, in pixels")
 	fs.BoolVar(&cfg.Strict, "strict", envBool("strict"), "serve only signed URLs and named transformations")
 	fs.StringVar(&cfg.NATSURL, "nats", env("nats", ""), "external NATS URL (default: embedded server)")
+	fs.StringVar(&cfg.NATSListen, "nats-listen", env("nats-listen", ""), "serve/origin: host:port where separate edges reach the embedded NATS (token: the derive token)")
 	fs.StringVar(&accountsFile, "accounts", env("accounts", ""), "file with one cloudinary:// URL per line")
 	fs.BoolVar(&cfg.AllowPrivateHooks, "allow-private-webhooks", envBool("allow-private-webhooks"), "deliver notifications to loopback/private addresses")
 	fs.StringVar(&retries, "webhook-retries", env("webhook-retries", "0s,5s,5m,30m,2h,5h,10h,10h"), "delay before each notification attempt")
@@ -141,6 +142,9 @@ func run(mode app.Mode, args []string) error {
 	fmt.Println("edgepix is running")
 	if a.EdgeURL != "" {
 		fmt.Printf("  edge (delivery): %s\n", a.EdgeURL)
+	}
+	if a.NATSURL != "" {
+		fmt.Printf("  nats (purges):   %s   (edges: --nats %s --derive-token ...)\n", a.NATSURL, a.NATSURL)
 	}
 	if mode != app.Edge {
 		fmt.Printf("  origin (API):    %s\n", a.OriginURL)

@@ -55,6 +55,7 @@ type Config struct {
 	MaxPixels         int64
 	Strict            bool
 	NATSURL           string           // external NATS (edge mode: for purges)
+	NATSListen        string           // serve/origin: let other processes reach the embedded NATS here
 	WebhookRetries    []time.Duration  // delay before each attempt (default notify.DefaultSchedule)
 	WebhookTimeout    time.Duration    // per attempt (default 15 s)
 	AllowPrivateHooks bool             // deliver webhooks to loopback/private addresses
@@ -68,6 +69,7 @@ type App struct {
 	OriginURL string
 	Metrics   *metrics.Metrics
 	Notifier  *notify.Notifier // nil in edge mode
+	NATSURL   string           // where edges reach the embedded NATS, with --nats-listen
 	plugins   *plugins.Host
 	nats      *natsembed.Conn
 	purges    *nats.Subscription
@@ -135,9 +137,16 @@ func Start(cfg Config, log *slog.Logger) (*App, error) {
 		return fail(err)
 	}
 	if cfg.Mode != Edge || cfg.NATSURL != "" {
-		if a.nats, err = natsembed.Start(cfg.NATSURL, filepath.Join(cfg.DataDir, "nats")); err != nil {
+		// The embedded server's listener takes the derive token; an edge
+		// offers it (it has it anyway) when it connects.
+		opt := natsembed.Options{Listen: cfg.NATSListen, Token: token}
+		if cfg.NATSURL != "" && cfg.Mode != Edge {
+			opt.Token = "" // an external cluster has its own credentials (in the URL)
+		}
+		if a.nats, err = natsembed.Start(cfg.NATSURL, filepath.Join(cfg.DataDir, "nats"), opt); err != nil {
 			return fail(err)
 		}
+		a.NATSURL = a.nats.ClientURL()
 	}
 	if cfg.Mode != Edge {
 		o, err := a.newOrigin(cfg, token, log.With("server", "origin"))

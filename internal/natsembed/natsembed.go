@@ -4,6 +4,8 @@ package natsembed
 
 import (
 	"fmt"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -18,14 +20,42 @@ type Conn struct {
 	server *server.Server
 }
 
+// Options shape the connection.
+type Options struct {
+	// Listen, for the embedded server, is a host:port on which other
+	// processes (separate edges, for purges) may connect; empty listens
+	// on no port.
+	Listen string
+	// Token authenticates connections to the embedded server when it
+	// listens, and is offered to an external server.
+	Token string
+}
+
 // Start connects to url, or when url is empty starts an embedded server that
-// keeps its JetStream data in storeDir and listens on no port.
-func Start(url, storeDir string) (*Conn, error) {
+// keeps its JetStream data in storeDir.
+func Start(url, storeDir string, o ...Options) (*Conn, error) {
+	var opt Options
+	if len(o) > 0 {
+		opt = o[0]
+	}
 	c := &Conn{}
 	if url == "" {
-		ns, err := server.NewServer(&server.Options{
-			JetStream: true, StoreDir: storeDir, DontListen: true, NoSigs: true, NoLog: true,
-		})
+		so := &server.Options{JetStream: true, StoreDir: storeDir, DontListen: true, NoSigs: true, NoLog: true}
+		if opt.Listen != "" {
+			host, port, err := net.SplitHostPort(opt.Listen)
+			if err != nil {
+				return nil, fmt.Errorf("nats listen address %q: %w", opt.Listen, err)
+			}
+			so.DontListen, so.Host = false, host
+			if so.Port, err = strconv.Atoi(port); err != nil {
+				return nil, fmt.Errorf("nats listen address %q: %w", opt.Listen, err)
+			}
+			if so.Port == 0 {
+				so.Port = server.RANDOM_PORT
+			}
+			so.Authorization = opt.Token
+		}
+		ns, err := server.NewServer(so)
 		if err != nil {
 			return nil, fmt.Errorf("nats: %w", err)
 		}
@@ -35,14 +65,18 @@ func Start(url, storeDir string) (*Conn, error) {
 			return nil, fmt.Errorf("nats: embedded server did not start")
 		}
 		c.server = ns
-		nc, err := nats.Connect("", nats.InProcessServer(ns))
+		nc, err := nats.Connect("", nats.InProcessServer(ns), nats.Token(opt.Token))
 		if err != nil {
 			ns.Shutdown()
 			return nil, fmt.Errorf("nats: %w", err)
 		}
 		c.NC = nc
 	} else {
-		nc, err := nats.Connect(url)
+		var opts []nats.Option
+		if opt.Token != "" {
+			opts = append(opts, nats.Token(opt.Token))
+		}
+		nc, err := nats.Connect(url, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("nats: %w", err)
 		}
@@ -67,4 +101,13 @@ func (c *Conn) Close() {
 		c.server.Shutdown()
 		c.server.WaitForShutdown()
 	}
+}
+
+// ClientURL is where other processes reach the embedded server ("" when it
+// does not listen or is not embedded).
+func (c *Conn) ClientURL() string {
+	if c.server == nil || c.server.Addr() == nil {
+		return ""
+	}
+	return c.server.ClientURL()
 }
