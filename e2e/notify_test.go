@@ -268,6 +268,11 @@ func TestNotificationRetries(t *testing.T) {
 	if len(ds) != 1 || ds[0]["status"] != "delivered" || len(ds[0]["attempts"].([]any)) != 4 {
 		t.Fatalf("delivery log: %v", ds)
 	}
+	eventually(t, "attempts counted in /metrics", func() bool {
+		_, m := get(t, a.OriginURL+"/metrics")
+		return strings.Contains(string(m), `edgepix_webhook_attempts_total{result="retry"} 3`) &&
+			strings.Contains(string(m), `edgepix_webhook_attempts_total{result="delivered"} 1`)
+	})
 
 	// 410 stops retrying at once.
 	rcv.script = []int{410}
@@ -449,6 +454,9 @@ func TestAsyncFailureAndAccountDefaultURL(t *testing.T) {
 	}
 	if st := batchStatus(t, a, "0123456789abcdef"); st["error"] == nil {
 		t.Errorf("an unknown batch: %v", st)
+	}
+	if _, m := get(t, a.OriginURL+"/metrics"); !strings.Contains(string(m), `edgepix_jobs_total{kind="upload",result="failed"} 1`) {
+		t.Error("the failed job is not counted in /metrics")
 	}
 	// The failed batches are listed (the dead letters).
 	req, _ := http.NewRequest("GET", a.OriginURL+"/v1_1/demo/batches?status=failed", nil)

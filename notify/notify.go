@@ -52,6 +52,9 @@ type Config struct {
 	Timeout      time.Duration   // per attempt; default 15 s
 	AllowPrivate bool            // deliver to loopback/private addresses
 	Workers      int             // concurrent deliveries; default 8
+	// Attempted, when set, counts each attempt's result (delivered,
+	// retry, failed), e.g. into Prometheus.
+	Attempted func(result string)
 }
 
 // Secrets returns an account's API secret and whether it signs with
@@ -232,6 +235,14 @@ func (n *Notifier) attempt(ctx context.Context, j jobs.Job) error {
 	}
 	if err := n.save(ctx, r); err != nil {
 		return &jobs.RetryError{After: time.Second, Err: err}
+	}
+	if n.cfg.Attempted != nil {
+		switch r.Status {
+		case Pending:
+			n.cfg.Attempted("retry")
+		default:
+			n.cfg.Attempted(r.Status)
+		}
 	}
 	switch r.Status {
 	case Delivered:

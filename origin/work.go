@@ -89,11 +89,14 @@ func (s *Server) RunJob(ctx context.Context, jb jobs.Job) error {
 		err = fmt.Errorf("unknown job kind %s", jb.Kind)
 	}
 	if err == nil {
+		s.metrics.Jobs.WithLabelValues(jb.Kind, "complete").Inc()
 		return nil
 	}
 	if transient(err) && jb.Attempt < maxJobAttempts {
+		s.metrics.Jobs.WithLabelValues(jb.Kind, "retry").Inc()
 		return &jobs.RetryError{After: time.Duration(jb.Attempt) * time.Second, Err: err}
 	}
+	s.metrics.Jobs.WithLabelValues(jb.Kind, "failed").Inc()
 	b.Status, b.Errors = BatchFailed, append(b.Errors, err.Error())
 	var n *notice
 	if j.Notify != "" {

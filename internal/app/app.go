@@ -213,7 +213,8 @@ func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Ser
 		return "", false, false
 	}
 	notifier, err := notify.New(ctx, a.nats.JS, notify.Config{Schedule: cfg.WebhookRetries,
-		Timeout: cfg.WebhookTimeout, AllowPrivate: cfg.AllowPrivateHooks}, secrets, log)
+		Timeout: cfg.WebhookTimeout, AllowPrivate: cfg.AllowPrivateHooks,
+		Attempted: func(result string) { a.Metrics.Webhooks.WithLabelValues(result).Inc() }}, secrets, log)
 	if err != nil {
 		return nil, err
 	}

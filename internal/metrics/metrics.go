@@ -18,6 +18,8 @@ type Metrics struct {
 	RenderSeconds prometheus.Histogram
 	QueueDepth    prometheus.Gauge
 	Purges        prometheus.Counter
+	Jobs          *prometheus.CounterVec // kind, result: complete, retry, failed
+	Webhooks      *prometheus.CounterVec // result: delivered, retry, failed
 }
 
 // New registers every metric in a fresh registry (plus the Go runtime and
@@ -51,8 +53,14 @@ func New() *Metrics {
 		Purges: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "edgepix_edge_purges_total", Help: "Purge messages applied by the edge.",
 		}),
+		Jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "edgepix_jobs_total", Help: "Background job runs by kind and result (complete, retry, failed).",
+		}, []string{"kind", "result"}),
+		Webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "edgepix_webhook_attempts_total", Help: "Notification attempts by result (delivered, retry, failed).",
+		}, []string{"result"}),
 	}
 	m.Registry.MustRegister(m.Requests, m.Latency, m.Cache, m.CacheBytes, m.Renders, m.RenderSeconds,
-		m.QueueDepth, m.Purges, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.QueueDepth, m.Purges, m.Jobs, m.Webhooks, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
