@@ -235,16 +235,24 @@ func batchStatus(t *testing.T, a *app.App, id string) map[string]any {
 
 func batchStatusAt(t *testing.T, originURL, id string) map[string]any {
 	t.Helper()
-	req, _ := http.NewRequest("GET", originURL+"/v1_1/demo/batches/"+id, nil)
+	var m map[string]any
+	adminCall(t, "GET", originURL+"/v1_1/demo/batches/"+id, &m)
+	return m
+}
+
+// adminCall calls edgepix's own admin endpoints (HTTP Basic) and decodes
+// the JSON answer into out; it returns the status.
+func adminCall(t *testing.T, method, url string, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
 	req.SetBasicAuth(testAccount.APIKey, testAccount.APISecret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var m map[string]any
-	json.NewDecoder(resp.Body).Decode(&m)
-	return m
+	json.NewDecoder(resp.Body).Decode(out)
+	return resp.StatusCode
 }
 
 func TestNotificationRetries(t *testing.T) {
@@ -287,10 +295,9 @@ func TestNotificationRetries(t *testing.T) {
 	})
 	// Redeliver sends it again under the same id.
 	failed := deliveries(t, a, "failed")[0]
-	req, _ := http.NewRequest("POST", a.OriginURL+"/v1_1/demo/webhooks/deliveries/"+failed["id"].(string)+"/redeliver", nil)
-	req.SetBasicAuth(testAccount.APIKey, testAccount.APISecret)
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("redeliver: %v %v", err, resp)
+	var redelivered map[string]any
+	if st := adminCall(t, "POST", a.OriginURL+"/v1_1/demo/webhooks/deliveries/"+failed["id"].(string)+"/redeliver", &redelivered); st != 200 {
+		t.Fatalf("redeliver: %d %v", st, redelivered)
 	}
 	if h := rcv.wait("redelivered"); h.ID != failed["id"] {
 		t.Errorf("redelivery id %s, want %s", h.ID, failed["id"])
@@ -312,15 +319,8 @@ func TestNotificationRetries(t *testing.T) {
 
 func deliveries(t *testing.T, a *app.App, status string) []map[string]any {
 	t.Helper()
-	req, _ := http.NewRequest("GET", a.OriginURL+"/v1_1/demo/webhooks/deliveries?status="+status, nil)
-	req.SetBasicAuth(testAccount.APIKey, testAccount.APISecret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var m struct{ Deliveries []map[string]any }
-	json.NewDecoder(resp.Body).Decode(&m)
+	adminCall(t, "GET", a.OriginURL+"/v1_1/demo/webhooks/deliveries?status="+status, &m)
 	return m.Deliveries
 }
 
@@ -459,16 +459,20 @@ func TestAsyncFailureAndAccountDefaultURL(t *testing.T) {
 		t.Error("the failed job is not counted in /metrics")
 	}
 	// The failed batches are listed (the dead letters).
-	req, _ := http.NewRequest("GET", a.OriginURL+"/v1_1/demo/batches?status=failed", nil)
-	req.SetBasicAuth(testAccount.APIKey, testAccount.APISecret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var list struct{ Batches []map[string]any }
-	json.NewDecoder(resp.Body).Decode(&list)
-	resp.Body.Close()
+	adminCall(t, "GET", a.OriginURL+"/v1_1/demo/batches?status=failed", &list)
 	if len(list.Batches) != 1 || list.Batches[0]["batch_id"] != batch {
 		t.Errorf("failed batches: %v", list.Batches)
+	}
+}
+
+// Actions on one asset refuse a request without public_id.
+func TestMissingPublicID(t *testing.T) {
+	a, _ := start(t)
+	for _, action := range []string{"destroy", "explicit", "explode"} {
+		m := signedPost(t, a, action, url.Values{"type": {"upload"}})
+		if e, _ := m["error"].(map[string]any); e == nil || e["message"] != "Missing required parameter - public_id" {
+			t.Errorf("%s without public_id: %v", action, m)
+		}
 	}
 }

@@ -102,11 +102,20 @@ func TestOverlayPurge(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("X-Cld-Error"))
 	}
+	under := a.EdgeURL + "/demo/image/upload/r_max/u_logo,c_fill,w_600,h_450/snake.png"
+	resp, underBefore := get(t, under)
+	if resp.StatusCode != 200 {
+		t.Fatalf("underlay: %d %s", resp.StatusCode, resp.Header.Get("X-Cld-Error"))
+	}
 	upload(t, cld, fixtures.Path(t, "interlaced-rgb-horse-200x200.png"), uploader.UploadParams{PublicID: "logo",
 		Overwrite: api.Bool(true), Invalidate: api.Bool(true)})
 	eventually(t, "a delivery using a replaced overlay is purged", func() bool {
 		_, after := get(t, u)
 		return !bytes.Equal(after, before)
+	})
+	eventually(t, "a delivery using a replaced underlay is purged", func() bool {
+		_, after := get(t, under)
+		return !bytes.Equal(after, underBefore)
 	})
 }
 

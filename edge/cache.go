@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -210,17 +211,11 @@ func (c *cache) put(k string, e *entry, g uint64) {
 
 // purge drops every entry whose key starts with prefix, from both tiers.
 func (c *cache) purge(prefix string) int {
-	c.purgeMu.Lock()
-	defer c.purgeMu.Unlock()
-	c.gen.Add(1)
-	c.mem.removePrefix(prefix)
-	keys := c.index.removePrefix(prefix)
-	c.deleteDisk(keys)
-	return len(keys)
+	return c.purgeMatch(func(k string) bool { return strings.HasPrefix(k, prefix) })
 }
 
 // purgeMatch drops every entry whose key satisfies match (a scan of the
-// index: for the rare purge that is not by asset, such as a plugin's).
+// key index, in memory; purges are rare).
 func (c *cache) purgeMatch(match func(string) bool) int {
 	c.purgeMu.Lock()
 	defer c.purgeMu.Unlock()

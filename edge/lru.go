@@ -2,7 +2,6 @@ package edge
 
 import (
 	"container/list"
-	"strings"
 	"sync"
 )
 
@@ -61,11 +60,6 @@ func (m *lru[V]) pushBack(k string, v V, size int64) {
 	m.removeLocked(k)
 	m.items[k] = m.ll.PushBack(&lruItem[V]{k, v, size})
 	m.size += size
-}
-
-// removePrefix drops every key starting with p and returns them.
-func (m *lru[V]) removePrefix(p string) []string {
-	return m.removeMatch(func(k string) bool { return strings.HasPrefix(k, p) })
 }
 
 // removeMatch drops every key satisfying match and returns them.

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -181,24 +180,9 @@ func (s *Server) layers(cloud string) pipeline.Layers {
 	}
 }
 
-// internalGet calls an internal origin endpoint with the derive token.
+// internalGet returns the body of an internal origin endpoint.
 func (s *Server) internalGet(path string) ([]byte, error) {
-	req := fasthttp.AcquireRequest()
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	u := &url.URL{Path: path}
-	req.SetRequestURI(s.cfg.OriginURL + u.EscapedPath())
-	req.Header.Set("X-Edgepix-Token", s.cfg.DeriveToken)
-	if err := s.client.DoTimeout(req, resp, 60*time.Second); err != nil {
-		return nil, err
-	}
-	if resp.StatusCode() != 200 {
-		msg := string(resp.Header.Peek("X-Cld-Error"))
-		if msg == "" {
-			msg = fmt.Sprintf("origin answered %d", resp.StatusCode())
-		}
-		return nil, &originError{status: resp.StatusCode(), msg: msg}
-	}
-	return append([]byte(nil), resp.Body()...), nil
+	var b []byte
+	err := s.internal(path, "", "", 60*time.Second, func(r *fasthttp.Response) { b = append([]byte(nil), r.Body()...) })
+	return b, err
 }

@@ -233,7 +233,7 @@ func (s *Server) Purge(cloud, rt, typ, publicID string) int {
 // fetchQuery returns the part of the query string that belongs to a fetch
 // URL (/{cloud}/{rt}/fetch/...): all of it but the SDKs' _a parameter.
 func fetchQuery(path string, query []byte) string {
-	if len(query) == 0 {
+	if len(query) == 0 || !strings.Contains(path, "/fetch/") { // cheap test first: SDK URLs all carry ?_a=
 		return ""
 	}
 	if parts := strings.SplitN(strings.TrimPrefix(path, "/"), "/", 4); len(parts) < 4 || parts[2] != "fetch" {
@@ -263,36 +263,51 @@ func namedOnly(ch grammar.Chain) bool {
 
 // fromOrigin asks the origin's derive endpoint.
 func (s *Server) fromOrigin(cloud, rest, class, requestID string) (*entry, error) {
+	var e *entry
+	err := s.internal("/internal/derive/"+cloud+"/"+rest, "class="+url.QueryEscape(class), requestID, 120*time.Second,
+		func(resp *fasthttp.Response) {
+			body := append([]byte(nil), resp.Body()...)
+			sum := sha1.Sum(body)
+			lm := time.Now().UTC()
+			if v, err := strconv.ParseInt(string(resp.Header.Peek("X-Edgepix-Version")), 10, 64); err == nil && v > 0 {
+				lm = time.Unix(v, 0).UTC()
+			}
+			e = &entry{ContentType: string(resp.Header.ContentType()), ETag: `"` + hex.EncodeToString(sum[:]) + `"`,
+				LastModified: lm, Body: body, transient: len(resp.Header.Peek("X-Edgepix-Placeholder")) > 0}
+		})
+	return e, err
+}
+
+// internal calls an internal origin endpoint with the derive token and
+// hands a 200 answer to read; any other answer is an *originError. path
+// is decoded: it is escaped again here (spaces, and text overlays' %2C,
+// must reach the origin as they reached the edge).
+func (s *Server) internal(path, query, requestID string, timeout time.Duration, read func(*fasthttp.Response)) error {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	// rest is the decoded path: escape it again (spaces, and text overlays'
-	// %2C, which must reach the origin as they reached us).
-	u := &url.URL{Path: "/internal/derive/" + cloud + "/" + rest}
-	req.SetRequestURI(s.cfg.OriginURL + u.EscapedPath() + "?class=" + url.QueryEscape(class))
+	uri := s.cfg.OriginURL + (&url.URL{Path: path}).EscapedPath()
+	if query != "" {
+		uri += "?" + query
+	}
+	req.SetRequestURI(uri)
 	req.Header.Set("X-Edgepix-Token", s.cfg.DeriveToken)
 	if requestID != "" {
 		req.Header.Set(httpx.RequestIDHeader, requestID)
 	}
-	if err := s.client.DoTimeout(req, resp, 120*time.Second); err != nil {
-		return nil, err
+	if err := s.client.DoTimeout(req, resp, timeout); err != nil {
+		return err
 	}
 	if resp.StatusCode() != 200 {
 		msg := string(resp.Header.Peek("X-Cld-Error"))
 		if msg == "" {
 			msg = fmt.Sprintf("origin answered %d", resp.StatusCode())
 		}
-		return nil, &originError{status: resp.StatusCode(), msg: msg}
+		return &originError{status: resp.StatusCode(), msg: msg}
 	}
-	body := append([]byte(nil), resp.Body()...)
-	sum := sha1.Sum(body)
-	lm := time.Now().UTC()
-	if v, err := strconv.ParseInt(string(resp.Header.Peek("X-Edgepix-Version")), 10, 64); err == nil && v > 0 {
-		lm = time.Unix(v, 0).UTC()
-	}
-	return &entry{ContentType: string(resp.Header.ContentType()), ETag: `"` + hex.EncodeToString(sum[:]) + `"`,
-		LastModified: lm, Body: body, transient: len(resp.Header.Peek("X-Edgepix-Placeholder")) > 0}, nil
+	read(resp)
+	return nil
 }
 
 // respond writes a cached entry with validators and caching headers.

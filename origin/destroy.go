@@ -21,19 +21,11 @@ func (s *Server) handleDestroy(ctx *fasthttp.RequestCtx, acct Account, rt string
 		apiError(ctx, 400, err.Error())
 		return
 	}
-	id := f.get("public_id")
-	if id == "" {
-		apiError(ctx, 400, "Missing required parameter - public_id")
+	id, ok := f.required(ctx, "public_id")
+	if !ok {
 		return
 	}
-	typ := f.get("type")
-	if typ == "" {
-		typ = "upload"
-	}
-	if rt == "auto" {
-		rt = "image"
-	}
-	a, err := s.assets.Get(ctx, acct.Cloud, rt, typ, id)
+	a, err := s.assets.Get(ctx, acct.Cloud, apiResourceType(rt), typeOf(f, "type"), id)
 	if errors.Is(err, ErrAssetNotFound) {
 		writeJSON(ctx, map[string]string{"result": "not found"})
 		return

@@ -24,9 +24,8 @@ func (s *Server) handleExplode(ctx *fasthttp.RequestCtx, acct Account, rt string
 	if !ok {
 		return
 	}
-	id := f.get("public_id")
-	if id == "" {
-		apiError(ctx, 400, "Missing required parameter - public_id")
+	id, ok := f.required(ctx, "public_id")
+	if !ok {
 		return
 	}
 	to, err := notificationURL(f, acct, "notification_url")

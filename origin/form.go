@@ -82,6 +82,16 @@ func signedForm(ctx *fasthttp.RequestCtx, acct Account) (*form, bool) {
 	return f, true
 }
 
+// required returns a parameter that must be present, answering 400 itself
+// when it is missing.
+func (f *form) required(ctx *fasthttp.RequestCtx, name string) (string, bool) {
+	v := f.get(name)
+	if v == "" {
+		apiError(ctx, 400, "Missing required parameter - "+name)
+	}
+	return v, v != ""
+}
+
 // get returns the first value of a parameter.
 func (f *form) get(k string) string { return f.params.Get(k) }
 

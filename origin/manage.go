@@ -206,9 +206,8 @@ func (s *Server) handleExplicit(ctx *fasthttp.RequestCtx, acct Account, rt strin
 	if !ok {
 		return
 	}
-	id := f.get("public_id")
-	if id == "" {
-		apiError(ctx, 400, "Missing required parameter - public_id")
+	id, ok := f.required(ctx, "public_id")
+	if !ok {
 		return
 	}
 	if err := checkBackgroundParams(f, acct); err != nil {

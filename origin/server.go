@@ -119,20 +119,19 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 		ctx.SetContentType("application/json")
 		ctx.SetBodyString(`{"status":"ok"}`)
 		return
-	case strings.HasPrefix(p, "/internal/derive/"):
+	case strings.HasPrefix(p, "/internal/"): // for edges, with the shared token
 		if subtle.ConstantTimeCompare(ctx.Request.Header.Peek("X-Edgepix-Token"), []byte(s.cfg.DeriveToken)) != 1 {
 			deliveryError(ctx, 401, "Invalid derive token")
 			return
 		}
-		s.handleDerive(ctx, strings.TrimPrefix(p, "/internal/derive/"))
-		return
-	case strings.HasPrefix(p, "/internal/asset/"):
-		if subtle.ConstantTimeCompare(ctx.Request.Header.Peek("X-Edgepix-Token"), []byte(s.cfg.DeriveToken)) != 1 {
-			deliveryError(ctx, 401, "Invalid derive token")
+		if rest, ok := strings.CutPrefix(p, "/internal/derive/"); ok {
+			s.handleDerive(ctx, rest)
 			return
 		}
-		s.handleAssetInfo(ctx, strings.TrimPrefix(p, "/internal/asset/"))
-		return
+		if rest, ok := strings.CutPrefix(p, "/internal/asset/"); ok {
+			s.handleAssetInfo(ctx, rest)
+			return
+		}
 	case strings.HasPrefix(p, "/v1_1/"):
 		// Browsers upload straight to the API (unsigned presets, or
 		// signatures made by the app's server): allow it from any origin.

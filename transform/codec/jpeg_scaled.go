@@ -482,13 +482,17 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // image converts the DC planes to an NRGBA image of ceil(w/8)×ceil(h/8).
 func (j *dcDecoder) image() *image.NRGBA {
-	ow, oh := ceilDiv(j.w, 8), ceilDiv(j.h, 8)
-	out := image.NewNRGBA(image.Rect(0, 0, ow, oh))
-	sample := func(c *dcComponent, x, y int) int32 {
-		bx, by := x*c.h/j.hmax, y*c.v/j.vmax
-		v := c.dc[by*c.bw+bx]*int32(j.qt[c.tq][0])/8 + 128
+	return j.compose(ceilDiv(j.w, 8), ceilDiv(j.h, 8), func(ci, x, y int) int32 {
+		c := &j.comps[ci]
+		v := c.dc[(y*c.v/j.vmax)*c.bw+x*c.h/j.hmax]*int32(j.qt[c.tq][0])/8 + 128
 		return min(max(v, 0), 255)
-	}
+	})
+}
+
+// compose builds the ow×oh output from per-component samples (0..255, in
+// output coordinates), converting YCbCr (or Adobe RGB, or gray) to RGB.
+func (j *dcDecoder) compose(ow, oh int, sample func(ci, x, y int) int32) *image.NRGBA {
+	out := image.NewNRGBA(image.Rect(0, 0, ow, oh))
 	rgb := len(j.comps) == 3 && j.adobeTransform == 0
 	for y := 0; y < oh; y++ {
 		row := out.Pix[y*out.Stride:]
@@ -496,17 +500,16 @@ func (j *dcDecoder) image() *image.NRGBA {
 			p := row[x*4 : x*4+4]
 			p[3] = 255
 			if len(j.comps) == 1 {
-				g := uint8(sample(&j.comps[0], x, y))
+				g := uint8(sample(0, x, y))
 				p[0], p[1], p[2] = g, g, g
 				continue
 			}
-			c0, c1, c2 := sample(&j.comps[0], x, y), sample(&j.comps[1], x, y), sample(&j.comps[2], x, y)
+			c0, c1, c2 := sample(0, x, y), sample(1, x, y), sample(2, x, y)
 			if rgb {
 				p[0], p[1], p[2] = uint8(c0), uint8(c1), uint8(c2)
 				continue
 			}
-			r, g, bl := ycc(c0, c1, c2)
-			p[0], p[1], p[2] = r, g, bl
+			p[0], p[1], p[2] = ycc(c0, c1, c2)
 		}
 	}
 	return out
@@ -600,30 +603,8 @@ func (j *dcDecoder) imageIDCT() *image.NRGBA {
 		}
 		planes[ci] = plane
 	}
-	ow, oh := ceilDiv(j.w*n, 8), ceilDiv(j.h*n, 8)
-	out := image.NewNRGBA(image.Rect(0, 0, ow, oh))
-	sample := func(ci, x, y int) int32 {
+	return j.compose(ceilDiv(j.w*n, 8), ceilDiv(j.h*n, 8), func(ci, x, y int) int32 {
 		c := &j.comps[ci]
 		return int32(planes[ci][(y*c.v/j.vmax)*c.bw*n+x*c.h/j.hmax])
-	}
-	rgb := len(j.comps) == 3 && j.adobeTransform == 0
-	for y := 0; y < oh; y++ {
-		row := out.Pix[y*out.Stride:]
-		for x := 0; x < ow; x++ {
-			p := row[x*4 : x*4+4]
-			p[3] = 255
-			if len(j.comps) == 1 {
-				g := uint8(sample(0, x, y))
-				p[0], p[1], p[2] = g, g, g
-				continue
-			}
-			c0, c1, c2 := sample(0, x, y), sample(1, x, y), sample(2, x, y)
-			if rgb {
-				p[0], p[1], p[2] = uint8(c0), uint8(c1), uint8(c2)
-				continue
-			}
-			p[0], p[1], p[2] = ycc(c0, c1, c2)
-		}
-	}
-	return out
+	})
 }
