@@ -222,6 +222,15 @@ func parseComponent(s string, vars map[string]string) (*Component, error) {
 	return c, nil
 }
 
+// assetRef reads a public_id written in a parameter (l_, u_, d_), where
+// folders are separated by ':' instead of '/'.
+func assetRef(v string) (string, bool) {
+	if v == "" || strings.ContainsAny(v, " /,") || strings.HasPrefix(v, ":") || strings.HasSuffix(v, ":") {
+		return "", false
+	}
+	return strings.ReplaceAll(v, ":", "/"), true
+}
+
 // set parses one parameter into c and returns its canonical value.
 func (c *Component) set(k, v string) (string, error) {
 	switch k {
@@ -370,10 +379,10 @@ func (c *Component) set(k, v string) (string, error) {
 		}
 		return v, nil
 	case "d":
-		if v == "" || strings.ContainsAny(v, " /,") || strings.HasPrefix(v, ":") || strings.HasSuffix(v, ":") {
+		id, ok := assetRef(v)
+		if !ok {
 			return "", invalid("default image", v)
 		}
-		id := strings.ReplaceAll(v, ":", "/")
 		if i := strings.LastIndexByte(id, '.'); i > 0 && imageExts[strings.ToLower(id[i+1:])] {
 			id = id[:i]
 		}
@@ -399,10 +408,11 @@ func (c *Component) set(k, v string) (string, error) {
 			c.Overlay = v // kept whole: the pipeline reads style and text
 			return v, nil
 		}
-		if v == "" || strings.ContainsAny(v, " /,") || strings.HasPrefix(v, ":") || strings.HasSuffix(v, ":") {
+		id, ok := assetRef(v)
+		if !ok {
 			return "", invalid("overlay", v)
 		}
-		c.Overlay = strings.ReplaceAll(v, ":", "/")
+		c.Overlay = id
 		return v, nil
 	case "dl":
 		n, err := strconv.Atoi(v)
@@ -412,11 +422,11 @@ func (c *Component) set(k, v string) (string, error) {
 		c.Delay = n
 		return strconv.Itoa(n), nil
 	case "u":
-		if v == "" || strings.ContainsAny(v, " /,") || strings.Contains(v, "text:") || strings.HasPrefix(v, ":") ||
-			strings.HasSuffix(v, ":") {
+		id, ok := assetRef(v)
+		if !ok || strings.HasPrefix(v, "text:") {
 			return "", invalid("underlay", v)
 		}
-		c.Overlay, c.Underlay = strings.ReplaceAll(v, ":", "/"), true
+		c.Overlay, c.Underlay = id, true
 		return v, nil
 	case "fn":
 		id, ok := strings.CutPrefix(v, "wasm:")
