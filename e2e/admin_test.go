@@ -210,6 +210,10 @@ func TestNamedTransformations(t *testing.T) {
 		Transformation: "c_fill,w_40,h_30"}); err != nil || r.Message != "created" {
 		t.Fatalf("create: %v %+v", err, r)
 	}
+	if _, err := cld.Admin.UpdateTransformation(bg, admin.UpdateTransformationParams{Transformation: "thumb",
+		AllowedForStrict: api.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
 	if r, _ := cld.Admin.CreateTransformation(bg, admin.CreateTransformationParams{Name: "bad",
 		Transformation: "c_fill,w_-4"}); r.Error.Message == "" {
 		t.Error("an invalid definition was accepted")
@@ -256,7 +260,7 @@ func TestNamedTransformations(t *testing.T) {
 	if r, err := cld.Admin.DeleteTransformation(bg, admin.DeleteTransformationParams{Transformation: "thumb"}); err != nil || r.Message != "deleted" {
 		t.Fatalf("delete: %v %+v", err, r)
 	}
-	if s, _, _ := size("t_thumb,a_90"); s != 400 {
+	if s, _, _ := size("t_thumb/t_thumb/t_thumb"); s != 400 {
 		t.Errorf("a deleted name still renders: %d", s)
 	}
 }

@@ -276,6 +276,14 @@ func TestNotificationRetries(t *testing.T) {
 	if len(ds) != 1 || ds[0]["status"] != "delivered" || len(ds[0]["attempts"].([]any)) != 4 {
 		t.Fatalf("delivery log: %v", ds)
 	}
+	// The log's field names, as documented.
+	first := ds[0]["attempts"].([]any)[0].(map[string]any)
+	if ds[0]["notification_type"] != "upload" || ds[0]["id"] != h.ID || first["status_code"] != float64(500) {
+		t.Errorf("delivery log fields: %v", ds[0])
+	}
+	if _, ok := first["duration_ms"]; !ok {
+		t.Errorf("attempt fields: %v", first)
+	}
 	eventually(t, "attempts counted in /metrics", func() bool {
 		_, m := get(t, a.OriginURL+"/metrics")
 		return strings.Contains(string(m), `edgepix_webhook_attempts_total{result="retry"} 3`) &&
@@ -383,7 +391,8 @@ func signedPost(t *testing.T, a *app.App, action string, params url.Values) map[
 	t.Helper()
 	params.Set("timestamp", strconv.FormatInt(time.Now().Unix(), 10))
 	params.Set("api_key", testAccount.APIKey)
-	params.Set("signature", signature.Sign(signature.StringToSign(params, 2), testAccount.APISecret, false))
+	long := a.Accounts[0].SignatureAlgorithm == "sha256" // such an account takes SHA-256 only
+	params.Set("signature", signature.Sign(signature.StringToSign(params, 2), testAccount.APISecret, long))
 	resp, err := http.PostForm(a.OriginURL+"/v1_1/demo/image/"+action, params)
 	if err != nil {
 		t.Fatal(err)

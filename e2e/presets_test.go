@@ -46,8 +46,8 @@ func TestUploadPresets(t *testing.T) {
 	}
 	again, _ := cld.Upload.UnsignedUpload(bg, fixtures.Path(t, "interlaced-rgb-horse-200x200.png"), "browser",
 		uploader.UploadParams{PublicID: "me", Overwrite: api.Bool(true)})
-	if again.Width != 600 {
-		t.Errorf("an unsigned upload overwrote an asset (width %d)", again.Width)
+	if !strings.Contains(again.Error.Message, "already exists") || again.Width != 0 {
+		t.Errorf("an unsigned upload over an existing asset: %+v", again)
 	}
 	if r, _ := cld.Upload.UnsignedUpload(bg, snake, "signedonly", uploader.UploadParams{}); !strings.Contains(r.Error.Message, "whitelisted for unsigned") {
 		t.Errorf("unsigned through a signed preset: %+v", r.Error)

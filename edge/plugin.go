@@ -34,20 +34,13 @@ func (s *Server) runPlugins(ctx context.Context, cloud string, p *grammar.Path, 
 		return nil, &plugins.Error{Status: 400, Msg: "fn_wasm plugins are not enabled on this edge"}
 	}
 	before, _, _, _ := p.Chain.SplitPlugin()
-	base := p.ResourceType + "/" + p.Type + "/"
-	if len(before) > 0 {
-		base += before.String() + "/"
-	}
-	if p.HasVersion {
-		base += "v" + strconv.FormatInt(p.Version, 10) + "/"
-	}
-	base += p.PublicID + ".png"
-	bp, err := grammar.ParsePath(base)
-	if err != nil {
-		return nil, err
-	}
+	// The part before the plugin, as PNG: a path the edge builds itself
+	// (after authorising the client's URL), so it signs it for the origin.
+	bp := &grammar.Path{ResourceType: p.ResourceType, Type: p.Type, RawChain: before.String(), Chain: before,
+		Version: p.Version, HasVersion: p.HasVersion, PublicID: p.PublicID, Ext: "png"}
+	bp = bp.Signed(s.cfg.Secrets[cloud])
 	src, _, err := s.cached(assetPrefix(cloud, bp.ResourceType, bp.Type, bp.PublicID)+bp.CacheKey("png:"),
-		func() (*entry, error) { return s.fromOrigin(cloud, base, "", reqID) })
+		func() (*entry, error) { return s.fromOrigin(cloud, bp, "", reqID) })
 	if err != nil {
 		return nil, err
 	}
@@ -136,9 +129,10 @@ func variables(v map[string]string) map[string]any {
 	return out
 }
 
-// assetInfo asks the origin about an asset.
+// assetInfo asks the origin about an asset (rt and typ are the edge's
+// own constants or parsed values, id a validated public_id).
 func (s *Server) assetInfo(cloud, rt, typ, id string) (*assetInfo, error) {
-	body, err := s.internalGet("/internal/asset/" + cloud + "/" + rt + "/" + typ + "/" + id)
+	body, err := s.internalGet(cloud, "/internal/asset/"+cloud+"/"+rt+"/"+typ+"/"+id)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +154,8 @@ func (s *Server) pluginModule(cloud, id, reqID string) ([]byte, error) {
 	if b, ok := s.wasm.get(key); ok {
 		return b, nil
 	}
-	b, err := s.internalGet("/internal/derive/" + cloud + "/raw/" + info.Type + "/v" + strconv.FormatInt(info.Version, 10) + "/" + id)
+	mp := &grammar.Path{ResourceType: "raw", Type: info.Type, Version: info.Version, HasVersion: true, PublicID: id}
+	b, err := s.internalGet(cloud, "/internal/derive/"+cloud+"/"+mp.Signed(s.cfg.Secrets[cloud]).String())
 	if err != nil {
 		return nil, err
 	}
@@ -169,10 +164,12 @@ func (s *Server) pluginModule(cloud, id, reqID string) ([]byte, error) {
 }
 
 // layers loads overlays for steps run at the edge: the original from the
-// origin's derive endpoint.
+// origin's derive endpoint. Overlays are the cloud's uploaded images; id
+// was validated by the grammar (it cannot leave the cloud or the type).
 func (s *Server) layers(cloud string) pipeline.Layers {
 	return func(id string) ([]byte, error) {
-		b, err := s.internalGet("/internal/derive/" + cloud + "/image/upload/" + id)
+		lp := &grammar.Path{ResourceType: "image", Type: "upload", PublicID: id}
+		b, err := s.internalGet(cloud, "/internal/derive/"+cloud+"/"+lp.String())
 		if oe, ok := err.(*originError); ok && oe.status == 404 {
 			return nil, &grammar.Error{Msg: "Overlay not found - " + id}
 		}
@@ -181,8 +178,8 @@ func (s *Server) layers(cloud string) pipeline.Layers {
 }
 
 // internalGet returns the body of an internal origin endpoint.
-func (s *Server) internalGet(path string) ([]byte, error) {
+func (s *Server) internalGet(cloud, path string) ([]byte, error) {
 	var b []byte
-	err := s.internal(path, "", "", 60*time.Second, func(r *fasthttp.Response) { b = append([]byte(nil), r.Body()...) })
+	err := s.internal(cloud, path, "", "", 60*time.Second, func(r *fasthttp.Response) { b = append([]byte(nil), r.Body()...) })
 	return b, err
 }

@@ -21,6 +21,9 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
+// CloudHeader names, on internal requests, the cloud the delivery is for.
+const CloudHeader = "X-Edgepix-Cloud"
+
 // Config holds the edge's settings.
 type Config struct {
 	OriginURL   string            // e.g. http://127.0.0.1:8081
@@ -113,12 +116,8 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 		fail(ctx, 400, err.Error())
 		return
 	}
-	if p.Signature != "" && !p.VerifySignature(secret) {
-		fail(ctx, 401, "Invalid URL signature")
-		return
-	}
-	if s.cfg.Strict && p.Signature == "" && (p.Type == "fetch" || !namedOnly(p.Chain)) {
-		fail(ctx, 401, "Strict transformations: only signed URLs and named transformations are allowed")
+	if status, msg := authorize(p, secret, s.cfg.Strict); status != 0 {
+		fail(ctx, status, msg)
 		return
 	}
 	format := p.Format()
@@ -129,7 +128,7 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 	}
 	key := assetPrefix(cloud, p.ResourceType, p.Type, p.PublicID) + p.CacheKey(format+":"+class)
 	reqID := string(ctx.Response.Header.Peek(httpx.RequestIDHeader))
-	fill := func() (*entry, error) { return s.fromOrigin(cloud, rest, class, reqID) }
+	fill := func() (*entry, error) { return s.fromOrigin(cloud, p, class, reqID) }
 	if _, _, _, ok := p.Chain.SplitPlugin(); ok {
 		fill = func() (*entry, error) { return s.runPlugins(ctx, cloud, p, class, reqID) }
 	}
@@ -251,20 +250,32 @@ func fetchQuery(path string, query []byte) string {
 	return q
 }
 
-// namedOnly reports whether every component is a named transformation.
-func namedOnly(ch grammar.Chain) bool {
-	for _, c := range ch {
-		if len(c.Named) == 0 {
-			return false
-		}
+// authorize applies the delivery rules a URL must meet before anything is
+// looked up (docs/security.md): a signature, when present, must be valid;
+// authenticated assets and private originals need one; with strict,
+// unsigned URLs may only use named transformations (whether each allows
+// it is the origin's to say) and fetch needs a signature. The URL's type
+// is the stored type of what it names (assets are keyed by it); the origin
+// checks again against the stored asset. It returns 0 when allowed.
+func authorize(p *grammar.Path, secret string, strict bool) (int, string) {
+	switch {
+	case p.Signature != "" && !p.VerifySignature(secret):
+		return 401, "Invalid URL signature"
+	case p.Signature != "":
+		return 0, ""
+	case grammar.NeedsSignature(p.Type, p):
+		return 401, "Signature required: " + p.Type + " assets are delivered through signed URLs only"
 	}
-	return true
+	if _, named := p.Chain.StrictNames(); strict && (p.Type == "fetch" || !named) {
+		return 401, "Strict transformations: only signed URLs and named transformations are allowed"
+	}
+	return 0, ""
 }
 
-// fromOrigin asks the origin's derive endpoint.
-func (s *Server) fromOrigin(cloud, rest, class, requestID string) (*entry, error) {
+// fromOrigin asks the origin's derive endpoint for p.
+func (s *Server) fromOrigin(cloud string, p *grammar.Path, class, requestID string) (*entry, error) {
 	var e *entry
-	err := s.internal("/internal/derive/"+cloud+"/"+rest, "class="+url.QueryEscape(class), requestID, 120*time.Second,
+	err := s.internal(cloud, "/internal/derive/"+cloud+"/"+p.String(), "class="+url.QueryEscape(class), requestID, 120*time.Second,
 		func(resp *fasthttp.Response) {
 			body := append([]byte(nil), resp.Body()...)
 			sum := sha1.Sum(body)
@@ -278,11 +289,13 @@ func (s *Server) fromOrigin(cloud, rest, class, requestID string) (*entry, error
 	return e, err
 }
 
-// internal calls an internal origin endpoint with the derive token and
-// hands a 200 answer to read; any other answer is an *originError. path
-// is decoded: it is escaped again here (spaces, and text overlays' %2C,
-// must reach the origin as they reached the edge).
-func (s *Server) internal(path, query, requestID string, timeout time.Duration, read func(*fasthttp.Response)) error {
+// internal calls an internal origin endpoint for cloud with the derive
+// token and hands a 200 answer to read; any other answer is an
+// *originError. path is built from parsed, validated parts and decoded: it
+// is escaped again here (spaces, and text overlays' %2C, must reach the
+// origin as they reached the edge). The origin checks that the path's
+// cloud is the one named in X-Edgepix-Cloud.
+func (s *Server) internal(cloud, path, query, requestID string, timeout time.Duration, read func(*fasthttp.Response)) error {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -293,6 +306,7 @@ func (s *Server) internal(path, query, requestID string, timeout time.Duration, 
 	}
 	req.SetRequestURI(uri)
 	req.Header.Set("X-Edgepix-Token", s.cfg.DeriveToken)
+	req.Header.Set(CloudHeader, cloud)
 	if requestID != "" {
 		req.Header.Set(httpx.RequestIDHeader, requestID)
 	}

@@ -73,7 +73,7 @@ type Delivery struct {
 	ID        string          `json:"id"` // webhook-id, the same on every attempt
 	Cloud     string          `json:"cloud"`
 	BatchID   string          `json:"batch_id,omitempty"`
-	Type      string          `json:"notificatioktype"`
+	Type      string          `json:"notification_type"`
 	URL       string          `json:"url"`
 	Status    string          `json:"status"`
 	Body      json.RawMessage `json:"body"`
@@ -88,7 +88,7 @@ type Attempt struct {
 	At         time.Time `json:"at"`
 	StatusCode int       `json:"status_code,omitempty"`
 	Error      string    `json:"error,omitempty"`
-	DurationMS int64     `json:"duratiokms"`
+	DurationMS int64     `json:"duration_ms"`
 }
 
 // Notifier stores, sends and retries deliveries.

@@ -131,6 +131,8 @@ func (s *Server) adminResources(ctx *fasthttp.RequestCtx, acct Account, method s
 		default:
 			apiError(ctx, 405, "Method not allowed")
 		}
+	case len(parts) >= 2 && parts[1] != "tags" && parts[1] != "context" && !storedTypes[parts[1]]:
+		apiError(ctx, 400, (&InvalidTypeError{"type", parts[1]}).Error())
 	case len(parts) <= 2 && method == "GET":
 		typ := ""
 		if len(parts) == 2 {
@@ -146,16 +148,12 @@ func (s *Server) adminResources(ctx *fasthttp.RequestCtx, acct Account, method s
 		s.adminDelete(ctx, acct, rt, parts[1], f)
 	case len(parts) >= 3:
 		id := strings.Join(parts[2:], "/")
-		a, err := s.assets.Get(ctx, acct.Cloud, rt, parts[1], id)
-		if errors.Is(err, ErrAssetNotFound) {
-			apiError(ctx, 404, "Resource not found - "+id)
-			return
-		}
-		if err != nil {
-			apiError(ctx, 500, err.Error())
+		a, ok := s.lookup(ctx, acct.Cloud, rt, parts[1], id)
+		if !ok {
 			return
 		}
 		if method == "POST" || method == "PUT" {
+			var err error
 			if a, err = s.updateAsset(ctx, a, f); err != nil {
 				apiError(ctx, 400, err.Error())
 				return
@@ -389,7 +387,7 @@ func (s *Server) putNamed(ctx *fasthttp.RequestCtx, acct Account, method, name s
 		return
 	}
 	def := f.get("transformation")
-	if method == "PUT" && f.get("unsafe_update") != "" {
+	if method == "PUT" { // the SDKs send the name as "transformation"; a new definition is unsafe_update
 		def = f.get("unsafe_update")
 	}
 	prev, exists, err := s.named.Get(ctx, acct.Cloud, name)

@@ -82,6 +82,9 @@ func tagKey(a *Asset, tag string) string {
 
 // Get loads an asset.
 func (s *AssetStore) Get(ctx context.Context, cloud, rt, typ, publicID string) (*Asset, error) {
+	if err := checkIdentity(rt, typ); err != nil {
+		return nil, err
+	}
 	e, err := s.kv.Get(ctx, assetKey(cloud, rt, typ, publicID))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, ErrAssetNotFound
@@ -100,6 +103,9 @@ func (s *AssetStore) Get(ctx context.Context, cloud, rt, typ, publicID string) (
 // index is written first: a stale index entry is filtered out on reading,
 // a missing one would hide the asset.
 func (s *AssetStore) Put(ctx context.Context, a *Asset) error {
+	if err := checkIdentity(a.ResourceType, a.Type); err != nil {
+		return err
+	}
 	for _, t := range a.Tags {
 		if _, err := s.tags.Put(ctx, tagKey(a, t), nil); err != nil {
 			return err
@@ -149,6 +155,9 @@ type Page struct {
 func (s *AssetStore) List(ctx context.Context, cloud, rt, typ, prefix, cursor string, limit int) (*Page, error) {
 	filter := cloud + "." + rt + ".*.>"
 	if typ != "" {
+		if err := checkIdentity(rt, typ); err != nil {
+			return nil, err
+		}
 		filter = cloud + "." + rt + "." + typ + ".>"
 	}
 	refs, err := s.keys(ctx, s.kv, filter, func(key string) (string, string, bool) {

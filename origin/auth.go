@@ -10,8 +10,13 @@ import (
 	"github.com/edgepix/edgepix/sdk/signature"
 )
 
-// maxRequestAge is how old a signed request's timestamp may be.
-const maxRequestAge = time.Hour
+// maxRequestAge is how old a signed request's timestamp may be, and
+// maxClockSkew how far in the future (a later one would make a request
+// that never goes stale).
+const (
+	maxRequestAge = time.Hour
+	maxClockSkew  = 5 * time.Minute
+)
 
 // AuthError is an authentication failure with its HTTP status.
 type AuthError struct {
@@ -22,8 +27,9 @@ type AuthError struct {
 func (e *AuthError) Error() string { return e.Msg }
 
 // VerifyRequest checks api_key, timestamp and signature of an upload-API
-// request. Both signature versions and both algorithms (told apart by
-// length) are accepted.
+// request. Both signature versions are accepted; SHA-1 and SHA-256 (told
+// apart by length), except that an account set to SHA-256 accepts only
+// SHA-256.
 func VerifyRequest(a Account, params map[string][]string, now time.Time) error {
 	first := func(k string) string {
 		if v := params[k]; len(v) > 0 {
@@ -42,11 +48,18 @@ func VerifyRequest(a Account, params map[string][]string, now time.Time) error {
 		return &AuthError{400, fmt.Sprintf("Stale request - reported time is %s which is more than 1 hour ago",
 			t.UTC().Format("2006-01-02 15:04:05 -0700"))}
 	}
+	if t := time.Unix(ts, 0); t.Sub(now) > maxClockSkew {
+		return &AuthError{400, fmt.Sprintf("Invalid timestamp - reported time is %s which is more than %v ahead of the server's clock",
+			t.UTC().Format("2006-01-02 15:04:05 -0700"), maxClockSkew)}
+	}
 	sig := strings.ToLower(first("signature"))
 	if sig == "" {
 		return &AuthError{400, "Missing required parameter - signature"}
 	}
 	long := len(sig) == 64
+	if a.SignatureAlgorithm == "sha256" && !long {
+		return &AuthError{401, "Invalid Signature " + sig + ". This account signs with SHA-256"}
+	}
 	for _, v := range []int{2, 1} {
 		s := signature.StringToSign(params, v)
 		if subtle.ConstantTimeCompare([]byte(signature.Sign(s, a.APISecret, long)), []byte(sig)) == 1 {

@@ -35,6 +35,23 @@ func TestVerifyRequest(t *testing.T) {
 		!strings.HasPrefix(err.Error(), "Stale request") {
 		t.Errorf("stale: %v", err)
 	}
+	// A timestamp far ahead would make a request that never goes stale.
+	future := signed(now.Add(2*time.Hour).Unix(), false, 2)
+	if err := VerifyRequest(a, future, now); err == nil || err.(*AuthError).Status != 400 {
+		t.Errorf("future timestamp accepted: %v", err)
+	}
+	if err := VerifyRequest(a, signed(now.Add(time.Minute).Unix(), false, 2), now); err != nil {
+		t.Errorf("a minute of clock skew refused: %v", err)
+	}
+	// An account set to SHA-256 does not take the weaker SHA-1.
+	a256 := a
+	a256.SignatureAlgorithm = "sha256"
+	if err := VerifyRequest(a256, signed(now.Unix(), false, 2), now); err == nil || err.(*AuthError).Status != 401 {
+		t.Errorf("sha256 account accepted a SHA-1 signature: %v", err)
+	}
+	if err := VerifyRequest(a256, signed(now.Unix(), true, 2), now); err != nil {
+		t.Errorf("sha256 account: %v", err)
+	}
 	wrongKey := signed(now.Unix(), false, 2)
 	wrongKey.Set("api_key", "999")
 	if err := VerifyRequest(a, wrongKey, now); err == nil || err.(*AuthError).Status != 401 {

@@ -38,7 +38,8 @@ func deliveryError(ctx *fasthttp.RequestCtx, status int, msg string) {
 // for edges: the derived bytes for the URL, rendered once and stored.
 func (s *Server) handleDerive(ctx *fasthttp.RequestCtx, rest string) {
 	cloud, dpath, ok := strings.Cut(rest, "/")
-	if _, known := s.accounts[cloud]; !ok || !known {
+	acct, known := s.accounts[cloud]
+	if !ok || !known {
 		deliveryError(ctx, 404, "Unknown cloud "+cloud)
 		return
 	}
@@ -48,9 +49,22 @@ func (s *Server) handleDerive(ctx *fasthttp.RequestCtx, rest string) {
 		return
 	}
 	class := string(ctx.QueryArgs().Peek("class"))
-	d, err := s.derive(ctx, cloud, p, class)
+	// The URL's rules first (nothing is looked up for a refused request),
+	// then the same rules against the type the asset is stored with.
+	err = s.authorize(ctx, acct, p, p.Type)
+	var d *derived
+	if err == nil {
+		d, err = s.derive(ctx, cloud, p, class, func(a *Asset) error {
+			if a.Type == p.Type {
+				return nil // checked above
+			}
+			return s.authorize(ctx, acct, p, a.Type)
+		})
+	}
 	if err != nil {
 		status := 500
+		var ae *AccessError
+		var te *InvalidTypeError
 		var ge *grammar.Error
 		var le *codec.LimitError
 		var pe *codec.PageError
@@ -60,6 +74,10 @@ func (s *Server) handleDerive(ctx *fasthttp.RequestCtx, rest string) {
 			status, err = 404, fmt.Errorf("Resource not found - %s", p.PublicID)
 		case errors.Is(err, errBusy):
 			status = 429
+		case errors.As(err, &ae):
+			status = 401
+		case errors.As(err, &te):
+			status = 400
 		case errors.As(err, &ge), errors.As(err, &le), errors.As(err, &pe):
 			status = 400
 		case errors.As(err, &de):
@@ -77,8 +95,9 @@ func (s *Server) handleDerive(ctx *fasthttp.RequestCtx, rest string) {
 }
 
 // derive finds the asset, then returns the stored derived file or renders
-// it. Concurrent requests for one key render once.
-func (s *Server) derive(ctx context.Context, cloud string, p *grammar.Path, class string) (*derived, error) {
+// it. Concurrent requests for one key render once. allow, when set, may
+// refuse the asset found (deliveries are authorised against it).
+func (s *Server) derive(ctx context.Context, cloud string, p *grammar.Path, class string, allow func(*Asset) error) (*derived, error) {
 	var a *Asset
 	var err error
 	if p.Type == "fetch" {
@@ -96,6 +115,11 @@ func (s *Server) derive(ctx context.Context, cloud string, p *grammar.Path, clas
 	}
 	if err != nil {
 		return nil, err
+	}
+	if allow != nil {
+		if err := allow(a); err != nil {
+			return nil, err
+		}
 	}
 	d, err := s.deriveAsset(ctx, cloud, p, a, class)
 	if d != nil && placeholder {
@@ -218,16 +242,24 @@ func (s *Server) handleAssetInfo(ctx *fasthttp.RequestCtx, rest string) {
 		deliveryError(ctx, 400, "Bad asset path")
 		return
 	}
+	if err := grammar.CheckPublicID(parts[3]); err != nil {
+		deliveryError(ctx, 400, err.Error())
+		return
+	}
 	types := []string{parts[2]}
 	if parts[2] == "any" {
 		types = []string{"authenticated", "upload"}
 	}
 	for _, typ := range types {
 		a, err := s.assets.Get(ctx, parts[0], parts[1], typ, parts[3])
-		if errors.Is(err, ErrAssetNotFound) {
+		var te *InvalidTypeError
+		switch {
+		case errors.Is(err, ErrAssetNotFound):
 			continue
-		}
-		if err != nil {
+		case errors.As(err, &te):
+			deliveryError(ctx, 400, err.Error())
+			return
+		case err != nil:
 			deliveryError(ctx, 500, err.Error())
 			return
 		}

@@ -25,7 +25,11 @@ func (s *Server) handleDestroy(ctx *fasthttp.RequestCtx, acct Account, rt string
 	if !ok {
 		return
 	}
-	a, err := s.assets.Get(ctx, acct.Cloud, apiResourceType(rt), typeOf(f, "type"), id)
+	typ, ok := typeParam(ctx, f, "type", storedTypes)
+	if !ok {
+		return
+	}
+	a, err := s.assets.Get(ctx, acct.Cloud, apiResourceType(rt), typ, id)
 	if errors.Is(err, ErrAssetNotFound) {
 		writeJSON(ctx, map[string]string{"result": "not found"})
 		return

@@ -91,14 +91,14 @@ func (s *Server) eagerPath(a *Asset, e eagerSpec) string {
 
 // renderEager renders (or finds stored) one eager derivative.
 func (s *Server) renderEager(ctx context.Context, a *Asset, e eagerSpec) (eagerResult, error) {
-	path := s.eagerPath(a, e)
-	u := s.cfg.PublicURL + "/" + a.Cloud + "/" + path
-	r := eagerResult{Transformation: e.String(), URL: u, SecureURL: u}
-	p, err := grammar.ParsePath(path)
+	r := eagerResult{Transformation: e.String()}
+	p, err := grammar.ParsePath(s.eagerPath(a, e))
 	if err != nil {
 		return r, err
 	}
-	d, err := s.derive(ctx, a.Cloud, p, "")
+	r.URL = s.publicURL(a.Cloud, p)
+	r.SecureURL = r.URL
+	d, err := s.derive(ctx, a.Cloud, p, "", nil) // the owner's own API call
 	if err != nil {
 		return r, err
 	}

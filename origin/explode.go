@@ -46,7 +46,11 @@ func (s *Server) handleExplode(ctx *fasthttp.RequestCtx, acct Account, rt string
 		apiError(ctx, 400, "Invalid format for explode: "+format)
 		return
 	}
-	a, ok := s.lookup(ctx, acct.Cloud, "image", typeOf(f, "type"), id)
+	typ, ok := typeParam(ctx, f, "type", storedTypes)
+	if !ok {
+		return
+	}
+	a, ok := s.lookup(ctx, acct.Cloud, "image", typ, id)
 	if !ok {
 		return
 	}

@@ -17,6 +17,7 @@ type form struct {
 	file     []byte
 	filename string
 	hasFile  bool
+	unsigned bool // an unsigned upload through an unsigned preset
 }
 
 // readForm parses multipart, url-encoded, or (with no Content-Type at all)

@@ -19,16 +19,6 @@ func TestParseContextEscapes(t *testing.T) {
 	}
 }
 
-func TestValidPublicID(t *testing.T) {
-	for id, want := range map[string]bool{
-		"a": true, "folder/a.b": true, "../x": false, "/x": false, "x/": false, "a?b": false, "": false,
-	} {
-		if validPublicID(id) != want {
-			t.Errorf("validPublicID(%q) = %v", id, !want)
-		}
-	}
-}
-
 func TestParseCloudinaryURL(t *testing.T) {
 	a, err := ParseCloudinaryURL("cloudinary://k:s@my-cloud?signature_algorithm=sha256&notification_url=http://h/n&fetch_domains=a.com,b.org&plugin_timeout_ms=500")
 	if err != nil || a.Cloud != "my-cloud" || a.SignatureAlgorithm != "sha256" || a.NotificationURL != "http://h/n" ||

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/edgepix/edgepix/notify"
+	"github.com/edgepix/edgepix/transform/grammar"
 	"github.com/valyala/fasthttp"
 )
 
@@ -19,22 +20,18 @@ func apiResourceType(rt string) string {
 	return rt
 }
 
-// typeOf reads a type parameter, defaulting to upload.
-func typeOf(f *form, name string) string {
-	if t := f.get(name); t != "" {
-		return t
-	}
-	return "upload"
-}
-
 // lookup loads an asset, answering 404 (or 500) itself when it cannot.
 func (s *Server) lookup(ctx *fasthttp.RequestCtx, cloud, rt, typ, id string) (*Asset, bool) {
 	a, err := s.assets.Get(ctx, cloud, rt, typ, id)
-	if errors.Is(err, ErrAssetNotFound) {
+	var te *InvalidTypeError
+	switch {
+	case errors.Is(err, ErrAssetNotFound):
 		apiError(ctx, 404, "Resource not found - "+id)
 		return nil, false
-	}
-	if err != nil {
+	case errors.As(err, &te):
+		apiError(ctx, 400, err.Error())
+		return nil, false
+	case err != nil:
 		apiError(ctx, 500, err.Error())
 		return nil, false
 	}
@@ -58,14 +55,19 @@ func (s *Server) handleRename(ctx *fasthttp.RequestCtx, acct Account, rt string)
 		apiError(ctx, 400, "Missing required parameter - from_public_id and to_public_id")
 		return
 	}
-	if !validPublicID(to) {
-		apiError(ctx, 400, "Invalid public_id: "+to)
+	if err := grammar.CheckPublicID(to); err != nil {
+		apiError(ctx, 400, err.Error())
 		return
 	}
-	typ := typeOf(f, "type")
-	toType := f.get("to_type")
-	if toType == "" {
-		toType = typ
+	typ, ok := typeParam(ctx, f, "type", storedTypes)
+	if !ok {
+		return
+	}
+	toType := typ
+	if f.get("to_type") != "" {
+		if toType, ok = typeParam(ctx, f, "to_type", ownedTypes); !ok {
+			return
+		}
 	}
 	src, ok := s.lookup(ctx, acct.Cloud, rt, typ, from)
 	if !ok {
@@ -178,7 +180,11 @@ func (s *Server) editEach(ctx *fasthttp.RequestCtx, acct Account, rt string, f *
 		apiError(ctx, 400, "Missing required parameter - public_ids")
 		return
 	}
-	rt, typ := apiResourceType(rt), typeOf(f, "type")
+	typ, ok := typeParam(ctx, f, "type", storedTypes)
+	if !ok {
+		return
+	}
+	rt = apiResourceType(rt)
 	done := []string{}
 	for _, id := range ids {
 		a, err := s.assets.Get(ctx, acct.Cloud, rt, typ, id)
@@ -214,7 +220,11 @@ func (s *Server) handleExplicit(ctx *fasthttp.RequestCtx, acct Account, rt strin
 		apiError(ctx, 400, err.Error())
 		return
 	}
-	a, ok := s.lookup(ctx, acct.Cloud, apiResourceType(rt), typeOf(f, "type"), id)
+	typ, ok := typeParam(ctx, f, "type", storedTypes)
+	if !ok {
+		return
+	}
+	a, ok := s.lookup(ctx, acct.Cloud, apiResourceType(rt), typ, id)
 	if !ok {
 		return
 	}
@@ -269,10 +279,4 @@ func (s *Server) handleExplicit(ctx *fasthttp.RequestCtx, acct Account, rt strin
 	}
 	s.notifyUpload(ctx, acct, f, r, requestID(ctx))
 	writeJSON(ctx, r)
-}
-
-// validPublicID refuses ids that could escape or confuse paths.
-func validPublicID(id string) bool {
-	return id != "" && len(id) <= 255 && !strings.Contains(id, "..") && !strings.HasPrefix(id, "/") &&
-		!strings.HasSuffix(id, "/") && !strings.ContainsAny(id, "?#\\\x00")
 }

@@ -91,6 +91,7 @@ func (s *Server) applyPreset(ctx *fasthttp.RequestCtx, acct Account, f *form, na
 	if unsigned && f.get("overwrite") == "" {
 		f.params.Set("overwrite", "false")
 	}
+	f.unsigned = unsigned
 	return true
 }
 

@@ -30,6 +30,9 @@ type Config struct {
 	DeriveToken       string // shared secret edges send to /internal/derive
 	Workers           int    // concurrent renders (default: one per core, at least 2)
 	QueueLimit        int    // renders that may wait for a worker before 429
+	// Strict: unsigned deliveries may only use named transformations that
+	// allow it (allowed_for_strict).
+	Strict bool
 }
 
 // Server is the origin API.
@@ -124,6 +127,12 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 			deliveryError(ctx, 401, "Invalid derive token")
 			return
 		}
+		// /internal/{endpoint}/{cloud}/...: the cloud must be the one the
+		// edge says the request is for.
+		if seg := strings.SplitN(p, "/", 5); len(seg) < 5 || seg[3] != string(ctx.Request.Header.Peek("X-Edgepix-Cloud")) {
+			deliveryError(ctx, 403, errCloudMismatch.Error())
+			return
+		}
 		if rest, ok := strings.CutPrefix(p, "/internal/derive/"); ok {
 			s.handleDerive(ctx, rest)
 			return
@@ -166,6 +175,9 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 			return
 		case parts[1] == "webhooks" && len(parts) >= 3 && parts[2] == "deliveries":
 			s.handleDeliveries(ctx, acct, parts[3:])
+			return
+		case len(parts) == 3 && ctx.IsPost() && !apiResourceTypes[parts[1]]:
+			apiError(ctx, 400, (&InvalidTypeError{"resource type", parts[1]}).Error())
 			return
 		case len(parts) == 3 && ctx.IsPost():
 			if h, ok := uploadAPI[parts[2]]; ok {

@@ -125,6 +125,11 @@ func (s *Server) handleUpload(ctx *fasthttp.RequestCtx, acct Account, rt string)
 	}
 	reqID := requestID(ctx)
 	if truthy(f.get("async")) {
+		typ, ok := typeParam(ctx, f, "type", ownedTypes)
+		if !ok {
+			return
+		}
+		f.params.Set("type", typ)
 		s.uploadAsync(ctx, acct, rt, f, data, filename, reqID)
 		return
 	}
@@ -184,7 +189,7 @@ func (s *Server) uploadAsync(ctx *fasthttp.RequestCtx, acct Account, rt string, 
 		apiError(ctx, 500, "queueing the upload: "+err.Error())
 		return
 	}
-	writeJSON(ctx, map[string]any{"status": "pending", "type": typeOf(f, "type"), "batch_id": b.ID,
+	writeJSON(ctx, map[string]any{"status": "pending", "type": f.get("type"), "batch_id": b.ID,
 		"public_id": f.get("public_id")})
 }
 
@@ -252,7 +257,11 @@ func (s *Server) eager(ctx context.Context, acct Account, a *Asset, f *form, req
 		return nil, fmt.Errorf("queueing eager transformations: %v", err)
 	}
 	for _, e := range specs {
-		u := s.cfg.PublicURL + "/" + a.Cloud + "/" + s.eagerPath(a, e)
+		p, err := grammar.ParsePath(s.eagerPath(a, e))
+		if err != nil {
+			return nil, err
+		}
+		u := s.publicURL(a.Cloud, p)
 		out = append(out, eagerResult{Transformation: e.String(), URL: u, SecureURL: u, Status: "processing", BatchID: b.ID})
 	}
 	return out, nil
@@ -265,8 +274,8 @@ func (s *Server) storeUpload(ctx context.Context, acct Account, rt string, f *fo
 	if typ == "" {
 		typ = "upload"
 	}
-	if typ != "upload" && typ != "private" && typ != "authenticated" {
-		return nil, 400, fmt.Errorf("Invalid type parameter: %s", typ)
+	if !ownedTypes[typ] {
+		return nil, 400, &InvalidTypeError{"type", typ}
 	}
 	stem := strings.TrimSuffix(path.Base(filename), path.Ext(filename))
 	a := &Asset{Cloud: acct.Cloud, Type: typ, CreatedAt: time.Now().UTC().Truncate(time.Second),
@@ -308,8 +317,8 @@ func (s *Server) storeUpload(ctx context.Context, acct Account, rt string, f *fo
 		return nil, 400, fmt.Errorf("%s format not allowed", a.Format)
 	}
 	a.PublicID = publicID(f, stem, a.Format, rt)
-	if !validPublicID(a.PublicID) {
-		return nil, 400, fmt.Errorf("Invalid public_id: %s", a.PublicID)
+	if err := grammar.CheckPublicID(a.PublicID); err != nil {
+		return nil, 400, err
 	}
 	if rt == "raw" && strings.HasSuffix(a.PublicID, ".wasm") && s.plugins != nil {
 		if typ == "private" {
@@ -324,6 +333,9 @@ func (s *Server) storeUpload(ctx context.Context, acct Account, rt string, f *fo
 	}
 	prev, err := s.assets.Get(ctx, a.Cloud, rt, typ, a.PublicID)
 	if err == nil && f.get("overwrite") == "false" {
+		if f.unsigned { // an anonymous caller may neither replace an asset nor read it back
+			return nil, 409, fmt.Errorf("Resource already exists - %s: an unsigned upload cannot replace it", a.PublicID)
+		}
 		return prev, 0, nil
 	}
 	a.Version = time.Now().Unix()
@@ -455,11 +467,11 @@ func parseContext(s string) map[string]string {
 // result renders an asset as the upload response.
 func (s *Server) result(acct Account, a *Asset) uploadResult {
 	ver := strconv.FormatInt(a.Version, 10)
-	file := a.PublicID
-	if a.ResourceType == "image" && a.Format != "" {
-		file += "." + a.Format
+	p := &grammar.Path{ResourceType: a.ResourceType, Type: a.Type, Version: a.Version, HasVersion: true, PublicID: a.PublicID}
+	if a.ResourceType == "image" {
+		p.Ext = a.Format
 	}
-	u := fmt.Sprintf("%s/%s/%s/%s/v%s/%s", s.cfg.PublicURL, a.Cloud, a.ResourceType, a.Type, ver, file)
+	u := s.publicURL(a.Cloud, p)
 	folder := ""
 	if i := strings.LastIndexByte(a.PublicID, '/'); i >= 0 {
 		folder = a.PublicID[:i]

@@ -219,7 +219,7 @@ func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Ser
 		return nil, err
 	}
 	o := origin.New(origin.Config{PublicURL: cfg.PublicURL, MaxUploadBytes: cfg.MaxUploadBytes,
-		MaxPixels: cfg.MaxPixels, AllowPrivateFetch: cfg.AllowPrivateFetch, DeriveToken: token},
+		MaxPixels: cfg.MaxPixels, AllowPrivateFetch: cfg.AllowPrivateFetch, DeriveToken: token, Strict: cfg.Strict},
 		a.Accounts, origin.Deps{Assets: assets, Named: named, Presets: presets, Blobs: blobs, NC: a.nats.NC, Metrics: a.Metrics,
 			Batches: batches, Jobs: queue, Notifier: notifier, Plugins: a.plugins}, log)
 	work, stop := context.WithCancel(context.Background())

@@ -225,10 +225,11 @@ func parseComponent(s string, vars map[string]string) (*Component, error) {
 // assetRef reads a public_id written in a parameter (l_, u_, d_), where
 // folders are separated by ':' instead of '/'.
 func assetRef(v string) (string, bool) {
-	if v == "" || strings.ContainsAny(v, " /,") || strings.HasPrefix(v, ":") || strings.HasSuffix(v, ":") {
+	if strings.ContainsAny(v, " /,") {
 		return "", false
 	}
-	return strings.ReplaceAll(v, ":", "/"), true
+	id := strings.ReplaceAll(v, ":", "/")
+	return id, CheckPublicID(id) == nil
 }
 
 // set parses one parameter into c and returns its canonical value.
@@ -433,7 +434,7 @@ func (c *Component) set(k, v string) (string, error) {
 		if !ok {
 			return "", errorf("Unsupported custom function: %s", v)
 		}
-		if id == "" || strings.ContainsAny(id, " ,") {
+		if strings.ContainsAny(id, " ,/") || CheckPublicID(strings.ReplaceAll(id, ":", "/")) != nil {
 			return "", invalid("custom function", v)
 		}
 		c.Plugin = id

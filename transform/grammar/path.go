@@ -77,9 +77,6 @@ func ParsePath(p string) (*Path, error) {
 		segs = segs[1:]
 	}
 	id := strings.Join(segs, "/")
-	if id == "" || strings.Contains(id, "//") || strings.HasSuffix(id, "/") {
-		return nil, errorf("Invalid public_id in URL: %s", id)
-	}
 	out.RawChain = strings.Join(txs, "/")
 	ch, err := ParseChain(out.RawChain)
 	if err != nil {
@@ -87,8 +84,11 @@ func ParsePath(p string) (*Path, error) {
 	}
 	out.Chain = ch
 	out.PublicID, out.Ext = splitExt(id, out.ResourceType)
-	if out.PublicID == "" {
-		return nil, errorf("Invalid public_id in URL: %s", id)
+	if err := CheckPublicID(out.PublicID); err != nil {
+		return nil, err
+	}
+	if out.ResourceType != "image" && !out.Chain.attachmentOnly() {
+		return nil, errorf("Transformations are only supported for images, not %s", out.ResourceType)
 	}
 	return out, nil
 }
@@ -183,6 +183,41 @@ func (p *Path) Format() string {
 	return p.Ext
 }
 
+// String writes p back as the (unescaped) delivery path ParsePath reads:
+// internal requests are built from parsed parts this way, never by joining
+// strings a client sent.
+func (p *Path) String() string {
+	var b strings.Builder
+	b.WriteString(p.ResourceType)
+	b.WriteByte('/')
+	b.WriteString(p.Type)
+	b.WriteByte('/')
+	if p.Signature != "" {
+		b.WriteString("s--" + p.Signature + "--/")
+	}
+	if p.RawChain != "" {
+		b.WriteString(p.RawChain)
+		b.WriteByte('/')
+	}
+	if p.HasVersion {
+		b.WriteString("v" + strconv.FormatInt(p.Version, 10) + "/")
+	}
+	b.WriteString(p.PublicID)
+	if p.Ext != "" {
+		b.WriteString("." + p.Ext)
+	}
+	return b.String()
+}
+
+// Signed returns a copy of p carrying its (short) signature made with
+// secret: how an edge vouches for a path it built itself, after it
+// authorised the client's URL.
+func (p *Path) Signed(secret string) *Path {
+	c := *p
+	c.Signature = SignURL(c.SignedPart(), secret, false)
+	return &c
+}
+
 // SignedPart is what a URL signature covers (§4.3): the transformation and
 // the public_id with its extension, joined by '/', version excluded.
 func (p *Path) SignedPart() string {
@@ -215,4 +250,15 @@ func (p *Path) CacheKey(format string) string {
 	b.WriteByte('@')
 	b.WriteString(format)
 	return b.String()
+}
+
+// attachmentOnly reports whether every component is just fl_attachment
+// (the one transformation a raw file takes: it changes headers, not bytes).
+func (ch Chain) attachmentOnly() bool {
+	for _, c := range ch {
+		if len(c.pairs) != 1 || len(c.Flags) != 1 || c.Flags[0] != "attachment" {
+			return false
+		}
+	}
+	return true
 }
