@@ -169,14 +169,20 @@ func (s *Server) makeCreative(ctx context.Context, acct Account, c *creative, li
 		return nil, 400, err
 	}
 	frames := make([]*image.NRGBA, 0, len(srcs))
+	out := outputSize{kind: c.Kind, pdf: c.Format == "pdf"}
 	for _, a := range srcs {
-		m, err := s.renderFrame(ctx, a, chain)
+		// Each frame may use what the output has left of --max-pixels.
+		m, err := s.renderFrame(ctx, a, chain, s.cfg.MaxPixels-out.pixels())
 		if err != nil {
 			return nil, 400, fmt.Errorf("%s: %v", a.PublicID, err)
 		}
 		frames = append(frames, m)
+		out.add(m.Rect.Dx(), m.Rect.Dy())
+		if err := codec.CheckPixels(c.Kind, out.w, out.h*out.n, s.cfg.MaxPixels); err != nil {
+			return nil, 400, err
+		}
 	}
-	out := &Asset{Cloud: acct.Cloud, ResourceType: "image", Type: c.Kind, PublicID: c.Tag, Format: c.Format,
+	made := &Asset{Cloud: acct.Cloud, ResourceType: "image", Type: c.Kind, PublicID: c.Tag, Format: c.Format,
 		CreatedAt: time.Now().UTC().Truncate(time.Second), Tags: []string{}, Transformation: c.Chain}
 	var infos map[string]imageInfo
 	img := &codec.Image{}
@@ -199,30 +205,57 @@ func (s *Server) makeCreative(ctx context.Context, acct Account, c *creative, li
 		if data, err = pdfOf(frames); err != nil {
 			return nil, 500, err
 		}
-		out.Width, out.Height, out.Pages = frames[0].Rect.Dx(), frames[0].Rect.Dy(), len(frames)
+		made.Width, made.Height, made.Pages = frames[0].Rect.Dx(), frames[0].Rect.Dy(), len(frames)
 	} else {
 		res, err := pipeline.Encode(img, nil, c.Format, "")
 		if err != nil {
 			return nil, 500, err
 		}
 		data = res.Data
-		out.Width, out.Height, out.Pages = res.Width, res.Height, res.Frames
+		made.Width, made.Height, made.Pages = res.Width, res.Height, res.Frames
 	}
-	out.Bytes = len(data)
-	if err := s.storeCreative(ctx, out, data, infos); err != nil {
+	made.Bytes = len(data)
+	if err := s.storeCreative(ctx, made, data, infos); err != nil {
 		return nil, 500, err
 	}
-	return s.creativeResult(out, infos), 0, nil
+	return s.creativeResult(made, infos), 0, nil
 }
 
-// renderFrame decodes an image and applies the chain; animated sources
-// give their first frame.
-func (s *Server) renderFrame(ctx context.Context, a *Asset, chain grammar.Chain) (*image.NRGBA, error) {
+// outputSize follows the pixels a sprite or multi will hold as its frames
+// are rendered: a sprite is one sheet (widest frame × sum of heights), an
+// animation n frames of the first frame's size, a PDF the sum of its pages.
+type outputSize struct {
+	kind    string
+	pdf     bool
+	w, h, n int // the output is n frames of w×h
+}
+
+func (o *outputSize) add(w, h int) {
+	switch {
+	case o.kind == "sprite":
+		o.w, o.h, o.n = max(o.w, w), o.h+h, 1
+	case o.pdf: // pages of their own sizes: count them as one column
+		o.w, o.h, o.n = max(o.w, w), o.h+h, 1
+	case o.n == 0:
+		o.w, o.h, o.n = w, h, 1
+	default:
+		o.n++
+	}
+}
+
+func (o *outputSize) pixels() int64 { return int64(o.w) * int64(o.h) * int64(o.n) }
+
+// renderFrame decodes an image and applies the chain within maxPixels;
+// animated sources give their first frame.
+func (s *Server) renderFrame(ctx context.Context, a *Asset, chain grammar.Chain, maxPixels int64) (*image.NRGBA, error) {
 	src, err := s.blobs.Get(a.BlobKey)
 	if err != nil {
 		return nil, err
 	}
-	lim := pipeline.Limits{MaxPixels: s.cfg.MaxPixels}
+	if maxPixels <= 0 {
+		return nil, codec.CheckPixels("output", a.Width, a.Height, 0)
+	}
+	lim := pipeline.Limits{MaxPixels: maxPixels}
 	img, lw, lh, err := pipeline.Load(src, chain, "png", lim) // one frame, reduced when the chain shrinks
 	if err != nil {
 		return nil, err
