@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/edgepix/edgepix/transform/grammar"
 )
@@ -64,4 +65,17 @@ func (s *Server) publicURL(cloud string, p *grammar.Path) string {
 		p = p.Signed(s.accounts[cloud].APISecret)
 	}
 	return s.cfg.PublicURL + "/" + cloud + "/" + p.String()
+}
+
+// checkPlugin validates a raw asset that will be named *.wasm (an fn_wasm
+// plugin) with the plugin host's limits: at upload and at rename, the two
+// ways such a name comes to exist.
+func (s *Server) checkPlugin(acct Account, rt, typ, publicID string, data []byte) error {
+	if rt != "raw" || !strings.HasSuffix(publicID, ".wasm") || s.plugins == nil {
+		return nil
+	}
+	if typ == "private" {
+		return errors.New("Invalid plugin: upload it with type upload or authenticated")
+	}
+	return s.plugins.Validate(data, acct.PluginLimits())
 }

@@ -87,6 +87,10 @@ func (s *Server) handleRename(ctx *fasthttp.RequestCtx, acct Account, rt string)
 		apiError(ctx, 500, "reading the original: "+err.Error())
 		return
 	}
+	if err := s.checkPlugin(acct, rt, toType, to, data); err != nil {
+		apiError(ctx, 400, err.Error())
+		return
+	}
 	moved := *src
 	moved.PublicID, moved.Type = to, toType
 	moved.BlobKey = originalKey(&moved)

@@ -320,13 +320,8 @@ func (s *Server) storeUpload(ctx context.Context, acct Account, rt string, f *fo
 	if err := grammar.CheckPublicID(a.PublicID); err != nil {
 		return nil, 400, err
 	}
-	if rt == "raw" && strings.HasSuffix(a.PublicID, ".wasm") && s.plugins != nil {
-		if typ == "private" {
-			return nil, 400, errors.New("Invalid plugin: upload it with type upload or authenticated")
-		}
-		if err := s.plugins.Validate(data, acct.PluginLimits()); err != nil {
-			return nil, 400, err
-		}
+	if err := s.checkPlugin(acct, rt, typ, a.PublicID, data); err != nil {
+		return nil, 400, err
 	}
 	if ctxParam := f.get("context"); ctxParam != "" {
 		a.Context = parseContext(ctxParam)
