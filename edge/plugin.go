@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgepix/edgepix/internal/wire"
 	"github.com/edgepix/edgepix/plugins"
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
@@ -29,7 +30,7 @@ type assetInfo struct {
 // plugin comes from the origin (as lossless PNG, cached like any derived
 // image), each plugin runs here, and the steps between and after run here
 // with the transform pipeline.
-func (s *Server) runPlugins(ctx context.Context, cloud string, p *grammar.Path, class, reqID string) (*entry, error) {
+func (s *Server) runPlugins(ctx context.Context, cloud string, p *grammar.Path, class string, c caller) (*entry, error) {
 	if s.cfg.Plugins == nil {
 		return nil, &plugins.Error{Status: 400, Msg: "fn_wasm plugins are not enabled on this edge"}
 	}
@@ -40,7 +41,7 @@ func (s *Server) runPlugins(ctx context.Context, cloud string, p *grammar.Path, 
 		Version: p.Version, HasVersion: p.HasVersion, PublicID: p.PublicID, Ext: "png"}
 	bp = bp.Signed(s.cfg.Secrets[cloud])
 	src, _, err := s.cached(assetPrefix(cloud, bp.ResourceType, bp.Type, bp.PublicID)+bp.CacheKey("png:"),
-		func() (*entry, error) { return s.fromOrigin(cloud, bp, "", reqID) })
+		func() (*entry, error) { return s.fromOrigin(cloud, bp, "", c) })
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +64,7 @@ func (s *Server) runPlugins(ctx context.Context, cloud string, p *grammar.Path, 
 	rest := p.Chain[len(before):]
 	for len(rest) > 0 {
 		id := strings.ReplaceAll(rest[0].Plugin, ":", "/")
-		wasm, err := s.pluginModule(cloud, id, reqID)
+		wasm, err := s.pluginModule(cloud, id)
 		if err != nil {
 			return nil, err
 		}
@@ -132,7 +133,7 @@ func variables(v map[string]string) map[string]any {
 // assetInfo asks the origin about an asset (rt and typ are the edge's
 // own constants or parsed values, id a validated public_id).
 func (s *Server) assetInfo(cloud, rt, typ, id string) (*assetInfo, error) {
-	body, err := s.internalGet(cloud, "/internal/asset/"+cloud+"/"+rt+"/"+typ+"/"+id)
+	body, err := s.internalGet(cloud, wire.AssetPath(cloud, rt, typ, id))
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +143,7 @@ func (s *Server) assetInfo(cloud, rt, typ, id string) (*assetInfo, error) {
 
 // pluginModule returns the current version of a plugin's module, fetched
 // once per version (a new upload is picked up by the next miss).
-func (s *Server) pluginModule(cloud, id, reqID string) ([]byte, error) {
+func (s *Server) pluginModule(cloud, id string) ([]byte, error) {
 	info, err := s.assetInfo(cloud, "raw", "any", id)
 	if oe, ok := err.(*originError); ok && oe.status == 404 {
 		return nil, &plugins.Error{Status: 404, Msg: "Plugin not found - " + id}
@@ -155,7 +156,7 @@ func (s *Server) pluginModule(cloud, id, reqID string) ([]byte, error) {
 		return b, nil
 	}
 	mp := &grammar.Path{ResourceType: "raw", Type: info.Type, Version: info.Version, HasVersion: true, PublicID: id}
-	b, err := s.internalGet(cloud, "/internal/derive/"+cloud+"/"+mp.Signed(s.cfg.Secrets[cloud]).String())
+	b, err := s.internalGet(cloud, wire.DerivePath(cloud, mp.Signed(s.cfg.Secrets[cloud])))
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +170,7 @@ func (s *Server) pluginModule(cloud, id, reqID string) ([]byte, error) {
 func (s *Server) layers(cloud string) pipeline.Layers {
 	return func(id string) ([]byte, error) {
 		lp := &grammar.Path{ResourceType: "image", Type: "upload", PublicID: id}
-		b, err := s.internalGet(cloud, "/internal/derive/"+cloud+"/"+lp.String())
+		b, err := s.internalGet(cloud, wire.DerivePath(cloud, lp))
 		if oe, ok := err.(*originError); ok && oe.status == 404 {
 			return nil, &grammar.Error{Msg: "Overlay not found - " + id}
 		}
@@ -180,6 +181,6 @@ func (s *Server) layers(cloud string) pipeline.Layers {
 // internalGet returns the body of an internal origin endpoint.
 func (s *Server) internalGet(cloud, path string) ([]byte, error) {
 	var b []byte
-	err := s.internal(cloud, path, "", "", 60*time.Second, func(r *fasthttp.Response) { b = append([]byte(nil), r.Body()...) })
+	err := s.internal(cloud, path, "", caller{}, 60*time.Second, func(r *fasthttp.Response) { b = append([]byte(nil), r.Body()...) })
 	return b, err
 }

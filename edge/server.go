@@ -14,6 +14,7 @@ import (
 
 	"github.com/edgepix/edgepix/internal/httpx"
 	"github.com/edgepix/edgepix/internal/metrics"
+	"github.com/edgepix/edgepix/internal/wire"
 	"github.com/edgepix/edgepix/plugins"
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
@@ -21,8 +22,10 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// CloudHeader names, on internal requests, the cloud the delivery is for.
-const CloudHeader = "X-Edgepix-Cloud"
+// deriveTimeout is how long an edge waits for a derived file: the
+// origin's admission wait and render deadline fit within it, and the
+// origin stops rendering when the edge stops waiting (it is told when).
+const deriveTimeout = 60 * time.Second
 
 // Config holds the edge's settings.
 type Config struct {
@@ -127,10 +130,10 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.Set("Vary", "Accept")
 	}
 	key := assetPrefix(cloud, p.ResourceType, p.Type, p.PublicID) + p.CacheKey(format+":"+class)
-	reqID := string(ctx.Response.Header.Peek(httpx.RequestIDHeader))
-	fill := func() (*entry, error) { return s.fromOrigin(cloud, p, class, reqID) }
+	c := caller{requestID: string(ctx.Response.Header.Peek(httpx.RequestIDHeader)), client: ctx.RemoteIP().String()}
+	fill := func() (*entry, error) { return s.fromOrigin(cloud, p, class, c) }
 	if _, _, _, ok := p.Chain.SplitPlugin(); ok {
-		fill = func() (*entry, error) { return s.runPlugins(ctx, cloud, p, class, reqID) }
+		fill = func() (*entry, error) { return s.runPlugins(ctx, cloud, p, class, c) }
 	}
 	e, hit, err := s.cached(key, fill)
 	if err != nil {
@@ -272,10 +275,15 @@ func authorize(p *grammar.Path, secret string, strict bool) (int, string) {
 	return 0, ""
 }
 
+// caller is who a call to the origin is made for: the request id that
+// ties the logs together, and the client address the origin's admission
+// shares render capacity by.
+type caller struct{ requestID, client string }
+
 // fromOrigin asks the origin's derive endpoint for p.
-func (s *Server) fromOrigin(cloud string, p *grammar.Path, class, requestID string) (*entry, error) {
+func (s *Server) fromOrigin(cloud string, p *grammar.Path, class string, c caller) (*entry, error) {
 	var e *entry
-	err := s.internal(cloud, "/internal/derive/"+cloud+"/"+p.String(), "class="+url.QueryEscape(class), requestID, 120*time.Second,
+	err := s.internal(cloud, wire.DerivePath(cloud, p), "class="+url.QueryEscape(class), c, deriveTimeout,
 		func(resp *fasthttp.Response) {
 			body := append([]byte(nil), resp.Body()...)
 			sum := sha1.Sum(body)
@@ -295,7 +303,7 @@ func (s *Server) fromOrigin(cloud string, p *grammar.Path, class, requestID stri
 // is escaped again here (spaces, and text overlays' %2C, must reach the
 // origin as they reached the edge). The origin checks that the path's
 // cloud is the one named in X-Edgepix-Cloud.
-func (s *Server) internal(cloud, path, query, requestID string, timeout time.Duration, read func(*fasthttp.Response)) error {
+func (s *Server) internal(cloud, path, query string, c caller, timeout time.Duration, read func(*fasthttp.Response)) error {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -305,10 +313,14 @@ func (s *Server) internal(cloud, path, query, requestID string, timeout time.Dur
 		uri += "?" + query
 	}
 	req.SetRequestURI(uri)
-	req.Header.Set("X-Edgepix-Token", s.cfg.DeriveToken)
-	req.Header.Set(CloudHeader, cloud)
-	if requestID != "" {
-		req.Header.Set(httpx.RequestIDHeader, requestID)
+	req.Header.Set(wire.TokenHeader, s.cfg.DeriveToken)
+	req.Header.Set(wire.CloudHeader, cloud)
+	req.Header.Set(wire.DeadlineHeader, strconv.FormatInt(time.Now().Add(timeout).UnixMilli(), 10))
+	if c.requestID != "" {
+		req.Header.Set(httpx.RequestIDHeader, c.requestID)
+	}
+	if c.client != "" {
+		req.Header.Set(wire.ClientHeader, c.client)
 	}
 	if err := s.client.DoTimeout(req, resp, timeout); err != nil {
 		return err

@@ -255,6 +255,11 @@ func (s *Server) renderFrame(ctx context.Context, a *Asset, chain grammar.Chain,
 	if maxPixels <= 0 {
 		return nil, codec.CheckPixels("output", a.Width, a.Height, 0)
 	}
+	release, err := s.admitWork(ctx, renderCost(a))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	lim := pipeline.Limits{MaxPixels: maxPixels}
 	img, lw, lh, err := pipeline.Load(src, chain, "png", lim) // one frame, reduced when the chain shrinks
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/edgepix/edgepix/blob"
+	"github.com/edgepix/edgepix/internal/wire"
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
 	"github.com/edgepix/edgepix/transform/pipeline"
@@ -49,16 +50,19 @@ func (s *Server) handleDerive(ctx *fasthttp.RequestCtx, rest string) {
 		return
 	}
 	class := string(ctx.QueryArgs().Peek("class"))
+	rctx, cancel := s.renderContext(ctx, ctx.Request.Header.Peek(wire.DeadlineHeader))
+	defer cancel()
+	rctx = forClient(rctx, cloud+"/"+string(ctx.Request.Header.Peek(wire.ClientHeader)))
 	// The URL's rules first (nothing is looked up for a refused request),
 	// then the same rules against the type the asset is stored with.
-	err = s.authorize(ctx, acct, p, p.Type)
+	err = s.authorize(rctx, acct, p, p.Type)
 	var d *derived
 	if err == nil {
-		d, err = s.derive(ctx, cloud, p, class, func(a *Asset) error {
+		d, err = s.derive(rctx, cloud, p, class, func(a *Asset) error {
 			if a.Type == p.Type {
 				return nil // checked above
 			}
-			return s.authorize(ctx, acct, p, a.Type)
+			return s.authorize(rctx, acct, p, a.Type)
 		})
 	}
 	if err != nil {
@@ -74,6 +78,8 @@ func (s *Server) handleDerive(ctx *fasthttp.RequestCtx, rest string) {
 			status, err = 404, fmt.Errorf("Resource not found - %s", p.PublicID)
 		case errors.Is(err, errBusy):
 			status = 429
+		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+			status, err = 503, fmt.Errorf("Render took too long: %v", err)
 		case errors.As(err, &ae):
 			status = 401
 		case errors.As(err, &te):
@@ -175,10 +181,11 @@ func (s *Server) deriveAsset(ctx context.Context, cloud string, p *grammar.Path,
 		} else if err != nil && !errors.Is(err, blob.ErrNotFound) {
 			return nil, err
 		}
-		if err := s.acquire(); err != nil {
+		release, err := s.admitWork(ctx, renderCost(a))
+		if err != nil {
 			return nil, err
 		}
-		defer func() { <-s.workers }()
+		defer release()
 		src, err := s.blobs.Get(a.BlobKey)
 		if err != nil {
 			return nil, err
@@ -202,26 +209,6 @@ func (s *Server) deriveAsset(ctx context.Context, cloud string, p *grammar.Path,
 		return nil, err
 	}
 	return v.(*derived), nil
-}
-
-// acquire takes a render worker, waiting in a bounded queue.
-func (s *Server) acquire() error {
-	select {
-	case s.workers <- struct{}{}:
-		return nil
-	default:
-	}
-	if s.waiting.Add(1) > int64(s.cfg.QueueLimit) {
-		s.waiting.Add(-1)
-		return errBusy
-	}
-	s.metrics.QueueDepth.Inc()
-	defer func() {
-		s.waiting.Add(-1)
-		s.metrics.QueueDepth.Dec()
-	}()
-	s.workers <- struct{}{}
-	return nil
 }
 
 // AssetInfo is what an edge needs to know of an asset to run a plugin on

@@ -7,11 +7,11 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/edgepix/edgepix/blob"
 	"github.com/edgepix/edgepix/internal/metrics"
+	"github.com/edgepix/edgepix/internal/wire"
 	"github.com/edgepix/edgepix/jobs"
 	"github.com/edgepix/edgepix/notify"
 	"github.com/edgepix/edgepix/plugins"
@@ -30,6 +30,12 @@ type Config struct {
 	DeriveToken       string // shared secret edges send to /internal/derive
 	Workers           int    // concurrent renders (default: one per core, at least 2)
 	QueueLimit        int    // renders that may wait for a worker before 429
+	// RenderPixels bounds the decoded pixels of all renders in flight
+	// (default MaxPixels); RenderTimeout bounds one render (default 30 s)
+	// and QueueWait the wait for admission (default 10 s).
+	RenderPixels  int64
+	RenderTimeout time.Duration
+	QueueWait     time.Duration
 	// Strict: unsigned deliveries may only use named transformations that
 	// allow it (allowed_for_strict).
 	Strict bool
@@ -52,8 +58,7 @@ type Server struct {
 	chunkMu  sync.Mutex // serialises chunk assembly
 	fetch    *http.Client
 	renders  singleflight.Group
-	workers  chan struct{}
-	waiting  atomic.Int64
+	admit    *admission
 	log      *slog.Logger
 }
 
@@ -86,12 +91,22 @@ func New(cfg Config, accounts []Account, st Deps, log *slog.Logger) *Server {
 	if cfg.QueueLimit <= 0 {
 		cfg.QueueLimit = 64
 	}
+	if cfg.RenderPixels <= 0 {
+		cfg.RenderPixels = cfg.MaxPixels
+	}
+	if cfg.RenderTimeout <= 0 {
+		cfg.RenderTimeout = 30 * time.Second
+	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = 10 * time.Second
+	}
 	s := &Server{cfg: cfg, accounts: map[string]Account{}, assets: st.Assets, named: st.Named, presets: st.Presets, blobs: st.Blobs, nc: st.NC, metrics: st.Metrics,
 		batches: st.Batches, jobs: st.Jobs, notifier: st.Notifier, plugins: st.Plugins,
-		fetch: fetchClient(cfg.AllowPrivateFetch, 30*time.Second), workers: make(chan struct{}, cfg.Workers), log: log}
+		fetch: fetchClient(cfg.AllowPrivateFetch, 30*time.Second), log: log}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}
+	s.admit = newAdmission(cfg.Workers, cfg.RenderPixels, cfg.QueueLimit, cfg.QueueWait, s.metrics.QueueDepth.Add)
 	for _, a := range accounts {
 		s.accounts[a.Cloud] = a
 	}
@@ -123,13 +138,13 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 		ctx.SetBodyString(`{"status":"ok"}`)
 		return
 	case strings.HasPrefix(p, "/internal/"): // for edges, with the shared token
-		if subtle.ConstantTimeCompare(ctx.Request.Header.Peek("X-Edgepix-Token"), []byte(s.cfg.DeriveToken)) != 1 {
+		if subtle.ConstantTimeCompare(ctx.Request.Header.Peek(wire.TokenHeader), []byte(s.cfg.DeriveToken)) != 1 {
 			deliveryError(ctx, 401, "Invalid derive token")
 			return
 		}
 		// /internal/{endpoint}/{cloud}/...: the cloud must be the one the
 		// edge says the request is for.
-		if seg := strings.SplitN(p, "/", 5); len(seg) < 5 || seg[3] != string(ctx.Request.Header.Peek("X-Edgepix-Cloud")) {
+		if seg := strings.SplitN(p, "/", 5); len(seg) < 5 || seg[3] != string(ctx.Request.Header.Peek(wire.CloudHeader)) {
 			deliveryError(ctx, 403, errCloudMismatch.Error())
 			return
 		}

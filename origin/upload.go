@@ -293,18 +293,18 @@ func (s *Server) storeUpload(ctx context.Context, acct Account, rt string, f *fo
 		if err := codec.CheckPixels("image", info.Width, info.Height, s.cfg.MaxPixels); err != nil {
 			return nil, 400, err
 		}
-		// A decode proves the file is usable before it is stored. JPEGs
-		// are decoded at 1/8 scale (every entropy-coded segment is still
-		// read), so a 100 MP upload does not need 400 MB to validate.
-		img, err := codec.Decode(data, codec.DecodeOptions{MaxPixels: s.cfg.MaxPixels, MinWidth: 1, MinHeight: 1})
+		// Validation and the incoming transformation are pixel work like
+		// renders, and wait for admission with them.
+		release, err := s.admitWork(forClient(ctx, "api/"+acct.Cloud), int64(info.Width)*int64(info.Height))
 		if err != nil {
-			return nil, 400, fmt.Errorf("Invalid image file: %v", err)
+			return nil, 429, err
 		}
-		rt = "image"
-		a.Format, a.Width, a.Height, a.Pages = string(info.Format), info.Width, info.Height, max(len(img.Frames), info.Pages)
-		if data, err = s.incoming(ctx, acct.Cloud, f, data, a); err != nil {
+		data, err = s.validate(ctx, acct.Cloud, f, data, info, a)
+		release()
+		if err != nil {
 			return nil, 400, err
 		}
+		rt = "image"
 	case "raw":
 	default:
 		return nil, 400, fmt.Errorf("Invalid resource type: %s", rt)
@@ -356,6 +356,19 @@ func (s *Server) storeUpload(ctx context.Context, acct Account, rt string, f *fo
 		s.replaced(prev, f.get("invalidate") == "true")
 	}
 	return a, 0, nil
+}
+
+// validate decodes an upload to prove it is usable before it is stored
+// (JPEGs at 1/8 scale: every entropy-coded segment is still read, so a
+// 100 MP upload does not need 400 MB to validate), then applies the
+// incoming transformation.
+func (s *Server) validate(ctx context.Context, cloud string, f *form, data []byte, info codec.Info, a *Asset) ([]byte, error) {
+	img, err := codec.Decode(data, codec.DecodeOptions{MaxPixels: s.cfg.MaxPixels, MinWidth: 1, MinHeight: 1})
+	if err != nil {
+		return nil, fmt.Errorf("Invalid image file: %v", err)
+	}
+	a.Format, a.Width, a.Height, a.Pages = string(info.Format), info.Width, info.Height, max(len(img.Frames), info.Pages)
+	return s.incoming(ctx, cloud, f, data, a)
 }
 
 // incoming applies the upload's `transformation` and `format` parameters:

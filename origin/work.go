@@ -62,6 +62,7 @@ func (s *Server) RunJob(ctx context.Context, jb jobs.Job) error {
 	if !ok {
 		return fmt.Errorf("job for unknown cloud %s", j.Cloud)
 	}
+	ctx = forClient(ctx, "jobs/"+j.Cloud) // background work shares renders fairly with deliveries
 	b, ok, err := s.batches.Get(ctx, j.Cloud, j.BatchID)
 	if err != nil {
 		return &jobs.RetryError{After: time.Second, Err: err}
