@@ -145,7 +145,7 @@ func (c *cache) store(k string, v []byte, g uint64) {
 	if err := c.disk.write(int64(len(v)), func(db *badger.DB) error {
 		return db.Update(func(txn *badger.Txn) error { return txn.Set([]byte(k), v) })
 	}); err != nil {
-		if !errors.Is(err, errDiskOff) {
+		if c.disk.writable.Load() { // refused, not a fault (those are logged once)
 			c.log.Warn("edge cache write", "key", k, "err", err)
 		}
 		return

@@ -53,7 +53,7 @@ func (d *diskTier) shut(deadline time.Time) error {
 		return d.abandon("its disk tier failed earlier")
 	case !d.writable.Load():
 		// Closing flushes the memtable through a mapping: only with room.
-		if err := d.room(0); err != nil {
+		if err := d.room(d.sizes.flushReserve()); err != nil {
 			return d.abandon("no room to flush its memtable: " + err.Error())
 		}
 	}

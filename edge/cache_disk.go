@@ -62,7 +62,6 @@ func newDiskTier(db *badger.DB, dir string, s diskSizes, log *slog.Logger, m *me
 		jobs: make(chan func(), 256), stop: make(chan struct{}), done: make(chan struct{})}
 	d.writable.Store(true)
 	d.readable.Store(true)
-	m.CacheDisk.Set(1)
 	return d
 }
 
@@ -150,9 +149,8 @@ func (d *diskTier) write(n int64, op func(*badger.DB) error) error {
 	if !d.writable.Load() {
 		return errDiskOff
 	}
-	if err := d.room(n); err != nil {
-		var full *errNoRoom
-		if errors.As(err, &full) {
+	if err := d.room(d.sizes.reserve(n)); err != nil {
+		if noSpace(err) {
 			d.disable(faultDiskFull, err)
 		} else {
 			d.disable(faultWrite, err)
@@ -178,17 +176,18 @@ func (d *diskTier) write(n int64, op func(*badger.DB) error) error {
 	return nil
 }
 
-// room checks the space guard for a write of n bytes.
-func (d *diskTier) room(n int64) error {
+// room checks that the filesystem has extra bytes free besides what a
+// compaction may rewrite (the whole LSM tree, at most).
+func (d *diskTier) room(extra int64) error {
 	var lsm int64
 	for _, t := range d.db.Tables() {
 		lsm += int64(t.OnDiskSize)
 	}
-	return room(d.dir, lsm+d.sizes.reserve(n))
+	return room(d.dir, lsm+extra)
 }
 
-// preallocate reserves the blocks of new log files; it cannot, the disk
-// is full: writes stop before one lands in an unreserved block.
+// preallocate reserves the blocks of new log files; if it cannot, writes
+// stop before one lands in an unreserved block.
 func (d *diskTier) preallocate() {
 	err := preallocate(d.dir)
 	switch {
@@ -198,8 +197,10 @@ func (d *diskTier) preallocate() {
 			d.noAlloc = true
 			d.log.Warn("edge cache: the filesystem cannot preallocate; only the free-space margin protects Badger's mapped files", "dir", d.dir)
 		}
-	default:
+	case noSpace(err):
 		d.disable(faultDiskFull, err)
+	default:
+		d.disable(faultWrite, err)
 	}
 }
 

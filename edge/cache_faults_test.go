@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ type childResult struct {
 	Faults   string  `json:"faults"`   // the fault metric, as text
 	CloseErr string  `json:"closeErr"` // what close returned
 	FreeMiB  float64 `json:"freeMiB"`  // free space after the writes (space tests)
+	Skipped  string  `json:"skipped"`  // why the child could not run its action
 }
 
 const (
@@ -52,8 +54,8 @@ func seedBody(i int) []byte {
 
 func seedKey(i int) string { return fmt.Sprintf("demo/image/upload/s%03d\x00k", i) }
 
-func seed(c *cache) {
-	for i := range seeded {
+func seed(c *cache, n int) {
+	for i := range n {
 		c.put(seedKey(i), &entry{ContentType: "image/png", Body: seedBody(i)}, c.generation())
 		settle(c) // one at a time: the queue must not drop any
 	}
@@ -66,6 +68,9 @@ func runChild(t *testing.T, action, dir string, env ...string) childResult {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCacheChild$", "-test.v")
 	cmd.Env = append(append(os.Environ(), "EDGEPIX_CACHE_CHILD="+action, "EDGEPIX_CACHE_DIR="+dir), env...)
 	out, err := cmd.CombinedOutput()
+	if os.Getenv("EDGEPIX_CHILD_LOG") != "" {
+		t.Logf("%s", out)
+	}
 	i := bytes.LastIndex(out, []byte("RESULT "))
 	var r childResult
 	if err != nil || i < 0 {
@@ -97,7 +102,11 @@ func TestCacheChild(t *testing.T) {
 	var r childResult
 	switch action {
 	case "seed-and-crash": // a process killed with its memtable unflushed
-		seed(c)
+		n := seeded
+		if s := os.Getenv("EDGEPIX_CACHE_SEED"); s != "" {
+			n, _ = strconv.Atoi(s)
+		}
+		seed(c, n)
 		fmt.Println("RESULT {}")
 		os.Exit(0)
 	case "reopen":
@@ -113,6 +122,31 @@ func TestCacheChild(t *testing.T) {
 		fill(c)
 		free, _ := freeBytes(dir)
 		r.FreeMiB = float64(free) / (1 << 20)
+	case "folder-gone": // the cache folder is removed under a running edge
+		seed(c, 10)
+		os.RemoveAll(dir)
+		fill(c)
+	case "folder-unwritable": // no new file can be made in it
+		seed(c, 10)
+		os.RemoveAll(dir)
+		os.WriteFile(dir, nil, 0o644) // the space guard's statfs still answers
+		fill(c)
+	case "folder-read-only": // an empty read-only folder mounted over it: only Badger's writes fail
+		seed(c, 10)
+		ro := t.TempDir()
+		if out, err := exec.Command("mount", "--bind", ro, dir).CombinedOutput(); err != nil {
+			fmt.Printf("RESULT {\"skipped\": %q}\n", fmt.Sprint(err, string(out)))
+			return
+		}
+		defer exec.Command("umount", dir).Run()
+		if out, err := exec.Command("mount", "-o", "remount,bind,ro", dir).CombinedOutput(); err != nil {
+			fmt.Printf("RESULT {\"skipped\": %q}\n", fmt.Sprint(err, string(out)))
+			return
+		}
+		fill(c)
+	case "fill-by-another": // another writer fills the filesystem, then a delivery is cached
+		seed(c, seeded)
+		fillFS(t, filepath.Dir(dir))
 	}
 	big := &entry{Body: bytes.Repeat([]byte("new"), 200<<10)} // 600 KiB: disk only, past the memory tier
 	c.put("new", big, c.generation())
@@ -131,11 +165,15 @@ func TestCacheChild(t *testing.T) {
 	fmt.Printf("RESULT %s\n", b)
 }
 
-// fill puts distinct 200 KiB entries until the disk tier stops taking them
-// (or 400 went in).
+// fill puts distinct entries, inline in Badger's tables and in its value
+// log in turn, until the disk tier stops taking them (or 600 went in).
 func fill(c *cache) {
-	for i := 0; i < 400 && c.disk != nil && c.disk.writable.Load(); i++ {
-		c.put(fmt.Sprintf("demo/image/upload/f%03d\x00k", i), &entry{Body: bytes.Repeat([]byte{byte(i)}, 200<<10)}, c.generation())
+	for i := 0; i < 600 && c.disk != nil && c.disk.writable.Load(); i++ {
+		size := 50 << 10
+		if i%2 == 1 {
+			size = 200 << 10
+		}
+		c.put(fmt.Sprintf("demo/image/upload/f%03d\x00k", i), &entry{Body: bytes.Repeat([]byte{byte(i)}, size)}, c.generation())
 		settle(c)
 	}
 }
@@ -214,7 +252,7 @@ func TestCacheSurvivesDamagedFiles(t *testing.T) {
 	base := t.TempDir()
 	clean := filepath.Join(base, "clean")
 	c := openCache(clean, 1<<20, childMB, metrics.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	seed(c)
+	seed(c, seeded)
 	closeCache(t, c)
 	crashed := filepath.Join(base, "crashed")
 	runChild(t, "seed-and-crash", crashed)

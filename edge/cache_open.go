@@ -44,7 +44,7 @@ func openDisk(dir string, diskBytes int64, log *slog.Logger, m *metrics.Metrics)
 		}
 		full := noSpace(err)
 		switch {
-		case attempt == 2 || full && isEmpty(dir):
+		case attempt == 2 || full && !hasBadgerFiles(dir):
 			fault := "open_failed"
 			if full {
 				fault = faultDiskFull
@@ -54,7 +54,7 @@ func openDisk(dir string, diskBytes int64, log *slog.Logger, m *metrics.Metrics)
 			return nil, newLRU[struct{}](diskBytes)
 		case full:
 			log.Warn("edge cache: not enough free space for its disk tier; emptying its directory", "dir", dir, "err", err)
-			os.RemoveAll(dir)
+			clearBadger(dir)
 		default:
 			aside := moveAside(dir)
 			m.CacheFaults.WithLabelValues("rebuilt").Inc()
@@ -69,12 +69,9 @@ func tryOpen(dir string, s diskSizes, limit int64, log *slog.Logger, m *metrics.
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, err
 	}
-	if _, err := os.Stat(filepath.Join(dir, validMark)); err != nil && !isEmpty(dir) {
+	if _, err := os.Stat(filepath.Join(dir, validMark)); err != nil && hasBadgerFiles(dir) {
 		log.Warn("edge cache: discarding a directory not marked valid (its disk tier was disabled or abandoned, so purges may be missing, or an older edgepix wrote it)", "dir", dir)
-		if err := os.RemoveAll(dir); err != nil {
-			return nil, nil, err
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := clearBadger(dir); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -224,9 +221,36 @@ func moveAside(dir string) string {
 	return aside
 }
 
-func isEmpty(dir string) bool {
+// badgerFile reports whether the named file is Badger's (or the mark).
+func badgerFile(name string) bool {
+	return mapped(name) || strings.HasSuffix(name, ".sst") || strings.HasPrefix(name, "MANIFEST") ||
+		strings.HasPrefix(name, "KEYREGISTRY") || name == "LOCK" || name == validMark
+}
+
+func hasBadgerFiles(dir string) bool {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if badgerFile(e.Name()) {
+			return true
+		}
+	}
+	return false
+}
+
+// clearBadger removes Badger's files from dir, and only those.
+func clearBadger(dir string) error {
 	ents, err := os.ReadDir(dir)
-	return err == nil && len(ents) == 0
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if badgerFile(e.Name()) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // noSpace reports whether err is the filesystem lacking room.

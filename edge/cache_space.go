@@ -39,13 +39,17 @@ func sizesFor(diskBytes int64) diskSizes {
 	return diskSizes{memtable: m, vlog: v, maxValue: min(v/2, diskBytes)}
 }
 
+// flushReserve is the free space Badger may use on its own besides
+// rewriting the LSM tree: three memtables (two immutable, one active;
+// Badger's arena is up to ~1.3 memtable) flushed to tables, and some
+// slack for the MANIFEST and DISCARD.
+func (s diskSizes) flushReserve() int64 { return 5*s.memtable + 4<<20 }
+
 // reserve is the free space a write of n bytes needs besides the LSM
-// tree: three memtables (two immutable, one active; Badger's arena is up
-// to ~1.3 memtable) flushed to tables, the next .mem and .vlog files, the
-// write twice (it may land in a new file before that file is
-// preallocated) and some slack for the MANIFEST and DISCARD.
+// tree: the flushes, the next .mem and .vlog files, and the write twice
+// (it may land in a new file before that file is preallocated).
 func (s diskSizes) reserve(n int64) int64 {
-	return 5*s.memtable + 2*s.memtable + 2*s.vlog + 2*n + 4<<20
+	return s.flushReserve() + 2*s.memtable + 2*s.vlog + 2*n
 }
 
 // errNoRoom: the filesystem lacks the space the disk tier needs.
