@@ -38,7 +38,9 @@ func openDisk(dir string, diskBytes int64, log *slog.Logger, m *metrics.Metrics)
 	for attempt := 0; ; attempt++ {
 		d, index, err := tryOpen(dir, s, diskBytes, log, m)
 		if err == nil {
-			m.CacheDisk.Set(1)
+			if d.writable.Load() { // its first preallocation may have found the disk full
+				m.CacheDisk.Set(1)
+			}
 			go d.run()
 			return d, index
 		}
