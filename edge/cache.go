@@ -7,15 +7,14 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/edgepix/edgepix/internal/metrics"
 )
 
 // entry is one cached response.
@@ -54,92 +53,25 @@ func decodeEntry(b []byte) (*entry, error) {
 }
 
 // cache combines the memory tier and Badger. The disk tier is bounded by
-// an in-memory LRU index of its keys and sizes, rebuilt on open.
+// an in-memory LRU index of its keys and sizes, rebuilt on open; it is
+// optional (nil, or disabled after a fault: see diskTier).
 type cache struct {
 	// purgeMu orders purges against fills: a fill that began before a
-	// purge (gen changed) must not put back what the purge removed.
+	// purge (gen changed) must not put back what the purge removed. It is
+	// never held across a Badger call.
 	purgeMu sync.RWMutex
 	gen     atomic.Uint64
 	mem     *lru[*entry]
-	index   *lru[struct{}]
-	disk    *badger.DB
+	index   *lru[struct{}] // the keys on disk: a key not in it is never read from disk
+	disk    *diskTier
 	log     *slog.Logger
-	stop    chan struct{}
-	done    chan struct{}
 }
 
-// openCache opens Badger in dir, bounded to diskBytes, with a memory tier
-// of memBytes. A directory Badger cannot open (corrupt, or from an
-// incompatible version) is moved aside and rebuilt: the cache is only a
-// cache, so this is reported, never fatal.
-func openCache(dir string, memBytes, diskBytes int64, log *slog.Logger) (*cache, error) {
-	vlog := min(max(diskBytes/8, 16<<20), 256<<20)
-	// The memory tier is the read cache, so Badger's own block cache is
-	// kept small, as are its memtables (Badger's defaults reserve ~600 MB).
-	opts := badger.DefaultOptions(dir).WithLogger(nil).WithNumVersionsToKeep(1).
-		WithValueLogFileSize(vlog).WithMemTableSize(16 << 20).WithNumMemtables(2).
-		WithBlockCacheSize(16 << 20).WithNumLevelZeroTables(2).WithNumLevelZeroTablesStall(4)
-	db, err := badger.Open(opts)
-	if err != nil {
-		log.Error("edge cache unreadable; rebuilding it", "dir", dir, "err", err)
-		aside := fmt.Sprintf("%s.corrupt-%d", dir, time.Now().UnixNano())
-		if rerr := os.Rename(dir, aside); rerr != nil {
-			os.RemoveAll(dir)
-		}
-		db, err = badger.Open(opts)
-		if err != nil {
-			return nil, err
-		}
-	}
-	c := &cache{mem: newLRU[*entry](memBytes), index: newLRU[struct{}](diskBytes), disk: db, log: log,
-		stop: make(chan struct{}), done: make(chan struct{})}
-	if err := c.loadIndex(); err != nil {
-		db.Close()
-		return nil, err
-	}
-	go c.collect()
-	return c, nil
-}
-
-// loadIndex lists the keys on disk; their order of use is not persisted,
-// so they start as least recently used, then trims to the bound.
-func (c *cache) loadIndex() error {
-	err := c.disk.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			item := it.Item()
-			c.index.pushBack(string(item.Key()), struct{}{}, item.ValueSize())
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	var drop []string
-	for c.index.bytes() > c.index.limit {
-		n := c.index.ll.Back().Value.(*lruItem[struct{}]).key
-		c.index.remove(n)
-		drop = append(drop, n)
-	}
-	c.deleteDisk(drop)
-	return nil
-}
-
-// collect reclaims value-log space now and then, so evictions free disk.
-func (c *cache) collect() {
-	defer close(c.done)
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case <-t.C:
-			for c.disk.RunValueLogGC(0.5) == nil {
-			}
-		}
-	}
+// openCache opens the cache in dir, bounded to diskBytes on disk, with a
+// memory tier of memBytes. It cannot fail: see openDisk.
+func openCache(dir string, memBytes, diskBytes int64, m *metrics.Metrics, log *slog.Logger) *cache {
+	d, index := openDisk(dir, diskBytes, log, m)
+	return &cache{mem: newLRU[*entry](memBytes), index: index, disk: d, log: log}
 }
 
 // generation changes with every purge; fills carry the one they began in.
@@ -150,28 +82,26 @@ func (c *cache) get(k string) (*entry, bool) {
 		c.index.get(k)
 		return e, true
 	}
+	if c.disk == nil {
+		return nil, false
+	}
+	if _, ok := c.index.get(k); !ok {
+		return nil, false
+	}
 	g := c.generation()
+	v, err := c.disk.read(k)
 	var e *entry
-	err := c.disk.View(func(txn *badger.Txn) error {
-		it, err := txn.Get([]byte(k))
-		if err != nil {
-			return err
-		}
-		return it.Value(func(v []byte) error {
-			var derr error
-			e, derr = decodeEntry(append([]byte(nil), v...))
-			return derr
-		})
-	})
+	if err == nil {
+		e, err = decodeEntry(v)
+	}
 	if err != nil {
-		if !errors.Is(err, badger.ErrKeyNotFound) {
+		if !errors.Is(err, errDiskOff) {
 			c.log.Warn("edge cache read", "key", k, "err", err)
 		}
 		return nil, false
 	}
 	c.purgeMu.RLock()
 	if c.gen.Load() == g {
-		c.index.get(k)
 		c.putMem(k, e)
 	}
 	c.purgeMu.RUnlock()
@@ -187,26 +117,49 @@ func (c *cache) putMem(k string, e *entry) {
 }
 
 // put stores an entry fetched during generation g; if a purge happened
-// since, the entry may be stale and is not kept.
+// since, the entry may be stale and is not kept. The disk write is queued:
+// the delivery does not wait for it.
 func (c *cache) put(k string, e *entry, g uint64) {
 	c.purgeMu.RLock()
-	defer c.purgeMu.RUnlock()
-	if c.gen.Load() != g {
+	fresh := c.gen.Load() == g
+	if fresh {
+		c.putMem(k, e)
+	}
+	c.purgeMu.RUnlock()
+	if !fresh || c.disk == nil {
 		return
 	}
 	v := e.encode()
-	if int64(len(v)) > c.index.limit {
-		c.putMem(k, e)
+	if int64(len(v)) > c.disk.sizes.maxValue {
 		return
 	}
-	c.putMem(k, e)
-	if err := c.disk.Update(func(txn *badger.Txn) error {
-		return txn.Set([]byte(k), v)
+	c.disk.offer(int64(len(v)), func() { c.store(k, v, g) })
+}
+
+// store writes an entry to Badger (in the writer), then indexes it, unless
+// a purge came in the meantime: then it deletes it again.
+func (c *cache) store(k string, v []byte, g uint64) {
+	if c.generation() != g {
+		return
+	}
+	if err := c.disk.write(int64(len(v)), func(db *badger.DB) error {
+		return db.Update(func(txn *badger.Txn) error { return txn.Set([]byte(k), v) })
 	}); err != nil {
-		c.log.Warn("edge cache write", "key", k, "err", err)
+		if c.disk.writable.Load() { // refused, not a fault (those are logged once)
+			c.log.Warn("edge cache write", "key", k, "err", err)
+		}
 		return
 	}
-	c.deleteDisk(c.index.put(k, struct{}{}, int64(len(v))))
+	c.purgeMu.RLock()
+	drop := []string{k}
+	if c.gen.Load() == g {
+		drop = c.index.put(k, struct{}{}, int64(len(v)))
+	}
+	c.purgeMu.RUnlock()
+	for _, k := range drop {
+		c.mem.remove(k)
+	}
+	c.disk.remove(drop)
 }
 
 // purge drops every entry whose key starts with prefix, from both tiers.
@@ -215,36 +168,16 @@ func (c *cache) purge(prefix string) int {
 }
 
 // purgeMatch drops every entry whose key satisfies match (a scan of the
-// key index, in memory; purges are rare).
+// key index, in memory; purges are rare). It returns once Badger has the
+// deletes (or the disk tier is disabled, which unmarks its directory).
 func (c *cache) purgeMatch(match func(string) bool) int {
 	c.purgeMu.Lock()
-	defer c.purgeMu.Unlock()
 	c.gen.Add(1)
 	c.mem.removeMatch(match)
 	keys := c.index.removeMatch(match)
-	c.deleteDisk(keys)
+	c.purgeMu.Unlock()
+	if c.disk != nil && len(keys) > 0 {
+		c.disk.await(func() { c.disk.remove(keys) })
+	}
 	return len(keys)
-}
-
-func (c *cache) deleteDisk(keys []string) {
-	if len(keys) == 0 {
-		return
-	}
-	wb := c.disk.NewWriteBatch()
-	defer wb.Cancel()
-	for _, k := range keys {
-		c.mem.remove(k)
-		if err := wb.Delete([]byte(k)); err != nil {
-			c.log.Warn("edge cache delete", "key", k, "err", err)
-		}
-	}
-	if err := wb.Flush(); err != nil {
-		c.log.Warn("edge cache delete", "err", err)
-	}
-}
-
-func (c *cache) close() error {
-	close(c.stop)
-	<-c.done
-	return c.disk.Close()
 }

@@ -64,20 +64,14 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New()
 	}
-	c, err := openCache(cfg.CacheDir, cfg.MemBytes, cfg.DiskBytes, log)
-	if err != nil {
-		return nil, err
-	}
+	c := openCache(cfg.CacheDir, cfg.MemBytes, cfg.DiskBytes, cfg.Metrics, log)
 	return &Server{cfg: cfg, cache: c, log: log, wasm: newLRU[[]byte](256 << 20), client: &fasthttp.Client{
 		ReadTimeout: 60 * time.Second, WriteTimeout: 10 * time.Second, MaxResponseBodySize: 512 << 20,
 	}}, nil
 }
 
-// Close closes the cache and the connections to the origin.
-func (s *Server) Close() error {
-	s.client.CloseIdleConnections()
-	return s.cache.close()
-}
+// Close is CloseWithin(DefaultCloseTimeout).
+func (s *Server) Close() error { return s.CloseWithin(DefaultCloseTimeout) }
 
 // originError is a non-200 answer from the origin, passed on to the client.
 type originError struct {

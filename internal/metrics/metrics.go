@@ -14,6 +14,8 @@ type Metrics struct {
 	Latency       *prometheus.HistogramVec // server
 	Cache         *prometheus.CounterVec   // result: hit, miss
 	CacheBytes    *prometheus.GaugeVec     // tier: memory, disk
+	CacheDisk     prometheus.Gauge         // 1 while the edge's disk tier takes writes
+	CacheFaults   *prometheus.CounterVec   // fault: rebuilt, disk_full, write_error, stalled, abandoned…
 	Renders       *prometheus.CounterVec   // result: ok, error
 	RenderSeconds prometheus.Histogram
 	QueueDepth    prometheus.Gauge
@@ -40,6 +42,12 @@ func New() *Metrics {
 		CacheBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "edgepix_edge_cache_bytes", Help: "Bytes held by each edge cache tier.",
 		}, []string{"tier"}),
+		CacheDisk: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "edgepix_edge_cache_disk_enabled", Help: "1 while the edge cache's disk tier takes writes, 0 once it is disabled.",
+		}),
+		CacheFaults: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "edgepix_edge_cache_faults_total", Help: "Edge cache disk faults by kind (the disk tier is optional: each is survived).",
+		}, []string{"fault"}),
 		Renders: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgepix_origin_renders_total", Help: "Derived images rendered by the origin, by result.",
 		}, []string{"result"}),
@@ -60,7 +68,7 @@ func New() *Metrics {
 			Name: "edgepix_webhook_attempts_total", Help: "Notification attempts by result (delivered, retry, failed).",
 		}, []string{"result"}),
 	}
-	m.Registry.MustRegister(m.Requests, m.Latency, m.Cache, m.CacheBytes, m.Renders, m.RenderSeconds,
+	m.Registry.MustRegister(m.Requests, m.Latency, m.Cache, m.CacheBytes, m.CacheDisk, m.CacheFaults, m.Renders, m.RenderSeconds,
 		m.QueueDepth, m.Purges, m.Jobs, m.Webhooks, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
