@@ -253,16 +253,21 @@ func TestTypesAreValidated(t *testing.T) {
 	if r, _ := cld.Upload.Destroy(bg, uploader.DestroyParams{PublicID: "snake", Type: "up*"}); !strings.Contains(r.Error.Message, "Invalid type") {
 		t.Errorf("destroy type up*: %+v", r)
 	}
-	for _, path := range []string{"/v1_1/demo/resources/image/up.load", "/v1_1/demo/resources/image/>/snake"} {
-		req, _ := http.NewRequest("GET", a.OriginURL+path, nil)
+	for path, want := range map[string]int{"/v1_1/demo/resources/image/up.load": 400, "/v1_1/demo/resources/image/>/snake": 400,
+		"/v1_1/demo/webhooks/deliveries/a.*/redeliver": 404, "/v1_1/demo/webhooks/deliveries/>/redeliver": 404} {
+		method := "GET"
+		if strings.HasSuffix(path, "redeliver") {
+			method = "POST"
+		}
+		req, _ := http.NewRequest(method, a.OriginURL+path, nil)
 		req.SetBasicAuth(testAccount.APIKey, testAccount.APISecret)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != 400 {
-			t.Errorf("%s: %d", path, resp.StatusCode)
+		if resp.StatusCode != want {
+			t.Errorf("%s: %d, want %d", path, resp.StatusCode, want)
 		}
 	}
 	if got, _ := cld.Admin.Asset(bg, admin.AssetParams{PublicID: "snake"}); got.Width != 600 {

@@ -154,6 +154,19 @@ func CheckURL(raw string) error {
 
 func key(cloud, id string) string { return cloud + "." + id }
 
+// validID reports whether id can be a delivery id (letters, digits, _ and -).
+func validID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, r := range id {
+		if !(r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
 // Send stores a delivery and queues its first attempt. It is idempotent
 // on d.ID: a delivery already stored is not sent again.
 func (n *Notifier) Send(ctx context.Context, d *Delivery) error {
@@ -337,6 +350,9 @@ var ErrNotFound = errors.New("delivery not found")
 // Redeliver sends a delivery again (with the same webhook-id), whatever
 // became of it, with a fresh retry schedule.
 func (n *Notifier) Redeliver(ctx context.Context, cloud, id string) (*Delivery, error) {
+	if !validID(id) { // ids are KV key tokens: no '.', '*' or '>'
+		return nil, ErrNotFound
+	}
 	r, err := n.load(ctx, key(cloud, id))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, ErrNotFound
