@@ -212,6 +212,9 @@ func parseSearch(expr string) (matcher, error) {
 	if len(toks) == 0 {
 		return func(*Asset) bool { return true }, nil
 	}
+	if len(toks) > maxSearchTokens { // matchers nest as deep as the expression is long
+		return nil, fmt.Errorf("expression too long: at most %d terms and operators", maxSearchTokens)
+	}
 	p := &searchParser{toks: toks}
 	m, err := p.or()
 	if err == nil && p.i < len(p.toks) {
@@ -250,9 +253,17 @@ func tokenize(s string) ([]string, error) {
 	return out, nil
 }
 
+// Bounds on an expression: the parser recurses on parentheses and NOT,
+// the compiled matcher on every operator.
+const (
+	maxSearchTokens = 512
+	maxSearchDepth  = 32
+)
+
 type searchParser struct {
-	toks []string
-	i    int
+	toks  []string
+	i     int
+	depth int
 }
 
 func (p *searchParser) peek() string {
@@ -292,6 +303,12 @@ func (p *searchParser) and() (matcher, error) {
 
 func (p *searchParser) unary() (matcher, error) {
 	t := p.peek()
+	if t == "NOT" || t == "(" {
+		if p.depth++; p.depth > maxSearchDepth {
+			return nil, fmt.Errorf("expression nested too deeply: at most %d levels", maxSearchDepth)
+		}
+		defer func() { p.depth-- }()
+	}
 	switch {
 	case t == "":
 		return nil, fmt.Errorf("expression ends early")

@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -56,5 +57,22 @@ func TestSearchExpressions(t *testing.T) {
 		if _, err := parseSearch(bad); err == nil {
 			t.Errorf("%q was accepted", bad)
 		}
+	}
+}
+
+// Expressions are bounded: a deep nest or a long chain would otherwise
+// recurse until the process dies (a stack overflow is not recoverable).
+func TestSearchExpressionBounds(t *testing.T) {
+	for _, expr := range []string{
+		strings.Repeat("(", 100000) + "a" + strings.Repeat(")", 100000),
+		strings.Repeat("NOT ", 100000) + "a",
+		strings.Repeat("a AND ", 100000) + "a",
+	} {
+		if _, err := parseSearch(expr); err == nil {
+			t.Errorf("an expression of %d bytes was accepted", len(expr))
+		}
+	}
+	if _, err := parseSearch(strings.Repeat("(", 10) + "tags=a" + strings.Repeat(")", 10) + " AND NOT format=png"); err != nil {
+		t.Error(err)
 	}
 }
