@@ -126,3 +126,24 @@ func TestPathStringRoundTrip(t *testing.T) {
 		t.Error("Signed does not verify")
 	}
 }
+
+// Names that each hold many others multiply at every level: the
+// expansion is bounded, as is a chain written out.
+func TestChainLengthBounds(t *testing.T) {
+	r := mapResolver{}
+	for _, n := range []string{"a", "b", "c", "d"} {
+		next := map[string]string{"a": "b", "b": "c", "c": "d", "d": "e"}[n]
+		r[n] = strings.TrimSuffix(strings.Repeat("t_"+next+"/", 50), "/")
+	}
+	r["e"] = "w_10"
+	ch, _ := ParseChain("t_a")
+	if out, err := ch.Expand(r); err == nil {
+		t.Errorf("expanded to %d components", len(out))
+	}
+	if _, err := ParseChain(strings.TrimSuffix(strings.Repeat("e_blur/", MaxComponents+1), "/")); err == nil {
+		t.Error("an over-long chain was accepted")
+	}
+	if _, err := ParseChain(strings.TrimSuffix(strings.Repeat("e_blur/", MaxComponents), "/")); err != nil {
+		t.Error(err)
+	}
+}

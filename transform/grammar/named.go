@@ -6,8 +6,13 @@ type NamedResolver interface {
 	ResolveNamed(name string) (string, bool, error)
 }
 
-// maxNamedDepth bounds nested named transformations (and so cycles).
-const maxNamedDepth = 5
+// maxNamedDepth bounds nested named transformations (and so cycles), and
+// MaxComponents the length of an expanded chain (names that each hold
+// several others would otherwise multiply at every level).
+const (
+	maxNamedDepth = 5
+	MaxComponents = 256
+)
 
 // Expand replaces every t_ reference with the components of the named
 // transformation; other parameters of the same component follow them. The
@@ -59,6 +64,9 @@ func (ch Chain) expand(r NamedResolver, depth int) (Chain, error) {
 				return nil, err
 			}
 			out = append(out, sub...)
+			if len(out) > MaxComponents {
+				return nil, errorf("Named transformations expand to more than %d components", MaxComponents)
+			}
 		}
 		if rest := c.withoutNamed(); rest != nil {
 			out = append(out, rest)

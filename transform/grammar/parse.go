@@ -137,6 +137,9 @@ func ParseChain(s string) (Chain, error) {
 		if part == "" {
 			continue
 		}
+		if len(ch) == MaxComponents {
+			return nil, errorf("Too many transformation components: at most %d", MaxComponents)
+		}
 		c, err := parseComponent(part, vars)
 		if err != nil {
 			return nil, err
