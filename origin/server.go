@@ -30,6 +30,8 @@ type Config struct {
 	DeriveToken       string // shared secret edges send to /internal/derive
 	Workers           int    // concurrent renders (default: one per core, at least 2)
 	QueueLimit        int    // renders that may wait for a worker before 429
+	SpoolDir          string // where upload bodies are spooled while parsed (default: the OS temp dir)
+	UploadLimits             // uploads handled at once, chunked uploads kept open
 }
 
 // Server is the origin API.
@@ -47,6 +49,8 @@ type Server struct {
 	notifier *notify.Notifier
 	plugins  *plugins.Host
 	chunkMu  sync.Mutex // serialises chunk assembly
+	chunks   chunkBook  // chunked uploads in progress
+	uploads  *uploadGate
 	fetch    *http.Client
 	renders  singleflight.Group
 	workers  chan struct{}
@@ -83,9 +87,11 @@ func New(cfg Config, accounts []Account, st Deps, log *slog.Logger) *Server {
 	if cfg.QueueLimit <= 0 {
 		cfg.QueueLimit = 64
 	}
+	cfg.UploadLimits = cfg.UploadLimits.withDefaults()
 	s := &Server{cfg: cfg, accounts: map[string]Account{}, assets: st.Assets, named: st.Named, presets: st.Presets, blobs: st.Blobs, nc: st.NC, metrics: st.Metrics,
 		batches: st.Batches, jobs: st.Jobs, notifier: st.Notifier, plugins: st.Plugins,
-		fetch: fetchClient(cfg.AllowPrivateFetch, 30*time.Second), workers: make(chan struct{}, cfg.Workers), log: log}
+		fetch: fetchClient(cfg.AllowPrivateFetch, 30*time.Second), workers: make(chan struct{}, cfg.Workers), log: log,
+		uploads: newUploadGate(cfg.UploadLimits)}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}
