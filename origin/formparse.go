@@ -145,9 +145,7 @@ func (f *form) readURLEncoded(r io.Reader, lim formLimits) error {
 			if err != nil {
 				return err
 			}
-			if key != "" {
-				f.params.Add(key, v)
-			}
+			f.params.Add(key, v)
 		}
 		if end {
 			return nil
