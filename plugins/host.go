@@ -70,7 +70,9 @@ type Host struct {
 const maxModules = 64
 
 // New returns a host whose compiled code is cached in cacheDir (a restart
-// then does not recompile); an empty cacheDir caches in memory only.
+// then does not recompile), filled by compile workers that the compile
+// deadline can kill (worker.go); an empty cacheDir caches in memory only
+// and compiles in process.
 func New(cacheDir string, log *slog.Logger) (*Host, error) {
 	h := &Host{log: log, poolSize: 4, runtimes: map[uint32]wazero.Runtime{}, modules: map[string]*module{},
 		failed: map[string]failure{}, cacheDir: cacheDir, compileTimeout: DefaultCompileTimeout,
