@@ -181,8 +181,8 @@ func TestHostileUploadBodies(t *testing.T) {
 
 // TestBodyLimits: bodies other than uploads are read up to 2 MiB (413
 // beyond, chunked or not), an upload declaring more than the upload limit
-// is refused before it is read, and ordinary Admin and Upload API calls
-// keep working.
+// is refused before it is read, one found larger as it is read is refused
+// then, and ordinary Admin and Upload API calls keep working.
 func TestBodyLimits(t *testing.T) {
 	a, cld := start(t, func(c *app.Config) { c.MaxUploadBytes = 1 << 20 })
 	post := func(path, ct string, body io.Reader, size int64) int {
@@ -207,6 +207,12 @@ func TestBodyLimits(t *testing.T) {
 		if code != 413 && !(name == "declared too large" && code == 0) {
 			t.Errorf("%s: %d, want 413", name, code)
 		}
+	}
+	// Refused mid-body, an upload tells the client its connection closes:
+	// the SDK's next request, on a new connection, succeeds.
+	if res, err := cld.Upload.Upload(bg, fixtures.Path(t, "photo-nuthatch-6028x3391.jpg"), uploader.UploadParams{}); err != nil ||
+		!strings.Contains(res.Error.Message, "File size too large") {
+		t.Errorf("oversized upload: %+v %v", res, err)
 	}
 	upload(t, cld, fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"), uploader.UploadParams{PublicID: "small"})
 	if res, err := cld.Admin.Asset(bg, admin.AssetParams{PublicID: "small"}); err != nil || res.PublicID != "small" {

@@ -68,13 +68,19 @@ func parseForm(ctx *fasthttp.RequestCtx, lim formLimits) (*form, error) {
 	} else {
 		body = bytes.NewReader(ctx.Request.Body())
 	}
-	body = &limitedBody{r: body, max: lim.body}
+	lb := &limitedBody{r: body, max: lim.body}
 	mt, mp, _ := mime.ParseMediaType(string(ctx.Request.Header.ContentType()))
 	var err error
 	if mt == "multipart/form-data" {
-		err = f.readMultipart(body, mp["boundary"], lim)
+		err = f.readMultipart(lb, mp["boundary"], lim)
 	} else {
-		err = f.readURLEncoded(body, lim)
+		err = f.readURLEncoded(lb, lim)
+	}
+	// Read what is left (a multipart epilogue, or the rest of a body
+	// refused midway, within lim.body): the client then gets its answer
+	// on a connection that stays usable, rather than a reset.
+	if _, derr := io.Copy(io.Discard, lb); derr == nil {
+		ctx.SetUserValue(bodyReadKey{}, true)
 	}
 	if err != nil {
 		f.close()
@@ -83,6 +89,9 @@ func parseForm(ctx *fasthttp.RequestCtx, lim formLimits) (*form, error) {
 	ctx.SetUserValue(formKey{}, f)
 	return f, nil
 }
+
+// bodyReadKey marks a request whose streamed body was read to its end.
+type bodyReadKey struct{}
 
 // limitedBody reads at most max bytes, then fails with a 413.
 type limitedBody struct {

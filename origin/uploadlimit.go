@@ -82,8 +82,15 @@ func (s *Server) ConfigureHTTP(srv *fasthttp.Server) {
 	}
 	next := srv.Handler
 	srv.Handler = func(ctx *fasthttp.RequestCtx) {
-		if s.bufferBody(ctx) {
-			next(ctx)
+		if !s.bufferBody(ctx) {
+			return
+		}
+		next(ctx)
+		if read, _ := ctx.UserValue(bodyReadKey{}).(bool); ctx.Request.IsBodyStream() && !read {
+			// Answered without reading the whole body (refused first, or
+			// over the limit): say the connection closes, or a client would
+			// send its next request on a connection the server then drops.
+			ctx.SetConnectionClose()
 		}
 	}
 }
