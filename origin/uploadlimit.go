@@ -68,8 +68,9 @@ func statusOf(err error, def int) int {
 // request bodies are streamed to the handler, not buffered before it runs.
 // An upload's body is parsed as it arrives, its file spooled to SpoolDir;
 // every other body is read into memory up to maxSmallBody by the wrapper
-// installed around srv.Handler (so PostBody stays safe to call). Spool
-// files a previous run left in SpoolDir are removed.
+// installed around srv.Handler (so PostBody stays safe to call). A
+// response to a body left unread says Connection: close. Spool files a
+// previous run left in SpoolDir are removed.
 func (s *Server) ConfigureHTTP(srv *fasthttp.Server) {
 	srv.StreamRequestBody = true
 	srv.DisablePreParseMultipartForm = true
