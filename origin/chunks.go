@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -46,6 +47,86 @@ func parseChunk(ctx *fasthttp.RequestCtx) (c chunk, ok bool, err error) {
 	return c, true, nil
 }
 
+// chunkBook keeps, per cloud, the chunked uploads in progress: when each
+// was last written and how many bytes are being written to it now.
+type chunkBook struct {
+	mu   sync.Mutex
+	open map[string]map[string]*openChunks // cloud → upload id
+}
+
+type openChunks struct {
+	touched time.Time
+	writing int64
+}
+
+// reserve admits n more bytes for the part key of upload id: the parts
+// stored (a retried part replaces itself) plus those being written must
+// stay within MaxUploadBytes, and a cloud keeps at most
+// MaxOpenChunkedUploads uploads open (a day without a chunk closes one,
+// as Sweep does). done gives the reservation back.
+func (s *Server) reserveChunk(cloud, id, key string, n int64) (done func(), err error) {
+	b := &s.chunks
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.open == nil {
+		b.open = map[string]map[string]*openChunks{}
+	}
+	ups := b.open[cloud]
+	if ups == nil {
+		ups = map[string]*openChunks{}
+		b.open[cloud] = ups
+	}
+	now := time.Now()
+	for uid, u := range ups {
+		if u.writing == 0 && now.Sub(u.touched) > chunkTTL {
+			delete(ups, uid)
+		}
+	}
+	u := ups[id]
+	if u == nil {
+		if len(ups) >= s.cfg.MaxOpenChunkedUploads {
+			return nil, &limitError{429, fmt.Sprintf("Too many chunked uploads in progress (%d): finish one first", s.cfg.MaxOpenChunkedUploads)}
+		}
+		u = &openChunks{}
+		ups[id] = u
+	}
+	keys, err := s.blobs.List(chunkDir(cloud, id))
+	if err != nil {
+		return nil, err
+	}
+	held := u.writing + n
+	for _, k := range keys {
+		if st, en, ok := chunkRange(k); ok && k != key {
+			held += en - st + 1
+		}
+	}
+	if held > s.cfg.MaxUploadBytes {
+		return nil, &limitError{400, fmt.Sprintf("File size too large. Chunks of upload %s hold %d bytes. Maximum is %d.", id, held, s.cfg.MaxUploadBytes)}
+	}
+	u.writing += n
+	u.touched = now
+	return func() {
+		b.mu.Lock()
+		u.writing -= n
+		b.mu.Unlock()
+	}, nil
+}
+
+// forgetChunks closes upload id once assembled.
+func (s *Server) forgetChunks(cloud, id string) {
+	s.chunks.mu.Lock()
+	delete(s.chunks.open[cloud], id)
+	s.chunks.mu.Unlock()
+}
+
+func chunkDir(cloud, id string) string { return "chunks/" + cloud + "/" + id }
+
+// chunkRange reads the byte range a stored part's key names.
+func chunkRange(key string) (start, end int64, ok bool) {
+	_, err := fmt.Sscanf(key[strings.LastIndexByte(key, '/')+1:], "%d-%d", &start, &end)
+	return start, end, err == nil && end >= start
+}
+
 // addChunk stores one chunk and, once the total is known and the chunks
 // cover the whole file, returns it assembled (and forgets the chunks).
 // Chunks may arrive in any order and be retried.
@@ -56,8 +137,15 @@ func (s *Server) addChunk(cloud string, c chunk, data []byte) (whole []byte, err
 	if int64(len(data)) != c.end-c.start+1 {
 		return nil, fmt.Errorf("Chunk size %d does not match Content-Range bytes %d-%d", len(data), c.start, c.end)
 	}
-	dir := "chunks/" + cloud + "/" + c.id
-	if err := s.blobs.Put(fmt.Sprintf("%s/%020d-%020d", dir, c.start, c.end), data); err != nil {
+	dir := chunkDir(cloud, c.id)
+	key := fmt.Sprintf("%s/%020d-%020d", dir, c.start, c.end)
+	done, err := s.reserveChunk(cloud, c.id, key, int64(len(data)))
+	if err != nil {
+		return nil, err
+	}
+	err = s.blobs.Put(key, data)
+	done()
+	if err != nil {
 		return nil, err
 	}
 	if c.total < 0 {
@@ -72,8 +160,8 @@ func (s *Server) addChunk(cloud string, c chunk, data []byte) (whole []byte, err
 	var next int64
 	var parts []string
 	for _, k := range keys { // sorted by start
-		var st, en int64
-		if _, err := fmt.Sscanf(k[strings.LastIndexByte(k, '/')+1:], "%d-%d", &st, &en); err != nil || en >= c.total {
+		st, en, ok := chunkRange(k)
+		if !ok || en >= c.total {
 			continue
 		}
 		if st <= next && en >= next {
@@ -95,6 +183,7 @@ func (s *Server) addChunk(cloud string, c chunk, data []byte) (whole []byte, err
 		whole = append(whole, b[int64(len(whole))-st:]...)
 	}
 	s.blobs.DeletePrefix(dir)
+	s.forgetChunks(cloud, c.id)
 	return whole, nil
 }
 

@@ -2,10 +2,12 @@ package origin
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,4 +36,107 @@ func TestSweepAbandonedChunks(t *testing.T) {
 	if keys, _ := blobs.List("chunks/demo/new"); len(keys) != 1 {
 		t.Error("a recent upload's chunks were swept")
 	}
+}
+
+// chunkServer is an origin over a fresh blob store with 1 MiB uploads.
+func chunkServer(t *testing.T) (*Server, *blob.FS) {
+	blobs, err := blob.NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{MaxUploadBytes: 1 << 20}, []Account{{Cloud: "demo", APIKey: "k", APISecret: "s"}}, Deps{Blobs: blobs},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return s, blobs
+}
+
+// Overlapping chunks of one upload id, each within the limit, cannot pile
+// up beyond MaxUploadBytes; a retried chunk replaces itself.
+func TestChunksHeldBytes(t *testing.T) {
+	s, blobs := chunkServer(t)
+	part := make([]byte, 600<<10)
+	add := func(start int64) error {
+		_, err := s.addChunk("demo", chunk{id: "up", start: start, end: start + int64(len(part)) - 1, total: -1}, part)
+		return err
+	}
+	if err := add(0); err != nil {
+		t.Fatal(err)
+	}
+	if err := add(0); err != nil {
+		t.Fatalf("a retried chunk was refused: %v", err)
+	}
+	var refused error
+	for i := int64(1); i < 64 && refused == nil; i++ {
+		refused = add(i)
+	}
+	if statusOf(refused, 0) != 400 || !strings.Contains(refused.Error(), "File size too large") {
+		t.Fatalf("overlapping chunks: %v", refused)
+	}
+	var held int
+	keys, _ := blobs.List("chunks/demo/up")
+	for _, k := range keys {
+		b, _ := blobs.Get(k)
+		held += len(b)
+	}
+	if held > 1<<20 {
+		t.Errorf("one upload id holds %d bytes with a 1 MiB limit", held)
+	}
+}
+
+// An account keeps at most MaxOpenChunkedUploads unfinished; finishing
+// one makes room, and other accounts are not affected.
+func TestOpenChunkedUploads(t *testing.T) {
+	s, _ := chunkServer(t)
+	s.accounts["other"] = Account{Cloud: "other"}
+	first := func(cloud, id string, total int64) error {
+		_, err := s.addChunk(cloud, chunk{id: id, start: 0, end: 9, total: total}, make([]byte, 10))
+		return err
+	}
+	for i := range s.cfg.MaxOpenChunkedUploads {
+		if err := first("demo", fmt.Sprint("u", i), 20); err != nil {
+			t.Fatalf("upload %d: %v", i, err)
+		}
+	}
+	if err := first("demo", "one-more", 20); statusOf(err, 0) != 429 {
+		t.Fatalf("upload %d: %v, want 429", s.cfg.MaxOpenChunkedUploads+1, err)
+	}
+	if err := first("other", "u0", 20); err != nil {
+		t.Fatalf("another account: %v", err)
+	}
+	whole, err := s.addChunk("demo", chunk{id: "u0", start: 10, end: 19, total: 20}, make([]byte, 10))
+	if err != nil || len(whole) != 20 {
+		t.Fatalf("finishing u0: %d bytes, %v", len(whole), err)
+	}
+	if err := first("demo", "one-more", 20); err != nil {
+		t.Fatalf("after one finished: %v", err)
+	}
+}
+
+// The gate queues uploads beyond its limits, then refuses them: 429 when
+// the account has too many, 503 when the origin has.
+func TestUploadGate(t *testing.T) {
+	g := newUploadGate(UploadLimits{MaxUploads: 2, MaxUploadsPerAccount: 1, UploadWait: 50 * time.Millisecond}.withDefaults())
+	relA, err := g.enter("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.enter("a"); err == nil || err.Status != 429 {
+		t.Fatalf("second upload for a: %v", err)
+	}
+	relB, err := g.enter("b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.enter("c"); err == nil || err.Status != 503 {
+		t.Fatalf("third upload: %v", err)
+	}
+	done := make(chan *limitError)
+	go func() { // queued, admitted when a slot frees
+		_, err := g.enter("c")
+		done <- err
+	}()
+	relA()
+	if err := <-done; err != nil {
+		t.Fatalf("queued upload: %v", err)
+	}
+	relB()
 }

@@ -43,8 +43,11 @@ var unsignedAllowed = map[string]bool{"upload_preset": true, "file": true, "publ
 // unsigned upload_preset. A named preset's settings fill in what the
 // request does not set.
 func (s *Server) uploadForm(ctx *fasthttp.RequestCtx, acct Account) (*form, bool) {
-	name := string(ctx.FormValue("upload_preset"))
-	if name == "" || len(ctx.FormValue("signature")) > 0 {
+	name, signed := "", false
+	if f, err := readForm(ctx); err == nil { // parsed once per request (handleUpload did)
+		name, signed = f.get("upload_preset"), f.get("signature") != ""
+	}
+	if name == "" || signed {
 		f, ok := signedForm(ctx, acct)
 		if ok && name != "" {
 			ok = s.applyPreset(ctx, acct, f, name, false)

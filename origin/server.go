@@ -38,7 +38,9 @@ type Config struct {
 	QueueWait     time.Duration
 	// Strict: unsigned deliveries may only use named transformations that
 	// allow it (allowed_for_strict).
-	Strict bool
+	Strict       bool
+	SpoolDir     string // where upload bodies are spooled while parsed (default: the OS temp dir)
+	UploadLimits        // uploads handled at once, chunked uploads kept open
 }
 
 // Server is the origin API.
@@ -56,6 +58,8 @@ type Server struct {
 	notifier *notify.Notifier
 	plugins  *plugins.Host
 	chunkMu  sync.Mutex // serialises chunk assembly
+	chunks   chunkBook  // chunked uploads in progress
+	uploads  *uploadGate
 	fetch    *http.Client
 	renders  singleflight.Group
 	admit    *admission
@@ -100,9 +104,11 @@ func New(cfg Config, accounts []Account, st Deps, log *slog.Logger) *Server {
 	if cfg.QueueWait <= 0 {
 		cfg.QueueWait = 10 * time.Second
 	}
+	cfg.UploadLimits = cfg.UploadLimits.withDefaults()
 	s := &Server{cfg: cfg, accounts: map[string]Account{}, assets: st.Assets, named: st.Named, presets: st.Presets, blobs: st.Blobs, nc: st.NC, metrics: st.Metrics,
 		batches: st.Batches, jobs: st.Jobs, notifier: st.Notifier, plugins: st.Plugins,
-		fetch: fetchClient(cfg.AllowPrivateFetch, 30*time.Second), log: log}
+		fetch: fetchClient(cfg.AllowPrivateFetch, 30*time.Second), log: log,
+		uploads: newUploadGate(cfg.UploadLimits)}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}

@@ -71,14 +71,29 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// handleUpload serves POST /v1_1/{cloud}/{resource_type}/upload.
+// handleUpload serves POST /v1_1/{cloud}/{resource_type}/upload. The
+// upload waits for its turn (uploadGate), its body is parsed as it
+// arrives with the file spooled to disk, and the file is read into memory
+// only once the request is authenticated.
 func (s *Server) handleUpload(ctx *fasthttp.RequestCtx, acct Account, rt string) {
-	if len(ctx.PostBody()) > int(s.cfg.MaxUploadBytes)+1<<20 {
-		apiError(ctx, 400, fmt.Sprintf("File size too large. Maximum is %d bytes", s.cfg.MaxUploadBytes))
+	release, le := s.uploads.enter(acct.Cloud)
+	if le != nil {
+		refuse(ctx, le)
 		return
 	}
+	defer release()
+	parsed, err := parseForm(ctx, s.uploadLimits())
+	if err != nil {
+		bodyError(ctx, err)
+		return
+	}
+	defer parsed.close()
 	f, ok := s.uploadForm(ctx, acct)
 	if !ok {
+		return
+	}
+	if err := f.load(); err != nil {
+		apiError(ctx, 500, "Reading the spooled upload: "+err.Error())
 		return
 	}
 	if v := f.get("resource_type"); v != "" && rt == "auto" {
@@ -96,7 +111,7 @@ func (s *Server) handleUpload(ctx *fasthttp.RequestCtx, acct Account, rt string)
 	}
 	if chunked {
 		if data, err = s.addChunk(acct.Cloud, c, data); err != nil {
-			apiError(ctx, 400, err.Error())
+			apiError(ctx, statusOf(err, 400), err.Error())
 			return
 		}
 		if data == nil {

@@ -2,18 +2,17 @@ package plugins
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"golang.org/x/sync/singleflight"
 )
 
 // Limits bound one plugin call.
@@ -51,23 +50,33 @@ func (e *Error) Error() string { return e.Msg }
 
 // Host compiles and runs plugins. It is safe for concurrent use.
 type Host struct {
-	cache    wazero.CompilationCache
-	log      *slog.Logger
-	poolSize int
+	cache     wazero.CompilationCache
+	cacheDir  string // "" when the cache is in memory only
+	log       *slog.Logger
+	poolSize  int
+	slots     chan struct{}      // compiles running at once
+	flight    singleflight.Group // one compile per module key
+	onCompile func(key string)   // tests: a compile starts
 
-	mu       sync.Mutex
-	runtimes map[uint32]wazero.Runtime // by memory limit in pages
-	modules  map[string]*module        // by key: "<sha256>/<pages>"
-	order    []string                  // module keys, oldest first
+	mu             sync.Mutex
+	compileTimeout time.Duration
+	runtimes       map[uint32]wazero.Runtime // by memory limit in pages
+	modules        map[string]*module        // by key: "<sha256>/<pages>"
+	order          []string                  // module keys, oldest first
+	failed         map[string]failure        // modules that did not compile, by key
 }
 
 // maxModules bounds the compiled modules kept (and their pools).
 const maxModules = 64
 
 // New returns a host whose compiled code is cached in cacheDir (a restart
-// then does not recompile); an empty cacheDir caches in memory only.
+// then does not recompile), filled by compile workers that the compile
+// deadline can kill (worker.go); an empty cacheDir caches in memory only
+// and compiles in process.
 func New(cacheDir string, log *slog.Logger) (*Host, error) {
-	h := &Host{log: log, poolSize: 4, runtimes: map[uint32]wazero.Runtime{}, modules: map[string]*module{}}
+	h := &Host{log: log, poolSize: 4, runtimes: map[uint32]wazero.Runtime{}, modules: map[string]*module{},
+		failed: map[string]failure{}, cacheDir: cacheDir, compileTimeout: DefaultCompileTimeout,
+		slots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)/2))}
 	if cacheDir != "" {
 		if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 			return nil, err
@@ -106,8 +115,7 @@ func (h *Host) runtime(pages uint32) (wazero.Runtime, error) {
 		return r, nil
 	}
 	ctx := context.Background()
-	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCompilationCache(h.cache).
-		WithCloseOnContextDone(true).WithMemoryLimitPages(pages))
+	r := wazero.NewRuntimeWithConfig(ctx, runtimeConfig(h.cache, pages))
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
 		r.Close(ctx)
 		return nil, err
@@ -121,47 +129,13 @@ func (h *Host) runtime(pages uint32) (wazero.Runtime, error) {
 	return r, nil
 }
 
-// Validate checks a plugin as uploaded: size, that it compiles, and its
-// ABI (exports and allowed imports). Compiling also fills the cache.
+// Validate checks a plugin as uploaded: size and shape (checkBinary),
+// that it compiles within the compile timeout, and its ABI (exports and
+// allowed imports). Compiling also fills the cache. Whatever stores a
+// .wasm (upload, rename, explicit) must call it.
 func (h *Host) Validate(wasm []byte, l Limits) error {
-	if len(wasm) > MaxModuleBytes {
-		return &Error{Status: 400, Msg: fmt.Sprintf("Invalid plugin: %d bytes is over the %d byte limit", len(wasm), MaxModuleBytes)}
-	}
-	_, err := h.module(wasm, l.withDefaults())
+	_, err := h.module(context.Background(), wasm, l.withDefaults())
 	return err
-}
-
-// module compiles (or finds) wasm for a memory limit.
-func (h *Host) module(wasm []byte, l Limits) (*module, error) {
-	sum := sha256.Sum256(wasm)
-	key := fmt.Sprintf("%s/%d", hex.EncodeToString(sum[:]), l.pages())
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if m, ok := h.modules[key]; ok {
-		return m, nil
-	}
-	r, err := h.runtime(l.pages())
-	if err != nil {
-		return nil, err
-	}
-	cm, err := r.CompileModule(context.Background(), wasm)
-	if err != nil {
-		return nil, &Error{Status: 400, Msg: "Invalid plugin: " + err.Error()}
-	}
-	if err := checkModule(cm, l.pages()); err != nil {
-		cm.Close(context.Background())
-		return nil, err
-	}
-	m := &module{rt: r, compiled: cm, idle: make(chan api.Module, h.poolSize), slots: make(chan struct{}, 2*h.poolSize)}
-	h.modules[key] = m
-	h.order = append(h.order, key)
-	if len(h.order) > maxModules {
-		old := h.order[0]
-		h.order = h.order[1:]
-		h.modules[old].close()
-		delete(h.modules, old)
-	}
-	return m, nil
 }
 
 // traceKey carries a call's traceState into env.trace.

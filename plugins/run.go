@@ -68,7 +68,7 @@ func (m *module) release(inst api.Module) {
 // the instance.
 func (h *Host) Run(ctx context.Context, name string, wasm []byte, img *image.NRGBA, meta []byte, l Limits) (*image.NRGBA, error) {
 	l = l.withDefaults()
-	m, err := h.module(wasm, l)
+	m, err := h.module(ctx, wasm, l)
 	if err != nil {
 		return nil, err
 	}

@@ -14,9 +14,6 @@ import (
 	"github.com/tetratelabs/wazero/api"
 )
 
-// MaxModuleBytes is the largest plugin accepted.
-const MaxModuleBytes = 16 << 20
-
 // wasiAllowed is the WASI preview 1 subset a (Go) guest may import: with no
 // preopened directories, no environment, no arguments and no sockets in
 // the module config, none of these reach a file, the network or the

@@ -153,8 +153,10 @@ func Start(cfg Config, log *slog.Logger) (*App, error) {
 		if err != nil {
 			return fail(err)
 		}
-		a.serve(originLn, &fasthttp.Server{Handler: httpx.Wrap("origin", o.Handler, a.Metrics, log.With("server", "origin")),
-			Name: "edgepix-origin", MaxRequestBodySize: o.MaxRequestBody(), ReadTimeout: 5 * time.Minute})
+		srv := &fasthttp.Server{Handler: httpx.Wrap("origin", o.Handler, a.Metrics, log.With("server", "origin")),
+			Name: "edgepix-origin", ReadTimeout: 5 * time.Minute}
+		o.ConfigureHTTP(srv) // streamed bodies: uploads spooled to disk, others read with a small bound
+		a.serve(originLn, srv)
 	}
 	if cfg.Mode != Origin {
 		if err := a.startEdge(cfg, token, edgeLn, log.With("server", "edge")); err != nil {
@@ -218,7 +220,7 @@ func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Ser
 	if err != nil {
 		return nil, err
 	}
-	o := origin.New(origin.Config{PublicURL: cfg.PublicURL, MaxUploadBytes: cfg.MaxUploadBytes,
+	o := origin.New(origin.Config{PublicURL: cfg.PublicURL, MaxUploadBytes: cfg.MaxUploadBytes, SpoolDir: filepath.Join(cfg.DataDir, "tmp"),
 		MaxPixels: cfg.MaxPixels, AllowPrivateFetch: cfg.AllowPrivateFetch, DeriveToken: token, Strict: cfg.Strict},
 		a.Accounts, origin.Deps{Assets: assets, Named: named, Presets: presets, Blobs: blobs, NC: a.nats.NC, Metrics: a.Metrics,
 			Batches: batches, Jobs: queue, Notifier: notifier, Plugins: a.plugins}, log)

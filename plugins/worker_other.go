@@ -1,0 +1,6 @@
+//go:build !unix
+
+package plugins
+
+// limitWorkerMemory does nothing where there is no RLIMIT_DATA.
+func limitWorkerMemory() {}
