@@ -140,7 +140,14 @@ func run(mode app.Mode, args []string) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	fileLimit(log, cfg.Limits.MaxConns)
+	listeners := 1
+	if mode == app.Serve {
+		listeners = 2
+	}
+	if cfg.MetricsAddr != "" {
+		listeners++
+	}
+	fileLimit(log, listeners*cfg.Limits.MaxConns)
 	accts, err := accounts(accountsFile)
 	if err != nil {
 		return err
@@ -181,16 +188,16 @@ func run(mode app.Mode, args []string) error {
 }
 
 // fileLimit raises the open-file limit to the hard limit and warns when
-// it is below what the connection caps allow (three listeners at most,
-// plus the stores' files).
-func fileLimit(log *slog.Logger, maxConns int) {
+// it is below what the connection caps allow (conns, over all listeners)
+// plus room for the stores' files.
+func fileLimit(log *slog.Logger, conns int) {
 	n, err := netlimit.RaiseFileLimit()
 	if err != nil {
 		log.Warn("raising the open-file limit", "err", err, "limit", n)
 	}
-	if need := uint64(3*maxConns + 1024); maxConns > 0 && n > 0 && n < need {
+	if need := uint64(conns + 1024); conns > 0 && n > 0 && n < need {
 		log.Warn("the open-file limit is below what --max-conns allows: connections will wait for descriptors "+
-			"(raise LimitNOFILE / ulimit -n, or lower --max-conns)", "limit", n, "max_conns", maxConns)
+			"(raise LimitNOFILE / ulimit -n, or lower --max-conns)", "limit", n, "connections", conns)
 	}
 }
 

@@ -38,7 +38,7 @@ type Limits struct {
 }
 
 // DefaultLimits are the bounds edgepix runs with unless told otherwise.
-var DefaultLimits = Limits{MaxConns: 10000, MaxConnsPerIP: 256, HeaderTimeout: 10 * time.Second,
+var DefaultLimits = Limits{MaxConns: 8192, MaxConnsPerIP: 256, HeaderTimeout: 10 * time.Second,
 	IdleTimeout: time.Minute, WriteTimeout: 5 * time.Minute, MinBodyRate: 16 << 10}
 
 // NewServer returns a fasthttp server of h under l. Its errors (including
