@@ -115,6 +115,7 @@ func run(mode app.Mode, args []string) error {
 	fs.StringVar(&retries, "webhook-retries", env("webhook-retries", "0s,5s,5m,30m,2h,5h,10h,10h"), "delay before each notification attempt")
 	fs.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", envDuration("webhook-timeout", 15*time.Second), "time allowed for one notification attempt")
 	l := httpx.DefaultLimits
+	cfg.Limits = &httpx.Limits{}
 	fs.IntVar(&cfg.Limits.MaxConns, "max-conns", int(envInt("max-conns", int64(l.MaxConns))), "open connections per listener (0: no bound)")
 	fs.IntVar(&cfg.Limits.MaxConnsPerIP, "max-conns-per-ip", int(envInt("max-conns-per-ip", int64(l.MaxConnsPerIP))), "open connections per client address and listener (0: no bound; raise it behind a proxy)")
 	fs.DurationVar(&cfg.Limits.HeaderTimeout, "header-timeout", envDuration("header-timeout", l.HeaderTimeout), "time to send a request's header, from the connection's (or request's) first byte")
@@ -164,6 +165,9 @@ func run(mode app.Mode, args []string) error {
 	}
 	if a.NATSURL != "" {
 		fmt.Printf("  nats (purges):   %s   (edges: --nats %s --derive-token ...)\n", a.NATSURL, a.NATSURL)
+	}
+	if a.MetricsURL != "" {
+		fmt.Printf("  metrics:         %s\n", a.MetricsURL)
 	}
 	if mode != app.Edge {
 		fmt.Printf("  origin (API):    %s\n", a.OriginURL)

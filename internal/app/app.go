@@ -62,8 +62,8 @@ type Config struct {
 	AllowPrivateHooks bool             // deliver webhooks to loopback/private addresses
 	Accounts          []origin.Account // empty: the demo account in DataDir
 	// Limits bound every listener's connections and their timeouts
-	// (MaxBody is set per server); zero: httpx.DefaultLimits.
-	Limits httpx.Limits
+	// (MaxBody is set per server); nil: httpx.DefaultLimits.
+	Limits *httpx.Limits
 	// MetricsAddr, when set, is where /metrics is served (and nowhere
 	// else); otherwise serve and origin serve it on the origin port, and
 	// an edge not at all.
@@ -112,8 +112,8 @@ func Start(cfg Config, log *slog.Logger) (*App, error) {
 	if cfg.Mode == "" {
 		cfg.Mode = Serve
 	}
-	if cfg.Limits == (httpx.Limits{}) {
-		cfg.Limits = httpx.DefaultLimits
+	if cfg.Limits == nil {
+		cfg.Limits = &httpx.DefaultLimits
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 30 * time.Second

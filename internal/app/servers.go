@@ -44,7 +44,7 @@ func (a *App) listen(name, addr string) (net.Listener, error) {
 
 // serve runs h on ln under the configured limits.
 func (a *App) serve(name string, ln net.Listener, h fasthttp.RequestHandler, maxBody int) {
-	l := a.cfg.Limits
+	l := *a.cfg.Limits
 	l.MaxBody = maxBody
 	srv := httpx.NewServer("edgepix-"+name, h, l, a.log.With("server", name))
 	a.servers = append(a.servers, server{name, srv})
