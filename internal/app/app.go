@@ -107,6 +107,14 @@ type worker struct {
 	active func() int // work in hand now; nil if unknown
 }
 
+// pending says what the worker still has in hand.
+func (w worker) pending() string {
+	if w.active == nil {
+		return "in flight"
+	}
+	return fmt.Sprintf("%d running", w.active())
+}
+
 // Start opens the stores and starts the servers of cfg.Mode.
 func Start(cfg Config, log *slog.Logger) (*App, error) {
 	if cfg.Mode == "" {

@@ -62,10 +62,10 @@ func TestPhaseAbandonsStuckSteps(t *testing.T) {
 	defer close(stuck)
 	start := time.Now()
 	s.phase(start.Add(200*time.Millisecond),
-		step{"quick", func() error { return nil }},
-		step{"stuck", func() error { <-stuck; return nil }},
-		step{"failing", func() error { return errors.New("boom") }},
-		step{"partial", func() error { return unfinished("2 connections") }})
+		step{name: "quick", run: func() error { return nil }},
+		step{name: "stuck", run: func() error { <-stuck; return nil }},
+		step{name: "failing", run: func() error { return errors.New("boom") }},
+		step{name: "partial", run: func() error { return unfinished("2 connections") }})
 	if took := time.Since(start); took > 5*time.Second {
 		t.Fatalf("phase took %v with a 200 ms deadline", took)
 	}

@@ -48,27 +48,27 @@ func (a *App) shutdown(timeout time.Duration) error {
 	for _, ln := range a.listeners {
 		defer ln.Close() // those not served yet (a failed start); servers close theirs
 	}
-	drain := []step{{"requests", func() error { return a.drainServers(drainBy) }}}
+	drain := []step{{name: "requests", run: func() error { return a.drainServers(drainBy) }}}
 	for _, w := range a.workers {
-		drain = append(drain, step{w.name, func() error { return a.drainWorker(w, drainBy) }})
+		drain = append(drain, step{name: w.name, run: func() error { return a.drainWorker(w, drainBy) }, pending: w.pending})
 	}
 	s.phase(drainBy.Add(reserve/2), drain...)
 
 	if a.purges != nil {
-		s.phase(deadline, step{"purge subscription", func() error {
+		s.phase(deadline, step{name: "purge subscription", run: func() error {
 			a.purges.Unsubscribe() // fails only if NATS is closed already: nothing then to stop
 			return nil
 		}})
 	}
 	var stores []step
 	if a.edge != nil {
-		stores = append(stores, step{"edge cache", a.edge.Close})
+		stores = append(stores, step{name: "edge cache", run: a.edge.Close})
 	}
 	if a.nats != nil {
-		stores = append(stores, step{"nats", func() error { a.nats.Close(); return nil }})
+		stores = append(stores, step{name: "nats", run: func() error { a.nats.Close(); return nil }})
 	}
 	if a.plugins != nil {
-		stores = append(stores, step{"plugins", a.plugins.Close})
+		stores = append(stores, step{name: "plugins", run: a.plugins.Close})
 	}
 	s.phase(deadline, stores...)
 
@@ -109,11 +109,7 @@ func (a *App) drainWorker(w worker, by time.Time) error {
 	if waitUntil(w.w.Wait, by) {
 		return nil
 	}
-	attrs := []any{}
-	if w.active != nil {
-		attrs = append(attrs, "running", w.active())
-	}
-	a.log.Warn("interrupted "+w.name+": handed back to the queue", attrs...)
+	a.log.Warn("interrupted "+w.name+": handed back to the queue", "pending", w.pending())
 	a.stopWork()
 	w.w.Wait()
 	return nil
@@ -138,8 +134,9 @@ func waitUntil(wait func(), by time.Time) bool {
 
 // step is one part of the shutdown.
 type step struct {
-	name string
-	run  func() error
+	name    string
+	run     func() error
+	pending func() string // what it is waiting for, if known
 }
 
 // unfinished is what a step gave up on: it counts as abandoned.
@@ -176,7 +173,11 @@ func (s *shutdown) phase(by time.Time, steps ...step) {
 		case <-t.C:
 			for i, st := range steps {
 				if !finished[i] {
-					s.abandon(st.name, "still running at the shutdown deadline")
+					what := "still running at the shutdown deadline"
+					if st.pending != nil {
+						what = st.pending()
+					}
+					s.abandon(st.name, what)
 				}
 			}
 			return
