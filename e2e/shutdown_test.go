@@ -261,9 +261,8 @@ func TestShutdown(t *testing.T) {
 		}
 	})
 
-	// A full disk (a small tmpfs): NATS's file store and the blob store
-	// cannot write. The edge cache lives elsewhere here: Badger on a full
-	// tmpfs dies of SIGBUS on its next write (issue 9 item 17).
+	// A full disk (a small tmpfs): the edge cache, NATS's file store and
+	// the blob store cannot write.
 	t.Run("disk full", func(t *testing.T) {
 		mnt := t.TempDir()
 		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", mnt).CombinedOutput(); err != nil {
@@ -271,13 +270,10 @@ func TestShutdown(t *testing.T) {
 		}
 		t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
 		data := filepath.Join(mnt, "data")
-		os.MkdirAll(data, 0o755)
-		if err := os.Symlink(t.TempDir(), filepath.Join(data, "edge-cache")); err != nil {
-			t.Fatal(err)
-		}
 		p := launch(t, bin, data, nil, nil, timeoutFlag...)
 		cld := p.sdk()
 		upload(t, cld, snake, uploadParams("before"))
+		get(t, deliveryURL(t, cld, "before", "c_scale,w_30", false))
 		filler, err := os.Create(filepath.Join(mnt, "filler"))
 		if err != nil {
 			t.Fatal(err)
@@ -287,6 +283,12 @@ func TestShutdown(t *testing.T) {
 		during, err := cld.Upload.Upload(bg, snake, uploadParams("during"))
 		acked := err == nil && during.Error.Message == ""
 		t.Logf("upload on a full disk: acknowledged %v (%v %s)", acked, err, during.Error.Message)
+		for _, w := range []int{40, 50} { // cache writes on a full disk
+			get(t, deliveryURL(t, cld, "before", fmt.Sprintf("c_scale,w_%d", w), false))
+		}
+		if !p.alive() {
+			t.Fatalf("died on a full disk: %v", p.err)
+		}
 		took, _ := p.stop(syscall.SIGTERM, shutdownTimeout+10*time.Second)
 		checkExit(t, p, took, "shutdown")
 
