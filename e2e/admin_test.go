@@ -313,8 +313,8 @@ func TestChunkedUpload(t *testing.T) {
 	}
 }
 
-// TestMetricsAndRequestIDs checks /metrics on both servers and the
-// request id header.
+// TestMetricsAndRequestIDs checks /metrics (on the origin, not on the
+// public edge), nosniff and the request id header.
 func TestMetricsAndRequestIDs(t *testing.T) {
 	a, cld := start(t)
 	upload(t, cld, fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"), uploadParams("m"))
@@ -327,15 +327,42 @@ func TestMetricsAndRequestIDs(t *testing.T) {
 	if first, _ := get(t, u); len(first.Header.Get("X-Request-Id")) != 16 {
 		t.Errorf("no generated request id: %q", first.Header.Get("X-Request-Id"))
 	}
+	if a.MetricsURL != a.OriginURL+"/metrics" {
+		t.Fatalf("metrics served at %q", a.MetricsURL)
+	}
+	_, body := get(t, a.MetricsURL)
+	m := string(body)
+	for _, want := range []string{`edgepix_edge_cache_requests_total{result="hit"} 2`,
+		`edgepix_edge_cache_requests_total{result="miss"} 1`, `edgepix_origin_renders_total{result="ok"} 1`,
+		`edgepix_http_request_duration_seconds_bucket{server="edge"`, `edgepix_origin_render_queue_depth 0`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("%s lacks %s", a.MetricsURL, want)
+		}
+	}
+	for _, r := range []string{u, a.EdgeURL + "/demo/image/upload/nothing.jpg", a.OriginURL + "/v1_1/demo/ping"} {
+		if resp, _ := get(t, r); resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s (%d): no X-Content-Type-Options: nosniff", r, resp.StatusCode)
+		}
+	}
+	// On the delivery port /metrics is a delivery path like any other.
+	if resp, body := get(t, a.EdgeURL+"/metrics"); resp.StatusCode == 200 || strings.Contains(string(body), "edgepix_") {
+		t.Errorf("the edge serves /metrics: %d %.100s", resp.StatusCode, body)
+	}
+}
+
+// With --metrics-addr, /metrics is served there and on neither server.
+func TestMetricsAddr(t *testing.T) {
+	a, _ := start(t, func(c *app.Config) { c.MetricsAddr = "127.0.0.1:0" })
+	get(t, a.EdgeURL+"/healthz")
+	if a.MetricsURL == "" || strings.HasPrefix(a.MetricsURL, a.OriginURL) {
+		t.Fatalf("metrics served at %q", a.MetricsURL)
+	}
+	if resp, body := get(t, a.MetricsURL); resp.StatusCode != 200 || !strings.Contains(string(body), "edgepix_http_requests_total") {
+		t.Fatalf("%s: %d %.100s", a.MetricsURL, resp.StatusCode, body)
+	}
 	for _, base := range []string{a.EdgeURL, a.OriginURL} {
-		_, body := get(t, base+"/metrics")
-		m := string(body)
-		for _, want := range []string{`edgepix_edge_cache_requests_total{result="hit"} 2`,
-			`edgepix_edge_cache_requests_total{result="miss"} 1`, `edgepix_origin_renders_total{result="ok"} 1`,
-			`edgepix_http_request_duration_seconds_bucket{server="edge"`, `edgepix_origin_render_queue_depth 0`} {
-			if !strings.Contains(m, want) {
-				t.Errorf("%s/metrics lacks %s", base, want)
-			}
+		if resp, body := get(t, base+"/metrics"); resp.StatusCode == 200 || strings.Contains(string(body), "edgepix_") {
+			t.Errorf("%s/metrics served beside --metrics-addr: %d", base, resp.StatusCode)
 		}
 	}
 }

@@ -49,7 +49,8 @@ func TestOriginsShareTheQueue(t *testing.T) {
 	}
 	defer second.Close()
 	e, err := app.Start(app.Config{Mode: app.Edge, DataDir: t.TempDir(), EdgeAddr: "127.0.0.1:0", NATSURL: ns.ClientURL(),
-		OriginURL: second.OriginURL, DeriveToken: "tok", Accounts: []origin.Account{testAccount}}, log)
+		OriginURL: second.OriginURL, DeriveToken: "tok", Accounts: []origin.Account{testAccount},
+		MetricsAddr: "127.0.0.1:0"}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestOriginsShareTheQueue(t *testing.T) {
 		return resp.StatusCode == 404
 	})
 	if t.Failed() {
-		_, m := get(t, e.EdgeURL+"/metrics")
+		_, m := get(t, e.MetricsURL)
 		for _, l := range strings.Split(string(m), "\n") {
 			if strings.HasPrefix(l, "edgepix_edge") {
 				t.Log(l)

@@ -24,6 +24,8 @@ type Queue struct {
 	ackWait time.Duration
 	log     *slog.Logger
 	wg      sync.WaitGroup
+	stop    chan struct{} // closed by Stop
+	once    sync.Once
 }
 
 // Config names the stream and says how long a job may run between
@@ -53,7 +55,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, log *slog.Log
 	if err != nil {
 		return nil, fmt.Errorf("consumer %s: %w", cfg.Name, err)
 	}
-	return &Queue{name: cfg.Name, js: js, cons: cons, ackWait: cfg.AckWait, log: log}, nil
+	return &Queue{name: cfg.Name, js: js, cons: cons, ackWait: cfg.AckWait, log: log, stop: make(chan struct{})}, nil
 }
 
 // Enqueue adds a job. A non-empty id makes the publish idempotent: the
@@ -89,27 +91,45 @@ func (e *RetryError) Unwrap() error { return e.Err }
 // why before returning).
 type Handler func(ctx context.Context, j Job) error
 
-// Run starts workers goroutines that take jobs until ctx ends; Wait
-// returns when they have finished their current jobs.
+// Run starts workers goroutines that take jobs until ctx ends or Stop is
+// called; Wait returns when they have finished their current jobs. When
+// ctx ends, running jobs see it and are handed back (nacked).
 func (q *Queue) Run(ctx context.Context, workers int, h Handler) {
 	for range workers {
 		q.wg.Add(1)
 		go func() {
 			defer q.wg.Done()
-			for ctx.Err() == nil {
+			for ctx.Err() == nil && !q.stopped() {
 				batch, err := q.cons.Fetch(1, jetstream.FetchMaxWait(250*time.Millisecond))
 				if err != nil {
 					if ctx.Err() == nil && !errors.Is(err, nats.ErrConnectionClosed) {
 						q.log.Warn("fetching jobs", "queue", q.name, "err", err)
-						sleep(ctx, time.Second)
+						sleep(ctx, q.stop, time.Second)
 					}
 					continue
 				}
 				for msg := range batch.Messages() {
+					if q.stopped() {
+						msg.Nak() // fetched as Stop came: another worker takes it
+						continue
+					}
 					q.handle(ctx, msg, h)
 				}
 			}
 		}()
+	}
+}
+
+// Stop makes the workers take no new job; those running go on until they
+// finish or Run's ctx ends.
+func (q *Queue) Stop() { q.once.Do(func() { close(q.stop) }) }
+
+func (q *Queue) stopped() bool {
+	select {
+	case <-q.stop:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -167,9 +187,10 @@ func safeRun(ctx context.Context, h Handler, j Job) (err error) {
 	return h(ctx, j)
 }
 
-func sleep(ctx context.Context, d time.Duration) {
+func sleep(ctx context.Context, stop <-chan struct{}, d time.Duration) {
 	select {
 	case <-ctx.Done():
+	case <-stop:
 	case <-time.After(d):
 	}
 }

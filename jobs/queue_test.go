@@ -81,3 +81,78 @@ func TestRetryFailAndPanic(t *testing.T) {
 		t.Errorf("a duplicate publish ran twice: %v", seen["ok"])
 	}
 }
+
+// After Stop the workers take no new job, the running one finishes and is
+// acknowledged; a job cancelled by Run's context goes back to the queue
+// at once and runs again on the next Run.
+func TestStopDrainsThenCancelNacks(t *testing.T) {
+	nc, err := natsembed.Start("", filepath.Join(t.TempDir(), "nats"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	q, err := Open(ctx, nc.JS, Config{Name: "STOP", AckWait: time.Minute}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started, release := make(chan string, 10), make(chan struct{})
+	var mu sync.Mutex
+	finished := map[string]int{}
+	h := func(ctx context.Context, j Job) error {
+		started <- string(j.Data)
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		mu.Lock()
+		finished[string(j.Data)]++
+		mu.Unlock()
+		return nil
+	}
+	run, cancel := context.WithCancel(ctx)
+	q.Run(run, 1, h)
+	q.Enqueue(ctx, "t", []byte("first"), "")
+	if got := <-started; got != "first" {
+		t.Fatalf("started %s", got)
+	}
+	q.Enqueue(ctx, "t", []byte("second"), "")
+	q.Stop()
+	close(release)
+	q.Wait()
+	cancel()
+	mu.Lock()
+	if finished["first"] != 1 || finished["second"] != 0 {
+		t.Fatalf("after Stop: %v", finished)
+	}
+	mu.Unlock()
+
+	// The second job is still queued; cancel it while it runs.
+	q2, _ := Open(ctx, nc.JS, Config{Name: "STOP", AckWait: time.Minute}, log)
+	release = make(chan struct{}) // never closed: only cancellation ends it
+	run, cancel = context.WithCancel(ctx)
+	q2.Run(run, 1, h)
+	if got := <-started; got != "second" {
+		t.Fatalf("started %s", got)
+	}
+	cancel()
+	q2.Wait()
+	q3, _ := Open(ctx, nc.JS, Config{Name: "STOP", AckWait: time.Minute}, log)
+	release = make(chan struct{})
+	close(release)
+	run, cancel = context.WithCancel(ctx)
+	defer cancel()
+	q3.Run(run, 1, h)
+	select { // well before the minute of ack wait: the cancelled job was nacked
+	case got := <-started:
+		if got != "second" {
+			t.Fatalf("started %s", got)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a cancelled job did not come back")
+	}
+	q3.Stop()
+	q3.Wait()
+}

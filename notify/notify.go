@@ -188,6 +188,10 @@ func (n *Notifier) Send(ctx context.Context, d *Delivery) error {
 // Run delivers until ctx ends; Wait waits for the workers.
 func (n *Notifier) Run(ctx context.Context) { n.queue.Run(ctx, n.cfg.Workers, n.attempt) }
 
+// Stop makes the workers start no new delivery; those in flight go on
+// until they finish or Run's ctx ends (then they are retried later).
+func (n *Notifier) Stop() { n.queue.Stop() }
+
 // Wait blocks until the workers have stopped.
 func (n *Notifier) Wait() { n.queue.Wait() }
 

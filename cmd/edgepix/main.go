@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/edgepix/edgepix/internal/app"
+	"github.com/edgepix/edgepix/internal/httpx"
+	"github.com/edgepix/edgepix/internal/netlimit"
 	"github.com/edgepix/edgepix/notify"
 	"github.com/edgepix/edgepix/origin"
 	"github.com/edgepix/edgepix/transform/codec"
@@ -112,6 +114,16 @@ func run(mode app.Mode, args []string) error {
 	fs.BoolVar(&cfg.AllowPrivateHooks, "allow-private-webhooks", envBool("allow-private-webhooks"), "deliver notifications to loopback/private addresses")
 	fs.StringVar(&retries, "webhook-retries", env("webhook-retries", "0s,5s,5m,30m,2h,5h,10h,10h"), "delay before each notification attempt")
 	fs.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", envDuration("webhook-timeout", 15*time.Second), "time allowed for one notification attempt")
+	l := httpx.DefaultLimits
+	cfg.Limits = &httpx.Limits{}
+	fs.IntVar(&cfg.Limits.MaxConns, "max-conns", int(envInt("max-conns", int64(l.MaxConns))), "open connections per listener (0: no bound)")
+	fs.IntVar(&cfg.Limits.MaxConnsPerIP, "max-conns-per-ip", int(envInt("max-conns-per-ip", int64(l.MaxConnsPerIP))), "open connections per client address and listener (0: no bound; raise it behind a proxy)")
+	fs.DurationVar(&cfg.Limits.HeaderTimeout, "header-timeout", envDuration("header-timeout", l.HeaderTimeout), "time to send a request's header, from the connection's (or request's) first byte")
+	fs.DurationVar(&cfg.Limits.IdleTimeout, "idle-timeout", envDuration("idle-timeout", l.IdleTimeout), "how long a kept-alive connection may wait for its next request")
+	fs.DurationVar(&cfg.Limits.WriteTimeout, "write-timeout", envDuration("write-timeout", l.WriteTimeout), "time to write one response")
+	fs.Int64Var(&cfg.Limits.MinBodyRate, "min-upload-rate", envInt("min-upload-rate", l.MinBodyRate), "bytes/s a request body must average (it gets --header-timeout + length/rate)")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("metrics-addr", ""), "serve /metrics on this host:port only (default: the origin port; an edge: nowhere)")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", envDuration("shutdown-timeout", 30*time.Second), "bound of a graceful shutdown; then exit non-zero")
 	fs.StringVar(&logLevel, "log-level", env("log-level", "info"), "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -129,6 +141,14 @@ func run(mode app.Mode, args []string) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	listeners := 1
+	if mode == app.Serve {
+		listeners = 2
+	}
+	if cfg.MetricsAddr != "" {
+		listeners++
+	}
+	fileLimit(log, listeners*cfg.Limits.MaxConns)
 	accts, err := accounts(accountsFile)
 	if err != nil {
 		return err
@@ -146,21 +166,43 @@ func run(mode app.Mode, args []string) error {
 	if a.NATSURL != "" {
 		fmt.Printf("  nats (purges):   %s   (edges: --nats %s --derive-token ...)\n", a.NATSURL, a.NATSURL)
 	}
+	if a.MetricsURL != "" {
+		fmt.Printf("  metrics:         %s\n", a.MetricsURL)
+	}
 	if mode != app.Edge {
 		fmt.Printf("  origin (API):    %s\n", a.OriginURL)
 		for _, acct := range a.Accounts {
 			fmt.Printf("  export CLOUDINARY_URL=%s\n", acct.URL(a.OriginURL))
 		}
 	}
-	sig := make(chan os.Signal, 1)
+	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case s := <-sig:
-		log.Info("shutting down", "signal", s.String())
+		log.Info("shutting down", "signal", s.String(), "timeout", cfg.ShutdownTimeout)
 	case err := <-a.Done():
 		log.Error("server stopped", "err", err)
 	}
+	go func() {
+		s := <-sig
+		log.Error("second signal: exiting at once", "signal", s.String())
+		os.Exit(1)
+	}()
 	return a.Close()
+}
+
+// fileLimit raises the open-file limit to the hard limit and warns when
+// it is below what the connection caps allow (conns, over all listeners)
+// plus room for the stores' files.
+func fileLimit(log *slog.Logger, conns int) {
+	n, err := netlimit.RaiseFileLimit()
+	if err != nil {
+		log.Warn("raising the open-file limit", "err", err, "limit", n)
+	}
+	if need := uint64(conns + 1024); conns > 0 && n > 0 && n < need {
+		log.Warn("the open-file limit is below what --max-conns allows: connections will wait for descriptors "+
+			"(raise LimitNOFILE / ulimit -n, or lower --max-conns)", "limit", n, "connections", conns)
+	}
 }
 
 // accounts reads CLOUDINARY_URL and the --accounts file (one URL per line,

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/edgepix/edgepix/blob"
@@ -27,7 +28,7 @@ import (
 	"github.com/edgepix/edgepix/origin"
 	"github.com/edgepix/edgepix/plugins"
 	"github.com/nats-io/nats.go"
-	"github.com/valyala/fasthttp"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Mode says which servers a process runs.
@@ -60,25 +61,58 @@ type Config struct {
 	WebhookTimeout    time.Duration    // per attempt (default 15 s)
 	AllowPrivateHooks bool             // deliver webhooks to loopback/private addresses
 	Accounts          []origin.Account // empty: the demo account in DataDir
+	// Limits bound every listener's connections and their timeouts
+	// (MaxBody is set per server); nil: httpx.DefaultLimits.
+	Limits *httpx.Limits
+	// MetricsAddr, when set, is where /metrics is served (and nowhere
+	// else); otherwise serve and origin serve it on the origin port, and
+	// an edge not at all.
+	MetricsAddr     string
+	ShutdownTimeout time.Duration // bound of Close (default 30 s)
 }
 
 // App is a running edgepix.
 type App struct {
-	Accounts  []origin.Account
-	EdgeURL   string // empty in origin mode
-	OriginURL string
-	Metrics   *metrics.Metrics
-	Notifier  *notify.Notifier // nil in edge mode
-	NATSURL   string           // where edges reach the embedded NATS, with --nats-listen
-	plugins   *plugins.Host
-	nats      *natsembed.Conn
-	purges    *nats.Subscription
-	edge      *edge.Server
-	stopWork  context.CancelFunc
-	workers   []interface{ Wait() }
-	servers   []*fasthttp.Server
-	listeners []net.Listener
-	done      chan error
+	Accounts   []origin.Account
+	EdgeURL    string // empty in origin mode
+	OriginURL  string
+	MetricsURL string // where /metrics is served; empty if nowhere
+	Metrics    *metrics.Metrics
+	Notifier   *notify.Notifier // nil in edge mode
+	NATSURL    string           // where edges reach the embedded NATS, with --nats-listen
+	cfg        Config
+	log        *slog.Logger
+	plugins    *plugins.Host
+	nats       *natsembed.Conn
+	purges     *nats.Subscription
+	edge       *edge.Server
+	stopWork   context.CancelFunc // cancels running jobs and deliveries
+	workers    []worker
+	jobsActive atomic.Int32
+	servers    []server
+	listeners  []net.Listener
+	accepts    *prometheus.CounterVec
+	done       chan error
+	closeOnce  sync.Once
+	closeErr   error
+}
+
+// worker is background work the shutdown stops, then waits for.
+type worker struct {
+	name string
+	w    interface {
+		Stop() // take no new work
+		Wait() // until the work in hand is done
+	}
+	active func() int // work in hand now; nil if unknown
+}
+
+// pending says what the worker still has in hand.
+func (w worker) pending() string {
+	if w.active == nil {
+		return "in flight"
+	}
+	return fmt.Sprintf("%d running", w.active())
 }
 
 // Start opens the stores and starts the servers of cfg.Mode.
@@ -86,10 +120,17 @@ func Start(cfg Config, log *slog.Logger) (*App, error) {
 	if cfg.Mode == "" {
 		cfg.Mode = Serve
 	}
+	if cfg.Limits == nil {
+		cfg.Limits = &httpx.DefaultLimits
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, err
 	}
-	a := &App{Accounts: cfg.Accounts, done: make(chan error, 2), Metrics: metrics.New()}
+	a := &App{Accounts: cfg.Accounts, cfg: cfg, log: log, done: make(chan error, 3), Metrics: metrics.New()}
+	a.countAccepts()
 	fail := func(err error) (*App, error) {
 		a.Close()
 		return nil, err
@@ -114,10 +155,10 @@ func Start(cfg Config, log *slog.Logger) (*App, error) {
 			return nil, err
 		}
 	}
-	var originLn, edgeLn net.Listener
+	var originLn, edgeLn, metricsLn net.Listener
 	var err error
 	if cfg.Mode != Edge {
-		if originLn, err = a.listen(cfg.OriginAddr); err != nil {
+		if originLn, err = a.listen("origin", cfg.OriginAddr); err != nil {
 			return fail(err)
 		}
 		a.OriginURL = "http://" + originLn.Addr().String()
@@ -125,10 +166,20 @@ func Start(cfg Config, log *slog.Logger) (*App, error) {
 		a.OriginURL = cfg.OriginURL
 	}
 	if cfg.Mode != Origin {
-		if edgeLn, err = a.listen(cfg.EdgeAddr); err != nil {
+		if edgeLn, err = a.listen("edge", cfg.EdgeAddr); err != nil {
 			return fail(err)
 		}
 		a.EdgeURL = "http://" + edgeLn.Addr().String()
+	}
+	switch {
+	case cfg.MetricsAddr != "":
+		if metricsLn, err = a.listen("metrics", cfg.MetricsAddr); err != nil {
+			return fail(err)
+		}
+		a.MetricsURL = "http://" + metricsLn.Addr().String() + "/metrics"
+		a.serveMetrics(metricsLn)
+	case cfg.Mode != Edge:
+		a.MetricsURL = a.OriginURL + "/metrics"
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = a.EdgeURL
@@ -153,10 +204,12 @@ func Start(cfg Config, log *slog.Logger) (*App, error) {
 		if err != nil {
 			return fail(err)
 		}
-		srv := &fasthttp.Server{Handler: httpx.Wrap("origin", o.Handler, a.Metrics, log.With("server", "origin")),
-			Name: "edgepix-origin", ReadTimeout: 5 * time.Minute}
-		o.ConfigureHTTP(srv) // streamed bodies: uploads spooled to disk, others read with a small bound
-		a.serve(originLn, srv)
+		h := httpx.Wrap("origin", o.Handler, a.Metrics, log.With("server", "origin"))
+		if cfg.MetricsAddr == "" {
+			h = httpx.WithMetrics(h, a.Metrics)
+		}
+		// Streamed bodies: uploads spooled to disk, others read with a small bound.
+		a.serve("origin", originLn, h, o.MaxRequestBody(), o.ConfigureHTTP)
 	}
 	if cfg.Mode != Origin {
 		if err := a.startEdge(cfg, token, edgeLn, log.With("server", "edge")); err != nil {
@@ -164,19 +217,6 @@ func Start(cfg Config, log *slog.Logger) (*App, error) {
 		}
 	}
 	return a, nil
-}
-
-func (a *App) listen(addr string) (net.Listener, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err == nil {
-		a.listeners = append(a.listeners, ln)
-	}
-	return ln, err
-}
-
-func (a *App) serve(ln net.Listener, srv *fasthttp.Server) {
-	a.servers = append(a.servers, srv)
-	go func() { a.done <- srv.Serve(ln) }()
 }
 
 func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Server, error) {
@@ -226,11 +266,15 @@ func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Ser
 			Batches: batches, Jobs: queue, Notifier: notifier, Plugins: a.plugins}, log)
 	work, stop := context.WithCancel(context.Background())
 	a.stopWork = stop
-	queue.Run(work, 2, o.RunJob)
+	queue.Run(work, 2, func(ctx context.Context, j jobs.Job) error {
+		a.jobsActive.Add(1)
+		defer a.jobsActive.Add(-1)
+		return o.RunJob(ctx, j)
+	})
 	notifier.Run(work)
-	sweeper := &loop{}
-	sweeper.run(work, o.Sweep)
-	a.workers = append(a.workers, queue, notifier, sweeper)
+	sweeper := newLoop(work, o.Sweep)
+	a.workers = append(a.workers, worker{"jobs", queue, func() int { return int(a.jobsActive.Load()) }},
+		worker{"webhook deliveries", notifier, nil}, worker{"chunk sweeper", sweeper, nil})
 	a.Notifier = notifier
 	return o, nil
 }
@@ -267,54 +311,32 @@ func (a *App) startEdge(cfg Config, token string, ln net.Listener, log *slog.Log
 	} else {
 		log.Warn("no --nats URL: this edge will not receive purges")
 	}
-	a.serve(ln, &fasthttp.Server{Handler: httpx.Wrap("edge", a.edge.Handler, a.Metrics, log),
-		Name: "edgepix-edge", ReadTimeout: time.Minute})
+	a.serve("edge", ln, httpx.Wrap("edge", a.edge.Handler, a.Metrics, log), smallBody)
 	return nil
 }
 
 // Done delivers the first error of a server that stopped on its own.
 func (a *App) Done() <-chan error { return a.done }
 
-// Close shuts the servers down gracefully (edge first), then the stores.
-func (a *App) Close() error {
-	var errs []error
-	for i := len(a.servers) - 1; i >= 0; i-- {
-		errs = append(errs, a.servers[i].Shutdown())
-	}
-	for _, ln := range a.listeners {
-		ln.Close() // those not served yet; the others are closed already
-	}
-	if a.stopWork != nil {
-		a.stopWork() // workers finish their current job; unfinished ones return to the queue
-		for _, w := range a.workers {
-			w.Wait()
-		}
-	}
-	if a.purges != nil {
-		a.purges.Unsubscribe()
-	}
-	if a.edge != nil {
-		errs = append(errs, a.edge.Close())
-	}
-	if a.nats != nil {
-		a.nats.Close()
-	}
-	if a.plugins != nil {
-		errs = append(errs, a.plugins.Close())
-	}
-	return errors.Join(errs...)
+// loop runs one background function until it is stopped.
+type loop struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
-// loop runs one background function until its context ends.
-type loop struct{ wg sync.WaitGroup }
-
-func (l *loop) run(ctx context.Context, f func(context.Context)) {
+func newLoop(ctx context.Context, f func(context.Context)) *loop {
+	ctx, cancel := context.WithCancel(ctx)
+	l := &loop{cancel: cancel}
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
 		f(ctx)
 	}()
+	return l
 }
+
+// Stop ends the function's context.
+func (l *loop) Stop() { l.cancel() }
 
 // Wait blocks until the function has returned.
 func (l *loop) Wait() { l.wg.Wait() }

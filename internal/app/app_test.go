@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -51,4 +52,27 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	stacks := string(buf[:runtime.Stack(buf, true)])
 	t.Errorf("%d goroutines before three start/close cycles, %d after:\n%s", before, after,
 		strings.Join(strings.SplitAfterN(stacks, "\n\n", 40), ""))
+}
+
+// A phase waits for its steps until its deadline, then abandons those
+// still running, by name; errors and unfinished work are kept apart.
+func TestPhaseAbandonsStuckSteps(t *testing.T) {
+	s := &shutdown{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	stuck := make(chan struct{})
+	defer close(stuck)
+	start := time.Now()
+	s.phase(start.Add(200*time.Millisecond),
+		step{name: "quick", run: func() error { return nil }},
+		step{name: "stuck", run: func() error { <-stuck; return nil }},
+		step{name: "failing", run: func() error { return errors.New("boom") }},
+		step{name: "partial", run: func() error { return unfinished("2 connections") }})
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("phase took %v with a 200 ms deadline", took)
+	}
+	if strings.Join(s.abandoned, ",") != "partial,stuck" && strings.Join(s.abandoned, ",") != "stuck,partial" {
+		t.Errorf("abandoned %v", s.abandoned)
+	}
+	if len(s.errs) != 1 || !strings.Contains(s.errs[0].Error(), "failing: boom") {
+		t.Errorf("errors %v", s.errs)
+	}
 }

@@ -1,6 +1,8 @@
 // Package httpx wraps the fasthttp handlers of both servers with what
 // every request gets: a request id, a structured log line, Prometheus
-// counters, /metrics, and recovery from panics.
+// counters, recovery from panics and X-Content-Type-Options: nosniff; it
+// serves /metrics where it is asked to, and builds the servers with their
+// connection limits and timeouts (server.go).
 package httpx
 
 import (
@@ -20,16 +22,11 @@ import (
 // origin, so one delivery can be followed across both logs).
 const RequestIDHeader = "X-Request-Id"
 
-// Wrap returns h with request ids, logging, metrics and panic recovery,
-// serving GET /metrics itself.
+// Wrap returns h with request ids, logging, metrics, panic recovery and
+// nosniff. It does not serve /metrics: see WithMetrics.
 func Wrap(server string, h fasthttp.RequestHandler, m *metrics.Metrics, log *slog.Logger) fasthttp.RequestHandler {
-	prom := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	lat := m.Latency.WithLabelValues(server)
 	return func(ctx *fasthttp.RequestCtx) {
-		if string(ctx.Path()) == "/metrics" {
-			prom(ctx)
-			return
-		}
 		start := time.Now()
 		id := string(ctx.Request.Header.Peek(RequestIDHeader))
 		if id == "" || len(id) > 64 {
@@ -50,6 +47,9 @@ func Wrap(server string, h fasthttp.RequestHandler, m *metrics.Metrics, log *slo
 			}()
 			h(ctx)
 		}()
+		// The edge serves bytes users uploaded: browsers must not guess
+		// another type than the one we send.
+		ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
 		d := time.Since(start)
 		code := ctx.Response.StatusCode()
 		lat.Observe(d.Seconds())
@@ -64,6 +64,21 @@ func Wrap(server string, h fasthttp.RequestHandler, m *metrics.Metrics, log *slo
 				slog.Int("status", code), slog.Int("bytes", len(ctx.Response.Body())),
 				slog.Duration("duration", d), slog.String("cache", string(ctx.Response.Header.Peek("X-Cache"))))
 		}
+	}
+}
+
+// WithMetrics returns h serving the Prometheus metrics of m at GET
+// /metrics itself (unlogged and uncounted), for the origin or the
+// --metrics-addr listener; never on the public delivery port.
+func WithMetrics(h fasthttp.RequestHandler, m *metrics.Metrics) fasthttp.RequestHandler {
+	prom := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	return func(ctx *fasthttp.RequestCtx) {
+		if string(ctx.Path()) == "/metrics" && (ctx.IsGet() || ctx.IsHead()) {
+			prom(ctx)
+			ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
+			return
+		}
+		h(ctx)
 	}
 }
 

@@ -91,10 +91,16 @@ func Start(url, storeDir string, o ...Options) (*Conn, error) {
 	return c, nil
 }
 
-// Close drains the connection and stops the embedded server.
+// Close drains the connection (pending messages are handled, pending
+// publishes sent; at most nats' drain timeout) and stops the embedded
+// server. Callers bound it if the server may be unreachable.
 func (c *Conn) Close() {
 	if c.NC != nil {
-		c.NC.Drain()
+		closed := make(chan struct{})
+		c.NC.SetClosedHandler(func(*nats.Conn) { close(closed) })
+		if c.NC.Drain() == nil {
+			<-closed
+		}
 		c.NC.Close()
 	}
 	if c.server != nil {
