@@ -65,8 +65,11 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		cfg.Metrics = metrics.New()
 	}
 	c := openCache(cfg.CacheDir, cfg.MemBytes, cfg.DiskBytes, cfg.Metrics, log)
+	// Connections to an origin stay well under its per-IP cap (256 by
+	// default): an edge is one client address to its origins.
 	return &Server{cfg: cfg, cache: c, log: log, wasm: newLRU[[]byte](256 << 20), client: &fasthttp.Client{
-		ReadTimeout: 60 * time.Second, WriteTimeout: 10 * time.Second, MaxResponseBodySize: 512 << 20,
+		ReadTimeout: deriveTimeout + 5*time.Second, WriteTimeout: 10 * time.Second, MaxResponseBodySize: 512 << 20,
+		MaxConnsPerHost: 128, MaxConnWaitTimeout: 10 * time.Second,
 	}}, nil
 }
 
