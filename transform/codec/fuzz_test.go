@@ -30,7 +30,7 @@ func FuzzDecode(f *testing.F) {
 						t.Fatalf("reduced JPEG decode 1/%d panicked: %v", d, r)
 					}
 				}()
-				decodeJPEGScaled(b, d)
+				decodeJPEGScaled(b, d, DecodeOptions{})
 			}()
 		}
 		img, err := Decode(b, DecodeOptions{MaxPixels: 1 << 20, MinWidth: min % 64, MinHeight: min % 64})
