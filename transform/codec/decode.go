@@ -9,6 +9,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"math"
 
 	"github.com/disintegration/imaging"
 	"github.com/gen2brain/avif"
@@ -137,13 +138,14 @@ func CheckPixels(what string, w, h int, limit int64) error {
 // CheckFrames returns a *LimitError when frames × w × h exceeds limit: an
 // animation (or a sheet of several images) counts every frame it holds.
 func CheckFrames(what string, frames, w, h int, limit int64) error {
-	if p := int64(frames) * int64(w) * int64(h); p > limit {
-		if frames > 1 {
-			what = fmt.Sprintf("%s of %d frames", what, frames)
-		}
-		return &LimitError{What: what, Width: w, Height: h, Pixels: p, Limit: limit}
+	p := float64(frames) * float64(w) * float64(h) // no overflow for absurd sizes
+	if p <= float64(limit) && w >= 0 && h >= 0 {
+		return nil
 	}
-	return nil
+	if frames > 1 {
+		what = fmt.Sprintf("%s of %d frames", what, frames)
+	}
+	return &LimitError{What: what, Width: w, Height: h, Pixels: int64(min(math.Abs(p), math.MaxInt64)), Limit: limit}
 }
 
 // DecodedFrames is how many frames a decode of info with opt holds at
@@ -223,16 +225,7 @@ func Decode(b []byte, opt DecodeOptions) (img *Image, err error) {
 		img, err = decodeAVIF(b, info, opt)
 	}
 	if err != nil {
-		if cerr := CheckContext(opt.Ctx); cerr != nil {
-			return nil, cerr
-		}
-		var de *DecodeError
-		var le *LimitError
-		var pe *PageError
-		if !errors.As(err, &de) && !errors.As(err, &le) && !errors.As(err, &pe) {
-			err = &DecodeError{Format: info.Format, Err: err}
-		}
-		return nil, err
+		return nil, failure(info.Format, opt, err)
 	}
 	img.Format = info.Format
 	if !opt.IgnoreOrientation && info.Orientation > 1 {
@@ -241,6 +234,23 @@ func Decode(b []byte, opt DecodeOptions) (img *Image, err error) {
 		}
 	}
 	return img, nil
+}
+
+// failure is the error a decode reports: a *CanceledError when its
+// context ended (the decoders' own errors then only say they were cut
+// short), our typed errors as they are, anything else as a *DecodeError.
+func failure(f Format, opt DecodeOptions, err error) error {
+	if cerr := CheckContext(opt.Ctx); cerr != nil {
+		return cerr
+	}
+	var de *DecodeError
+	var le *LimitError
+	var pe *PageError
+	var ce *CanceledError
+	if errors.As(err, &de) || errors.As(err, &le) || errors.As(err, &pe) || errors.As(err, &ce) {
+		return err
+	}
+	return &DecodeError{Format: f, Err: err}
 }
 
 // checkDecode refuses, before any pixel is allocated, a page beyond the

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/edgepix/edgepix/internal/fixtures"
+	"github.com/edgepix/edgepix/transform/codec/codectest"
 )
 
 const mib = 1 << 20
@@ -24,7 +25,7 @@ func TestJPEGSecondFrameHeaderRefused(t *testing.T) {
 	}
 	for _, min := range []int{0, 1, 16, 32} {
 		var err error
-		a := allocDuring(func() { _, err = Decode(b, DecodeOptions{MinWidth: min, MinHeight: min}) })
+		a := codectest.AllocDuring(func() { _, err = Decode(b, DecodeOptions{MinWidth: min, MinHeight: min}) })
 		if err == nil {
 			t.Errorf("min %d: decoded", min)
 		}
@@ -49,11 +50,11 @@ func TestJPEGScaledChecksItsOwnFrame(t *testing.T) {
 // The reported bomb: 65535×65535 in the second SOF (9.8 GB before). In a
 // child process capped at 1 GiB.
 func TestJPEGSecondFrameHeaderBomb(t *testing.T) {
-	inBoundedChild(t, 1<<30, func(t *testing.T) {
+	codectest.InBoundedChild(t, 1<<30, func(t *testing.T) {
 		b := jpegSecondSOF(t, 65535, 65535)
 		for _, min := range []int{1, 16, 32} {
 			var err error
-			a := allocDuring(func() { _, err = Decode(b, DecodeOptions{MinWidth: min, MinHeight: min}) })
+			a := codectest.AllocDuring(func() { _, err = Decode(b, DecodeOptions{MinWidth: min, MinHeight: min}) })
 			t.Logf("bounded: 65535x65535 second SOF, min %d: %v, %d KiB", min, err, a>>10)
 			if err == nil || a > 8*mib {
 				t.Errorf("min %d: err %v after %d MiB", min, err, a/mib)
@@ -66,10 +67,10 @@ func TestJPEGSecondFrameHeaderBomb(t *testing.T) {
 // composed frames before (the upload decode). Refused by the total budget
 // before any frame is decoded.
 func TestGIFScreenBomb(t *testing.T) {
-	inBoundedChild(t, 1<<30, func(t *testing.T) {
+	codectest.InBoundedChild(t, 1<<30, func(t *testing.T) {
 		b := gifBomb(t, 10000, 10000, 10)
 		var err error
-		a := allocDuring(func() { _, err = Decode(b, DecodeOptions{MinWidth: 1, MinHeight: 1}) })
+		a := codectest.AllocDuring(func() { _, err = Decode(b, DecodeOptions{MinWidth: 1, MinHeight: 1}) })
 		t.Logf("bounded: %d-byte GIF, 10 frames of 10000x10000: %v, %d KiB", len(b), err, a>>10)
 		var le *LimitError
 		if !errors.As(err, &le) || le.Pixels != 10*10000*10000 {
@@ -85,14 +86,14 @@ func TestGIFScreenBomb(t *testing.T) {
 // kept: the 40th frame of a 4000×4000 × 40 animation holds one screen
 // (64 MB), not forty (2.5 GB before).
 func TestGIFPageHoldsOneFrame(t *testing.T) {
-	inBoundedChild(t, 1<<30, func(t *testing.T) {
+	codectest.InBoundedChild(t, 1<<30, func(t *testing.T) {
 		b := gifBomb(t, 4000, 4000, 40)
 		if _, err := Decode(b, DecodeOptions{}); err == nil {
 			t.Fatal("all 40 frames decoded within a 100 MP budget")
 		}
 		var img *Image
 		var err error
-		a := allocDuring(func() { img, err = Decode(b, DecodeOptions{Page: 40}) })
+		a := codectest.AllocDuring(func() { img, err = Decode(b, DecodeOptions{Page: 40}) })
 		t.Logf("bounded: page 40 of 40 4000x4000 GIF frames: %d MiB", a/mib)
 		if err != nil || len(img.Frames) != 1 {
 			t.Fatalf("page 40: %v", err)
@@ -118,10 +119,10 @@ func TestGIFPageHoldsOneFrame(t *testing.T) {
 // the frames are composed one at a time and only that one is kept (a
 // single 16 MP frame used to cost a 434 MB peak inside libwebp).
 func TestWebPAnimationBomb(t *testing.T) {
-	inBoundedChild(t, 1<<30, func(t *testing.T) {
+	codectest.InBoundedChild(t, 1<<30, func(t *testing.T) {
 		b := webpAnimBomb(t, 10000, 10000, 10)
 		var err error
-		a := allocDuring(func() { _, err = Decode(b, DecodeOptions{}) })
+		a := codectest.AllocDuring(func() { _, err = Decode(b, DecodeOptions{}) })
 		t.Logf("bounded: %d-byte WebP, 10 frames of 10000x10000: %v, %d KiB", len(b), err, a>>10)
 		var le *LimitError
 		if !errors.As(err, &le) || a > 8*mib {
@@ -129,8 +130,8 @@ func TestWebPAnimationBomb(t *testing.T) {
 		}
 		b = webpAnimBomb(t, 4000, 4000, 40)
 		var img *Image
-		a = allocDuring(func() { img, err = Decode(b, DecodeOptions{Page: 40}) })
-		t.Logf("bounded: page 40 of 40 4000x4000 WebP frames: %d MiB, peak RSS %d MiB", a/mib, vmStatus(t, "VmHWM")/mib)
+		a = codectest.AllocDuring(func() { img, err = Decode(b, DecodeOptions{Page: 40}) })
+		t.Logf("bounded: page 40 of 40 4000x4000 WebP frames: %d MiB, peak RSS %d MiB", a/mib, codectest.VMStatus(t, "VmHWM")/mib)
 		if err != nil || len(img.Frames) != 1 || img.Bounds().Dx() != 4000 {
 			t.Fatalf("page 40: %v", err)
 		}

@@ -1,6 +1,8 @@
-//go:build linux
-
-package codec
+// Package codectest helps tests prove that hostile inputs are refused
+// before they cost memory: heap growth of a call, and a child test process
+// with a capped address space for inputs that would otherwise exhaust the
+// machine.
+package codectest
 
 import (
 	"bufio"
@@ -14,16 +16,17 @@ import (
 	"testing"
 )
 
-const boundedChildEnv = "EDGEPIX_BOUNDED_CHILD"
+const childEnv = "EDGEPIX_BOUNDED_CHILD"
 
-// inBoundedChild runs fn in a child test process whose address space may
-// grow by at most capBytes, so that a decoder allocating for a bomb fails
-// the test (the child dies or its assertions fail) instead of exhausting
-// the machine. Only top-level tests can use it.
-func inBoundedChild(t *testing.T, capBytes uint64, fn func(t *testing.T)) {
+// InBoundedChild runs fn in a child test process whose address space may
+// grow by at most capBytes, so that code allocating for a bomb fails the
+// test (the child dies or its assertions fail) instead of exhausting the
+// machine. Only top-level tests can use it. Lines the child logs with
+// "bounded:" are repeated in the parent's log.
+func InBoundedChild(t *testing.T, capBytes uint64, fn func(t *testing.T)) {
 	t.Helper()
-	if os.Getenv(boundedChildEnv) == t.Name() {
-		size := vmStatus(t, "VmSize")
+	if os.Getenv(childEnv) == t.Name() {
+		size := VMStatus(t, "VmSize")
 		lim := syscall.Rlimit{Cur: size + capBytes, Max: size + capBytes}
 		if err := syscall.Setrlimit(syscall.RLIMIT_AS, &lim); err != nil {
 			t.Fatal(err)
@@ -32,7 +35,7 @@ func inBoundedChild(t *testing.T, capBytes uint64, fn func(t *testing.T)) {
 		return
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), boundedChildEnv+"="+t.Name())
+	cmd.Env = append(os.Environ(), childEnv+"="+t.Name())
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		tail := string(out)
@@ -48,8 +51,8 @@ func inBoundedChild(t *testing.T, capBytes uint64, fn func(t *testing.T)) {
 	}
 }
 
-// vmStatus returns a /proc/self/status field in bytes (VmSize, VmHWM...).
-func vmStatus(t *testing.T, field string) uint64 {
+// VMStatus returns a /proc/self/status field in bytes (VmSize, VmHWM...).
+func VMStatus(t testing.TB, field string) uint64 {
 	t.Helper()
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
@@ -70,8 +73,8 @@ func vmStatus(t *testing.T, field string) uint64 {
 	return 0
 }
 
-// allocDuring returns the bytes allocated on the Go heap while fn ran.
-func allocDuring(fn func()) uint64 {
+// AllocDuring returns the bytes allocated on the Go heap while fn ran.
+func AllocDuring(fn func()) uint64 {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
