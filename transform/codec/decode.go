@@ -32,6 +32,7 @@ type Info struct {
 	Animated    bool
 	Frames      int // frames of an animation, 1 for stills and PDFs
 	Pages       int // PDF pages (0 for other formats)
+	jpeg        jpegFrame
 }
 
 // Image is a decoded image: one frame for stills, several for animations.
@@ -97,6 +98,7 @@ func Probe(b []byte) (Info, error) {
 	case JPEG:
 		cfg, err = jpeg.DecodeConfig(r)
 		info.Orientation = jpegOrientation(b)
+		info.jpeg = readJPEGFrame(b)
 	case PNG:
 		cfg, err = png.DecodeConfig(r)
 	case GIF:
@@ -165,7 +167,8 @@ func DecodedFrames(info Info, opt DecodeOptions) int {
 }
 
 // DecodedPixels estimates the pixels a decode of info with opt holds: the
-// frames' size after a reduced JPEG or PDF decode, times DecodedFrames.
+// frames' size after a reduced JPEG or PDF decode, times DecodedFrames
+// (and the weight of a progressive JPEG decoded at full size).
 func DecodedPixels(info Info, opt DecodeOptions) int64 {
 	w, h := info.Width, info.Height
 	switch info.Format {
@@ -177,7 +180,7 @@ func DecodedPixels(info Info, opt DecodeOptions) int64 {
 		dpi := pdfDPI(wPt, hPt, opt)
 		w, h = pts(wPt, dpi), pts(hPt, dpi)
 	}
-	return int64(DecodedFrames(info, opt)) * int64(w) * int64(h)
+	return int64(float64(DecodedFrames(info, opt)) * float64(w) * float64(h) * memoryWeight(info, opt))
 }
 
 // Decode decodes b after checking its declared size, times the frames it
@@ -268,7 +271,10 @@ func checkDecode(info Info, opt DecodeOptions) error {
 	if n > 1 {
 		what = "animation"
 	}
-	return CheckFrames(what, n, info.Width, info.Height, opt.maxPixels())
+	if err := CheckFrames(what, n, info.Width, info.Height, opt.maxPixels()); err != nil {
+		return err
+	}
+	return checkWeighted(info, opt)
 }
 
 // PageError reports a pg_ beyond the frames or pages of the image.
@@ -320,12 +326,68 @@ func jpegScale(info Info, opt DecodeOptions) int {
 	return 1
 }
 
-// toNRGBA converts any image to *image.NRGBA with its origin at (0,0).
+// toNRGBA converts any image to *image.NRGBA with its origin at (0,0). A
+// decoded image whose buffer holds at least 4 bytes per pixel (RGBA,
+// 16-bit, CMYK) is converted in place, so that a large decode does not
+// need a second buffer; the values are imaging.Clone's.
 func toNRGBA(m image.Image) *image.NRGBA {
 	if n, ok := m.(*image.NRGBA); ok && n.Rect.Min == (image.Point{}) {
 		return n
 	}
-	return imaging.Clone(m)
+	r := m.Bounds()
+	var pix []uint8
+	var at func(x, y int) (r, g, b, a uint8)
+	switch v := m.(type) {
+	case *image.RGBA:
+		pix, at = v.Pix, func(x, y int) (uint8, uint8, uint8, uint8) {
+			s := v.Pix[y*v.Stride+x*4:]
+			switch a := uint16(s[3]); a {
+			case 0:
+				return 0, 0, 0, 0
+			case 0xff:
+				return s[0], s[1], s[2], 0xff
+			default:
+				return uint8(uint16(s[0]) * 0xff / a), uint8(uint16(s[1]) * 0xff / a), uint8(uint16(s[2]) * 0xff / a), s[3]
+			}
+		}
+	case *image.RGBA64:
+		pix, at = v.Pix, func(x, y int) (uint8, uint8, uint8, uint8) {
+			s := v.Pix[y*v.Stride+x*8:]
+			switch s[6] {
+			case 0:
+				return 0, 0, 0, 0
+			case 0xff:
+				return s[0], s[2], s[4], 0xff
+			}
+			a := uint32(s[6])<<8 | uint32(s[7])
+			un := func(hi, lo uint8) uint8 { return uint8(((uint32(hi)<<8 | uint32(lo)) * 0xffff / a) >> 8) }
+			return un(s[0], s[1]), un(s[2], s[3]), un(s[4], s[5]), s[6]
+		}
+	case *image.NRGBA64:
+		pix, at = v.Pix, func(x, y int) (uint8, uint8, uint8, uint8) {
+			s := v.Pix[y*v.Stride+x*8:]
+			return s[0], s[2], s[4], s[6]
+		}
+	case *image.CMYK:
+		pix, at = v.Pix, func(x, y int) (uint8, uint8, uint8, uint8) {
+			r, g, b, _ := v.CMYKAt(x, y).RGBA()
+			return uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 0xff
+		}
+	}
+	if pix == nil || r.Min != (image.Point{}) {
+		return imaging.Clone(m)
+	}
+	// Pixel (x, y) lands at 4·(y·w + x), never after where it, or any pixel
+	// not yet read, is stored: each is read whole before it is written.
+	w := r.Dx()
+	for y := 0; y < r.Dy(); y++ {
+		for x := 0; x < w; x++ {
+			cr, cg, cb, ca := at(x, y)
+			d := pix[4*(y*w+x):][:4]
+			d[0], d[1], d[2], d[3] = cr, cg, cb, ca
+		}
+	}
+	return &image.NRGBA{Pix: pix[:4*w*r.Dy()], Stride: 4 * w, Rect: image.Rect(0, 0, w, r.Dy())}
 }
 
 // orient applies an EXIF orientation.

@@ -45,6 +45,19 @@ func jpegSecondSOF(t testing.TB, w, h int) []byte {
 	return nil
 }
 
+// progressiveJPEGHeader returns the headers of a progressive 4:4:4 JPEG
+// declaring w×h, up to its first scan header: enough for image/jpeg to
+// allocate its coefficient buffers.
+func progressiveJPEGHeader(w, h int) []byte {
+	b := []byte{0xFF, 0xD8}
+	sof := []byte{0xFF, 0xC2, 0, 17, 8, byte(h >> 8), byte(h), byte(w >> 8), byte(w), 3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0}
+	dqt := append([]byte{0xFF, 0xDB, 0, 67, 0}, bytes.Repeat([]byte{1}, 64)...)
+	dht := append([]byte{0xFF, 0xC4, 0, 20, 0x00, 0, 1}, append(make([]byte, 14), 0)...) // one 2-bit code: 0
+	sos := []byte{0xFF, 0xDA, 0, 12, 3, 1, 0x00, 2, 0x00, 3, 0x00, 0, 0, 0}
+	b = append(append(append(append(b, dqt...), sof...), dht...), sos...)
+	return append(b, 0x00, 0x00, 0xFF, 0xD9)
+}
+
 // gifBomb returns a GIF with a w×h logical screen and n frames of one
 // pixel each: a few bytes per frame, but every composited frame is
 // screen-sized.

@@ -63,6 +63,40 @@ func TestJPEGSecondFrameHeaderBomb(t *testing.T) {
 	})
 }
 
+// image/jpeg decodes a progressive file through coefficient buffers of 4
+// bytes per component sample: a 100 MP 4:4:4 progressive JPEG (a few
+// hundred bytes of headers) asked for 1.2 GB of them plus 300 MB of planes
+// before reading any data. Its full decode is weighed accordingly; the
+// 1/8 decode, which only keeps DC coefficients, is not.
+func TestProgressiveJPEGWeighsItsCoefficients(t *testing.T) {
+	codectest.InBoundedChild(t, 1<<30, func(t *testing.T) {
+		b := progressiveJPEGHeader(10000, 10000)
+		if _, err := Probe(b); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		a := codectest.AllocDuring(func() { _, err = Decode(b, DecodeOptions{}) })
+		t.Logf("bounded: %d-byte 10000x10000 progressive JPEG: %v, %d KiB", len(b), err, a>>10)
+		var le *LimitError
+		if !errors.As(err, &le) || a > 8*mib {
+			t.Fatalf("want a *LimitError before allocating, got %v after %d MiB", err, a/mib)
+		}
+	})
+	b := fixtures.Read(t, "photo-dandelions-5312x2988-progressive.jpg")
+	info, _ := Probe(b)
+	limit := int64(2 * 5312 * 2988)
+	if _, err := Decode(b, DecodeOptions{MaxPixels: limit}); err == nil {
+		t.Error("a full progressive decode was not weighed")
+	}
+	opt := DecodeOptions{MaxPixels: limit, MinWidth: 600, MinHeight: 300}
+	if _, err := Decode(b, opt); err != nil {
+		t.Errorf("1/8 decode: %v", err)
+	}
+	if p := DecodedPixels(info, DecodeOptions{}); p < 2*5312*2988 {
+		t.Errorf("DecodedPixels %d does not weigh the full progressive decode", p)
+	}
+}
+
 // A 10000×10000 screen with ten one-pixel frames: ≈300 bytes, 4 GB of
 // composed frames before (the upload decode). Refused by the total budget
 // before any frame is decoded.

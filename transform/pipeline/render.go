@@ -197,7 +197,7 @@ func isPad(mode string) bool { return mode == "pad" || mode == "lpad" || mode ==
 // Encode picks the output format (f_auto, explicit, or the source's) and
 // quality, and encodes img.
 func Encode(img *codec.Image, ch grammar.Chain, format, acceptClass string) (*Result, error) {
-	return encode(nil, img, ch, format, acceptClass)
+	return encode(context.Background(), img, ch, format, acceptClass)
 }
 
 // encode is Encode stopping between frames once ctx is done.
