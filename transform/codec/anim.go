@@ -98,24 +98,32 @@ func decodeGIF(b []byte, info Info, opt DecodeOptions) (*Image, error) {
 	return out, nil
 }
 
-// animation converts decoded frames and their delays (ms) to an Image.
+// animation copies frames decoded by libavif, which lie in its
+// WebAssembly memory (many times their size: it must not stay alive), and
+// their delays (ms) to an Image.
 func animation(f Format, frames []image.Image, delayMs func(i int) int) (*Image, error) {
 	if len(frames) == 0 {
 		return nil, &DecodeError{Format: f, Err: errors.New("no frames")}
 	}
 	out := &Image{}
 	for i, m := range frames {
-		out.Frames = append(out.Frames, toNRGBA(m))
+		out.Frames = append(out.Frames, imaging.Clone(m))
 		out.Delays = append(out.Delays, delayMs(i))
 	}
 	return out, nil
 }
 
 // decodeAVIF decodes a still, the first frame of a sequence (which libavif
-// decodes alone), or every frame.
+// decodes alone), or every frame, copied out of libavif's memory.
 func decodeAVIF(b []byte, info Info, opt DecodeOptions) (*Image, error) {
 	if !info.Animated || opt.Page == 1 {
-		return decodeStill(AVIF, func() (image.Image, error) { return avif.Decode(bytes.NewReader(b)) })
+		return decodeStill(AVIF, func() (image.Image, error) {
+			m, err := avif.Decode(bytes.NewReader(b))
+			if err != nil {
+				return nil, err
+			}
+			return imaging.Clone(m), nil
+		})
 	}
 	all, err := avif.DecodeAll(bytes.NewReader(b))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/draw"
 	"image/gif"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -66,14 +67,21 @@ func TestAnimationBudgetCountsFrames(t *testing.T) {
 			t.Fatalf("%s: %d frames probed (%v), want %d", tc.name, info.Frames, err, tc.frames)
 		}
 		one := int64(info.Width * info.Height)
-		limit := one * int64(tc.frames-1)
-		var le *LimitError
-		if _, err := Decode(b, DecodeOptions{MaxPixels: limit}); !errors.As(err, &le) || le.Pixels != one*int64(tc.frames) {
-			t.Errorf("%s: all frames within %d pixels: %v", tc.name, limit, err)
+		cost := DecodedPixels(info, DecodeOptions{})
+		if extra := int64(decoderExtra(info, DecodeOptions{})); cost != one*int64(tc.frames)+extra {
+			t.Errorf("%s: %d pixels for all frames, want %d", tc.name, cost, one*int64(tc.frames)+extra)
 		}
-		img, err := Decode(b, DecodeOptions{MaxPixels: one, Page: 1})
+		var le *LimitError
+		if _, err := Decode(b, DecodeOptions{MaxPixels: cost - 1}); !errors.As(err, &le) {
+			t.Errorf("%s: all frames within %d pixels: %v", tc.name, cost-1, err)
+		}
+		page1 := DecodedPixels(info, DecodeOptions{Page: 1})
+		if page1 >= cost {
+			t.Errorf("%s: page 1 costs %d, as much as all frames", tc.name, page1)
+		}
+		img, err := Decode(b, DecodeOptions{MaxPixels: page1, Page: 1})
 		if err != nil || len(img.Frames) != 1 {
-			t.Errorf("%s: page 1 within one frame's pixels: %v", tc.name, err)
+			t.Errorf("%s: page 1 within its %d pixels: %v", tc.name, page1, err)
 		}
 		all, err := Decode(b, DecodeOptions{})
 		if err != nil {
@@ -158,6 +166,44 @@ func TestWebPMatchesLibwebp(t *testing.T) {
 			if diff > 0 || len(ref.Delay) > i && img.Delays[i] != ref.Delay[i] {
 				t.Errorf("%s frame %d: %d samples differ from libwebp; delay %d", name, i, diff, img.Delays[i])
 			}
+		}
+	}
+}
+
+// libavif's working memory counts in the budget of an AVIF decode.
+func TestAVIFDecodeWeighsItsDecoder(t *testing.T) {
+	b := fixtures.Read(t, "avif-still-320x180.avif")
+	px := int64(320 * 180)
+	var le *LimitError
+	if _, err := Decode(b, DecodeOptions{MaxPixels: 10 * px}); !errors.As(err, &le) {
+		t.Fatalf("decoded within 10 times its pixels: %v", err)
+	}
+	if _, err := Decode(b, DecodeOptions{MaxPixels: (1 + avifDecodeWeight) * px}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A decoded AVIF does not keep libavif's WebAssembly memory (many times
+// its size) alive.
+func TestAVIFReleasesDecoderMemory(t *testing.T) {
+	for _, name := range []string{"avif-still-320x180.avif", "avif-sequence-animated.avif"} {
+		b := fixtures.Read(t, name)
+		if _, err := Decode(b, DecodeOptions{}); err != nil { // the runtime's first use compiles libavif
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		img, err := Decode(b, DecodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		held := int64(after.HeapInuse) - int64(before.HeapInuse)
+		size := int64(len(img.Frames)) * int64(len(img.Frames[0].Pix))
+		if held > size+1<<20 {
+			t.Errorf("%s: %d KiB held for %d KiB of frames", name, held>>10, size>>10)
 		}
 	}
 }

@@ -166,9 +166,10 @@ func DecodedFrames(info Info, opt DecodeOptions) int {
 	return 1
 }
 
-// DecodedPixels estimates the pixels a decode of info with opt holds: the
-// frames' size after a reduced JPEG or PDF decode, times DecodedFrames
-// (and the weight of a progressive JPEG decoded at full size).
+// DecodedPixels estimates the memory, in budget pixels (4 bytes), a decode
+// of info with opt holds: the frames' size after a reduced JPEG or PDF
+// decode, times DecodedFrames, plus what its decoder needs beyond them
+// (see weights.go).
 func DecodedPixels(info Info, opt DecodeOptions) int64 {
 	w, h := info.Width, info.Height
 	switch info.Format {
@@ -180,7 +181,7 @@ func DecodedPixels(info Info, opt DecodeOptions) int64 {
 		dpi := pdfDPI(wPt, hPt, opt)
 		w, h = pts(wPt, dpi), pts(hPt, dpi)
 	}
-	return int64(float64(DecodedFrames(info, opt)) * float64(w) * float64(h) * memoryWeight(info, opt))
+	return int64(float64(DecodedFrames(info, opt))*float64(w)*float64(h) + decoderExtra(info, opt))
 }
 
 // Decode decodes b after checking its declared size, times the frames it
@@ -274,7 +275,7 @@ func checkDecode(info Info, opt DecodeOptions) error {
 	if err := CheckFrames(what, n, info.Width, info.Height, opt.maxPixels()); err != nil {
 		return err
 	}
-	return checkWeighted(info, opt)
+	return checkDecoderExtra(info, opt)
 }
 
 // PageError reports a pg_ beyond the frames or pages of the image.

@@ -1,9 +1,6 @@
 package codec
 
-import (
-	"encoding/binary"
-	"fmt"
-)
+import "encoding/binary"
 
 // jpegFrame is what a JPEG's frame header says about the memory of its
 // decode: image/jpeg decodes a progressive file through coefficient
@@ -40,27 +37,4 @@ func readJPEGFrame(b []byte) jpegFrame {
 		i += 2 + n
 	}
 	return jpegFrame{}
-}
-
-// memoryWeight is how many decoded pixels one pixel of info costs when
-// decoded with opt: 1, except for a progressive JPEG that image/jpeg
-// decodes at full size (anything but our 1/8 decode, which handles one or
-// three components), whose coefficient buffers and YCbCr planes add 1.25
-// pixels per component sample (a 4:2:0 file weighs 2.9, a 4:4:4 one 4.8).
-func memoryWeight(info Info, opt DecodeOptions) float64 {
-	j := info.jpeg
-	if info.Format != JPEG || !j.progressive || jpegScale(info, opt) == 8 && (j.comps == 1 || j.comps == 3) {
-		return 1
-	}
-	return 1 + 1.25*j.samples
-}
-
-// checkWeighted refuses a decode whose weighted pixels exceed the budget.
-func checkWeighted(info Info, opt DecodeOptions) error {
-	wt := memoryWeight(info, opt)
-	if p := wt * float64(info.Width) * float64(info.Height); wt > 1 && p > float64(opt.maxPixels()) {
-		return &LimitError{What: fmt.Sprintf("progressive JPEG (%.1f pixels of memory per pixel at full size)", wt),
-			Width: info.Width, Height: info.Height, Pixels: int64(p), Limit: opt.maxPixels()}
-	}
-	return nil
 }

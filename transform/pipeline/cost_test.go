@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"image"
 	"testing"
 
@@ -60,4 +61,41 @@ func pixels[T interface{ Bounds() image.Rectangle }](frames []T) int64 {
 		n += int64(f.Bounds().Dx()) * int64(f.Bounds().Dy())
 	}
 	return n
+}
+
+// The WebAssembly encoders need ~25–30 times the memory of their image:
+// f_auto steps down to a format whose encoder fits the budget, an
+// explicit format over it is refused before encoding.
+func TestEncoderMemoryInTheBudget(t *testing.T) {
+	for _, tc := range []struct {
+		fixture, class string
+		budget         int64
+		want           codec.Format
+	}{
+		{"photo-snake-600x450-grayscale.jpg", "avif,webp", 7_000_000, codec.AVIF}, // 24 × 270000 fits
+		{"photo-snake-600x450-grayscale.jpg", "avif,webp", 6_000_000, codec.JPEG}, // neither AVIF nor WebP (30×) fits
+		{"photo-snake-600x450-grayscale.jpg", "webp", 9_000_000, codec.WebP},      // 30 × 270000 fits
+		{"pngsuite-basi6a16.png", "avif,webp", 40_000, codec.WebP},                // transparent: AVIF is not a choice
+		{"pngsuite-basi6a16.png", "avif,webp", 20_000, codec.PNG},                 // 30 × 1024 does not fit
+		{"gif-anim-throbber-32x32-8frames.gif", "avif,webp", 20_000, codec.GIF},   // animated
+	} {
+		ch, _ := grammar.ParseChain("")
+		res, err := Render(fixtures.Read(t, tc.fixture), Request{Chain: ch, Format: "auto", AcceptClass: tc.class,
+			Limits: Limits{MaxPixels: tc.budget}})
+		if err != nil || res.Format != tc.want {
+			t.Errorf("%s, %s within %d: %v (%v), want %s", tc.fixture, tc.class, tc.budget, res.Format, err, tc.want)
+		}
+	}
+	ch, _ := grammar.ParseChain("")
+	var le *codec.LimitError
+	_, err := Render(fixtures.Read(t, "photo-snake-600x450-grayscale.jpg"), Request{Chain: ch, Format: "webp",
+		Limits: Limits{MaxPixels: 6_000_000}})
+	if !errors.As(err, &le) {
+		t.Fatalf("explicit WebP over the budget: %v", err)
+	}
+	info, _ := codec.Probe(fixtures.Read(t, "photo-snake-600x450-grayscale.jpg"))
+	ch, _ = grammar.ParseChain("w_300")
+	if c, jpg := Cost(info, ch, "webp"), Cost(info, ch, "jpg"); c != jpg+codec.EncodeCost(codec.WebP, 300, 225) {
+		t.Errorf("Cost to WebP %d, to JPEG %d: the encoder is not counted", c, jpg)
+	}
 }

@@ -29,20 +29,30 @@ func Load(src []byte, ch grammar.Chain, format string, l Limits) (img *codec.Ima
 	return img, d.lw, d.lh, err
 }
 
-// Cost estimates, from the probe alone, the pixels a render of a chain
-// holds at once: the decoded ones (after a reduced decode, times the
-// frames the decode holds) plus the first resize's output for every frame
-// it produces. Later steps are not counted. Admission control can weigh
-// renders by it before decoding; a chain Load refuses costs what its
-// decode alone would.
+// Cost estimates, from the probe alone, the memory a render of a chain
+// holds at once, in budget pixels (4 bytes): the decode's (after a reduced
+// decode, times the frames it holds, with its decoder's needs; see
+// codec.DecodedPixels), the first resize's output for every frame it
+// produces, and the encoder's for a frame of that size (f_auto counted as
+// WebP, the costliest). Later steps are not counted. Admission control
+// can weigh renders by it before decoding; a chain Load refuses costs what
+// its decode alone would.
 func Cost(info codec.Info, ch grammar.Chain, format string) int64 {
 	d, _ := planLoad(info, ch, format)
 	c := codec.DecodedPixels(info, d.opt)
+	w, h := d.lw, d.lh
 	if d.first != nil {
-		w, h := planSize(*d.first)
+		w, h = planSize(*d.first)
 		c += int64(w) * int64(h) * int64(d.frames)
 	}
-	return c
+	f, ok := codec.ParseFormat(format)
+	switch {
+	case format == "auto":
+		f = codec.WebP
+	case !ok:
+		f = info.Format
+	}
+	return c + codec.EncodeCost(f, w, h)
 }
 
 // loadPlan is what Load decides before decoding.

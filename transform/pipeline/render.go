@@ -6,6 +6,7 @@ import (
 	"errors"
 	"image"
 	"slices"
+	"strings"
 
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
@@ -25,6 +26,14 @@ type Limits struct {
 	// (errors.Is(err, context.DeadlineExceeded) or context.Canceled).
 	// Nil: no deadline.
 	Ctx context.Context
+}
+
+// decode is the budget of a decode, and of an encoder's memory.
+func (l Limits) decode() int64 {
+	if l.MaxPixels > 0 {
+		return l.MaxPixels
+	}
+	return codec.DefaultMaxPixels
 }
 
 func (l Limits) output() int64 {
@@ -69,7 +78,7 @@ func Render(src []byte, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return encode(req.Limits.Ctx, img, req.Chain, req.Format, req.AcceptClass)
+	return encode(req.Limits.Ctx, img, req.Chain, req.Format, req.AcceptClass, req.Limits.decode())
 }
 
 // Apply runs the chain on a decoded image. lw×lh is the source's logical
@@ -195,17 +204,28 @@ func applyComponent(ctx context.Context, m *image.NRGBA, c *grammar.Component) (
 func isPad(mode string) bool { return mode == "pad" || mode == "lpad" || mode == "mpad" }
 
 // Encode picks the output format (f_auto, explicit, or the source's) and
-// quality, and encodes img.
+// quality, and encodes img. The encoder's memory must fit the default
+// decode budget (codec.DefaultMaxPixels; see codec.EncodeCost): f_auto
+// steps down to a cheaper format, an explicit format is refused.
 func Encode(img *codec.Image, ch grammar.Chain, format, acceptClass string) (*Result, error) {
-	return encode(context.Background(), img, ch, format, acceptClass)
+	return encode(context.Background(), img, ch, format, acceptClass, codec.DefaultMaxPixels)
 }
 
-// encode is Encode stopping between frames once ctx is done.
-func encode(ctx context.Context, img *codec.Image, ch grammar.Chain, format, acceptClass string) (*Result, error) {
+// encode is Encode with a budget for the encoder's memory, stopping
+// between frames once ctx is done.
+func encode(ctx context.Context, img *codec.Image, ch grammar.Chain, format, acceptClass string, budget int64) (*Result, error) {
 	var f codec.Format
+	b := img.Bounds()
 	switch format {
 	case "auto":
-		f = Negotiate(acceptClass, img.Animated(), img.HasAlpha())
+		alpha := img.HasAlpha()
+		for class := acceptClass; ; {
+			f = Negotiate(class, img.Animated(), alpha)
+			if codec.CheckEncode(f, b.Dx(), b.Dy(), budget) == nil {
+				break
+			}
+			class = strings.ReplaceAll(class, string(f), "") // too costly at this size: the next choice
+		}
 	case "":
 		f = img.Format
 	default:
@@ -240,10 +260,12 @@ func encode(ctx context.Context, img *codec.Image, ch grammar.Chain, format, acc
 			opt.Background = c.Background.NRGBA
 		}
 	}
+	if err := codec.CheckEncode(f, b.Dx(), b.Dy(), budget); err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	if err := codec.Encode(&buf, img, f, opt); err != nil {
 		return nil, err
 	}
-	b := img.Bounds()
 	return &Result{Data: buf.Bytes(), Format: f, Width: b.Dx(), Height: b.Dy(), Frames: len(img.Frames)}, nil
 }
