@@ -16,8 +16,8 @@ import (
 	xwebp "golang.org/x/image/webp"
 )
 
-// DefaultMaxPixels is the default budget of one decode (100 MP): width ×
-// height × the frames it holds.
+// DefaultMaxPixels is the default budget of one decode (100 MP, 400 MB):
+// width × height × the frames it holds, plus its decoder's needs.
 const DefaultMaxPixels = 100_000_000
 
 // DefaultMaxFrames bounds the frames decoded from an animation.
@@ -51,8 +51,9 @@ func (m *Image) Animated() bool { return len(m.Frames) > 1 }
 
 // DecodeOptions controls Decode.
 type DecodeOptions struct {
-	// MaxPixels bounds what a decode holds: width × height × the frames
-	// it decodes (see DecodedFrames). 0 means DefaultMaxPixels.
+	// MaxPixels bounds the memory a decode holds, in pixels of 4 bytes:
+	// width × height × the frames it holds, plus what its decoder needs
+	// beyond them (see DecodedPixels). 0 means DefaultMaxPixels.
 	MaxPixels         int64
 	MaxFrames         int  // 0 means DefaultMaxFrames
 	Page              int  // 1-based frame to keep; 0 keeps all frames
