@@ -7,25 +7,27 @@ import (
 	"image/color"
 )
 
-// gifFrameCount counts image descriptors by walking the GIF block structure
-// without decoding pixels. It stops at the first malformed block.
-func gifFrameCount(b []byte) int {
+// gifLayout walks the GIF block structure without decoding pixels. It
+// returns the end of the header (screen descriptor and global colour
+// table), where each frame ends (its bytes run from the previous frame's
+// end, extensions included), and whether the walk reached the trailer: a
+// file without one is truncated or malformed.
+func gifLayout(b []byte) (header int, ends []int, complete bool) {
 	if len(b) < 13 {
-		return 0
+		return 0, nil, false
 	}
 	i := 13
 	if b[10]&0x80 != 0 {
 		i += 3 << (b[10]&7 + 1)
 	}
-	n := 0
+	header = min(i, len(b))
 	for i < len(b) {
 		switch b[i] {
 		case 0x21: // extension: label, then sub-blocks
-			i += 2
-			i = skipSubBlocks(b, i)
+			i = skipSubBlocks(b, i+2)
 		case 0x2C: // image descriptor
 			if i+10 > len(b) {
-				return n
+				return header, ends, false
 			}
 			flags := b[i+9]
 			i += 10
@@ -33,13 +35,30 @@ func gifFrameCount(b []byte) int {
 				i += 3 << (flags&7 + 1)
 			}
 			i++ // LZW minimum code size
+			if i > len(b) {
+				return header, ends, false
+			}
 			i = skipSubBlocks(b, i)
-			n++
-		default: // trailer or garbage
-			return n
+			ends = append(ends, i)
+		case 0x3B:
+			return header, ends, len(ends) > 0
+		default:
+			return header, ends, false
 		}
 	}
-	return n
+	return header, ends, false
+}
+
+// gifFrame returns frame k (0-based) of a GIF laid out by gifLayout as a
+// GIF of its own: the header, the frame's extensions and image, a trailer.
+func gifFrame(b []byte, header int, ends []int, k int) []byte {
+	start := header
+	if k > 0 {
+		start = ends[k-1]
+	}
+	one := make([]byte, 0, header+ends[k]-start+1)
+	one = append(append(one, b[:header]...), b[start:ends[k]]...)
+	return append(one, 0x3B)
 }
 
 func skipSubBlocks(b []byte, i int) int {
@@ -84,6 +103,20 @@ func webpAnimated(b []byte) bool {
 	})
 	return anim
 }
+
+// webpFrameCount counts the ANMF (animation frame) chunks.
+func webpFrameCount(b []byte) int {
+	n := 0
+	webpChunks(b, func(id string, _ []byte) bool {
+		if id == "ANMF" {
+			n++
+		}
+		return true
+	})
+	return n
+}
+
+func get24(b []byte) int { return int(b[0]) | int(b[1])<<8 | int(b[2])<<16 }
 
 // webpConfig reads the canvas size from VP8X, VP8 or VP8L headers.
 func webpConfig(b []byte) (image.Config, error) {

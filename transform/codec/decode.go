@@ -2,21 +2,22 @@ package codec
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
-	"image/draw"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"math"
 
 	"github.com/disintegration/imaging"
 	"github.com/gen2brain/avif"
-	gwebp "github.com/gen2brain/webp"
 	xwebp "golang.org/x/image/webp"
 )
 
-// DefaultMaxPixels is the default limit on one frame's pixel count (100 MP).
+// DefaultMaxPixels is the default budget of one decode (100 MP, 400 MB):
+// width × height × the frames it holds, plus its decoder's needs.
 const DefaultMaxPixels = 100_000_000
 
 // DefaultMaxFrames bounds the frames decoded from an animation.
@@ -29,7 +30,9 @@ type Info struct {
 	Height      int
 	Orientation int // EXIF orientation, 1 when none
 	Animated    bool
+	Frames      int // frames of an animation, 1 for stills and PDFs
 	Pages       int // PDF pages (0 for other formats)
+	jpeg        jpegFrame
 }
 
 // Image is a decoded image: one frame for stills, several for animations.
@@ -48,14 +51,21 @@ func (m *Image) Animated() bool { return len(m.Frames) > 1 }
 
 // DecodeOptions controls Decode.
 type DecodeOptions struct {
-	MaxPixels         int64 // per frame; 0 means DefaultMaxPixels
-	MaxFrames         int   // 0 means DefaultMaxFrames
-	Page              int   // 1-based frame to keep; 0 keeps all frames
-	IgnoreOrientation bool  // do not apply EXIF orientation (a_ignore)
+	// MaxPixels bounds the memory a decode holds, in pixels of 4 bytes:
+	// width × height × the frames it holds, plus what its decoder needs
+	// beyond them (see DecodedPixels). 0 means DefaultMaxPixels.
+	MaxPixels         int64
+	MaxFrames         int  // 0 means DefaultMaxFrames
+	Page              int  // 1-based frame to keep; 0 keeps all frames
+	IgnoreOrientation bool // do not apply EXIF orientation (a_ignore)
 	// MinWidth and MinHeight, when set, let the JPEG decoder return a 1/8
 	// scale image when that is still at least this large, in display
 	// orientation. The result is then smaller than Info's size.
 	MinWidth, MinHeight int
+	// Ctx, when set, stops the decode with a *CanceledError once it is
+	// done (between frames, between rows of our own decoders, and on
+	// every read of the standard library's). Nil: no deadline.
+	Ctx context.Context
 }
 
 func (o DecodeOptions) maxPixels() int64 {
@@ -65,7 +75,15 @@ func (o DecodeOptions) maxPixels() int64 {
 	return DefaultMaxPixels
 }
 
-// Probe reads the format and dimensions from the header only.
+func (o DecodeOptions) maxFrames() int {
+	if o.MaxFrames > 0 {
+		return o.MaxFrames
+	}
+	return DefaultMaxFrames
+}
+
+// Probe reads the format, dimensions and frame count from the headers and
+// the container structure only.
 func Probe(b []byte) (Info, error) {
 	f, err := Sniff(b)
 	if err != nil {
@@ -74,24 +92,33 @@ func Probe(b []byte) (Info, error) {
 	if f == PDF {
 		return probePDF(b)
 	}
-	info := Info{Format: f, Orientation: 1}
+	info := Info{Format: f, Orientation: 1, Frames: 1}
 	var cfg image.Config
 	r := bytes.NewReader(b)
 	switch f {
 	case JPEG:
 		cfg, err = jpeg.DecodeConfig(r)
 		info.Orientation = jpegOrientation(b)
+		info.jpeg = readJPEGFrame(b)
 	case PNG:
 		cfg, err = png.DecodeConfig(r)
 	case GIF:
 		cfg, err = gif.DecodeConfig(r)
-		info.Animated = gifFrameCount(b) > 1
+		_, ends, _ := gifLayout(b)
+		info.Frames = max(len(ends), 1)
+		info.Animated = len(ends) > 1
 	case WebP:
 		cfg, err = webpConfig(b)
-		info.Animated = webpAnimated(b)
+		if info.Animated = webpAnimated(b); info.Animated {
+			info.Frames = max(webpFrameCount(b), 1)
+		}
 	case AVIF:
 		cfg, err = avif.DecodeConfig(r)
-		info.Animated = avifSequence(b)
+		if info.Animated = avifSequence(b); info.Animated && err == nil {
+			if info.Frames = avifFrameCount(b); info.Frames < 1 {
+				err = errors.New("image sequence without a sample table")
+			}
+		}
 	}
 	if err != nil {
 		return Info{}, &DecodeError{Format: f, Err: err}
@@ -108,15 +135,63 @@ func Probe(b []byte) (Info, error) {
 
 // CheckPixels returns a *LimitError when w×h exceeds limit.
 func CheckPixels(what string, w, h int, limit int64) error {
-	if p := int64(w) * int64(h); p > limit {
-		return &LimitError{What: what, Width: w, Height: h, Pixels: p, Limit: limit}
-	}
-	return nil
+	return CheckFrames(what, 1, w, h, limit)
 }
 
-// Decode decodes b after checking its declared size against the limits.
-// Corrupt or truncated input returns a *DecodeError, never a panic.
+// CheckFrames returns a *LimitError when frames × w × h exceeds limit: an
+// animation (or a sheet of several images) counts every frame it holds.
+func CheckFrames(what string, frames, w, h int, limit int64) error {
+	p := float64(frames) * float64(w) * float64(h) // no overflow for absurd sizes
+	if p <= float64(limit) && w >= 0 && h >= 0 {
+		return nil
+	}
+	if frames > 1 {
+		what = fmt.Sprintf("%s of %d frames", what, frames)
+	}
+	return &LimitError{What: what, Width: w, Height: h, Pixels: int64(min(math.Abs(p), math.MaxInt64)), Limit: limit}
+}
+
+// DecodedFrames is how many frames a decode of info with opt holds at
+// once, the count MaxPixels multiplies: every frame without a Page; with
+// one, GIF and WebP animations are composed frame by frame and hold one,
+// an AVIF sequence one for its first page and all of them otherwise.
+func DecodedFrames(info Info, opt DecodeOptions) int {
+	switch {
+	case info.Frames <= 1:
+		return 1
+	case opt.Page == 0:
+		return info.Frames
+	case info.Format == AVIF && opt.Page > 1:
+		return info.Frames
+	}
+	return 1
+}
+
+// DecodedPixels estimates the memory, in budget pixels (4 bytes), a decode
+// of info with opt holds: the frames' size after a reduced JPEG or PDF
+// decode, times DecodedFrames, plus what its decoder needs beyond them
+// (see weights.go).
+func DecodedPixels(info Info, opt DecodeOptions) int64 {
+	w, h := info.Width, info.Height
+	switch info.Format {
+	case JPEG:
+		d := jpegScale(info, opt)
+		w, h = ceilDiv(w, d), ceilDiv(h, d)
+	case PDF:
+		wPt, hPt := float64(w)*72/PDFDensity, float64(h)*72/PDFDensity
+		dpi := pdfDPI(wPt, hPt, opt)
+		w, h = pts(wPt, dpi), pts(hPt, dpi)
+	}
+	return int64(float64(DecodedFrames(info, opt))*float64(w)*float64(h) + decoderExtra(info, opt))
+}
+
+// Decode decodes b after checking its declared size, times the frames it
+// will hold, against the limits. Corrupt or truncated input returns a
+// *DecodeError, never a panic; a done opt.Ctx a *CanceledError.
 func Decode(b []byte, opt DecodeOptions) (img *Image, err error) {
+	if err := CheckContext(opt.Ctx); err != nil {
+		return nil, err
+	}
 	if f, _ := Sniff(b); f == PDF {
 		return decodePDF(b, opt) // sized to the limit, never refused for it
 	}
@@ -124,7 +199,7 @@ func Decode(b []byte, opt DecodeOptions) (img *Image, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckPixels("image", info.Width, info.Height, opt.maxPixels()); err != nil {
+	if err := checkDecode(info, opt); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -136,40 +211,72 @@ func Decode(b []byte, opt DecodeOptions) (img *Image, err error) {
 	case JPEG:
 		img, err = decodeJPEG(b, info, opt)
 	case PNG:
-		img, err = decodeStill(info.Format, func() (image.Image, error) { return png.Decode(bytes.NewReader(b)) })
+		img, err = decodeStill(info.Format, func() (image.Image, error) { return png.Decode(reader(opt.Ctx, bytes.NewReader(b))) })
 	case GIF:
 		img, err = decodeGIF(b, info, opt)
 	case WebP:
 		if info.Animated {
 			img, err = decodeWebPAnim(b, info, opt)
 		} else {
-			img, err = decodeStill(info.Format, func() (image.Image, error) { return xwebp.Decode(bytes.NewReader(b)) })
+			img, err = decodeStill(info.Format, func() (image.Image, error) {
+				m, err := xwebp.Decode(bytes.NewReader(b))
+				if err != nil {
+					return nil, err
+				}
+				return webpNRGBA(m), nil
+			})
 		}
 	case AVIF:
 		img, err = decodeAVIF(b, info, opt)
 	}
 	if err != nil {
-		var de *DecodeError
-		var le *LimitError
-		if !errors.As(err, &de) && !errors.As(err, &le) {
-			err = &DecodeError{Format: info.Format, Err: err}
-		}
-		return nil, err
+		return nil, failure(info.Format, opt, err)
 	}
 	img.Format = info.Format
-	if opt.Page > 0 {
-		if opt.Page > len(img.Frames) {
-			return nil, &PageError{Page: opt.Page, Pages: len(img.Frames)}
-		}
-		img.Frames = img.Frames[opt.Page-1 : opt.Page]
-		img.Delays = img.Delays[opt.Page-1 : opt.Page]
-	}
 	if !opt.IgnoreOrientation && info.Orientation > 1 {
 		for i, f := range img.Frames {
 			img.Frames[i] = orient(f, info.Orientation)
 		}
 	}
 	return img, nil
+}
+
+// failure is the error a decode reports: a *CanceledError when its
+// context ended (the decoders' own errors then only say they were cut
+// short), our typed errors as they are, anything else as a *DecodeError.
+func failure(f Format, opt DecodeOptions, err error) error {
+	if cerr := CheckContext(opt.Ctx); cerr != nil {
+		return cerr
+	}
+	var de *DecodeError
+	var le *LimitError
+	var pe *PageError
+	var ce *CanceledError
+	if errors.As(err, &de) || errors.As(err, &le) || errors.As(err, &pe) || errors.As(err, &ce) {
+		return err
+	}
+	return &DecodeError{Format: f, Err: err}
+}
+
+// checkDecode refuses, before any pixel is allocated, a page beyond the
+// frames, too many frames, or more pixels than the budget.
+func checkDecode(info Info, opt DecodeOptions) error {
+	if opt.Page > info.Frames {
+		return &PageError{Page: opt.Page, Pages: info.Frames}
+	}
+	n := DecodedFrames(info, opt)
+	if n > opt.maxFrames() {
+		return &DecodeError{Format: info.Format,
+			Err: fmt.Errorf("animation has %d frames, more than the limit of %d", n, opt.maxFrames())}
+	}
+	what := "image"
+	if n > 1 {
+		what = "animation"
+	}
+	if err := CheckFrames(what, n, info.Width, info.Height, opt.maxPixels()); err != nil {
+		return err
+	}
+	return checkDecoderExtra(info, opt)
 }
 
 // PageError reports a pg_ beyond the frames or pages of the image.
@@ -188,128 +295,101 @@ func decodeStill(f Format, dec func() (image.Image, error)) (*Image, error) {
 }
 
 func decodeJPEG(b []byte, info Info, opt DecodeOptions) (*Image, error) {
-	if opt.MinWidth > 0 || opt.MinHeight > 0 {
-		w, h := info.Width, info.Height
-		minW, minH := opt.MinWidth, opt.MinHeight
-		if info.Orientation >= 5 && !opt.IgnoreOrientation {
-			w, h, minW, minH = h, w, minH, minW
+	if d := jpegScale(info, opt); d > 1 {
+		if m, ok := decodeJPEGScaled(b, d, opt); ok {
+			return &Image{Frames: []*image.NRGBA{m}, Delays: []int{0}}, nil
 		}
-		if info.Orientation >= 5 && opt.IgnoreOrientation {
-			w, h = h, w
-		}
-		for _, d := range []int{8, 4, 2} { // the smallest decode that is large enough
-			if ceilDiv(w, d) < minW || ceilDiv(h, d) < minH {
-				continue
-			}
-			if m, ok := decodeJPEGScaled(b, d); ok {
-				return &Image{Frames: []*image.NRGBA{m}, Delays: []int{0}}, nil
-			}
+		if err := CheckContext(opt.Ctx); err != nil {
+			return nil, err
 		}
 	}
-	return decodeStill(JPEG, func() (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) })
+	return decodeStill(JPEG, func() (image.Image, error) { return jpeg.Decode(reader(opt.Ctx, bytes.NewReader(b))) })
 }
 
-func decodeGIF(b []byte, info Info, opt DecodeOptions) (*Image, error) {
-	maxFrames := opt.MaxFrames
-	if maxFrames <= 0 {
-		maxFrames = DefaultMaxFrames
+// jpegScale is the reduction a JPEG decode tries first: the smallest of
+// 1/8, 1/4 and 1/2 that is still at least MinWidth×MinHeight, or 1.
+func jpegScale(info Info, opt DecodeOptions) int {
+	if opt.MinWidth <= 0 && opt.MinHeight <= 0 {
+		return 1
 	}
-	if n := gifFrameCount(b); n > maxFrames {
-		return nil, fmt.Errorf("animation has %d frames, more than the limit of %d", n, maxFrames)
+	w, h := info.Width, info.Height
+	minW, minH := opt.MinWidth, opt.MinHeight
+	if info.Orientation >= 5 && !opt.IgnoreOrientation {
+		w, h, minW, minH = h, w, minH, minW
 	}
-	g, err := gif.DecodeAll(bytes.NewReader(b))
-	if err != nil {
-		return nil, &DecodeError{Format: GIF, Err: err}
+	if info.Orientation >= 5 && opt.IgnoreOrientation {
+		w, h = h, w
 	}
-	return compositeGIF(g, info), nil
+	for _, d := range []int{8, 4, 2} {
+		if ceilDiv(w, d) >= minW && ceilDiv(h, d) >= minH {
+			return d
+		}
+	}
+	return 1
 }
 
-// compositeGIF renders each GIF frame onto the logical screen, honouring
-// disposal methods, so that every output frame is a full picture.
-func compositeGIF(g *gif.GIF, info Info) *Image {
-	w, h := g.Config.Width, g.Config.Height
-	if w == 0 || h == 0 {
-		w, h = info.Width, info.Height
-	}
-	canvas := image.NewNRGBA(image.Rect(0, 0, w, h))
-	out := &Image{LoopCount: g.LoopCount}
-	if out.LoopCount < 0 {
-		out.LoopCount = 1
-	}
-	for i, frame := range g.Image {
-		var saved *image.NRGBA
-		disposal := byte(0)
-		if i < len(g.Disposal) {
-			disposal = g.Disposal[i]
-		}
-		if disposal == gif.DisposalPrevious {
-			saved = imaging.Clone(canvas)
-		}
-		draw.Draw(canvas, frame.Bounds(), frame, frame.Bounds().Min, draw.Over)
-		out.Frames = append(out.Frames, imaging.Clone(canvas))
-		delay := 100
-		if i < len(g.Delay) && g.Delay[i] > 0 {
-			delay = g.Delay[i] * 10
-		}
-		out.Delays = append(out.Delays, delay)
-		switch disposal {
-		case gif.DisposalBackground:
-			draw.Draw(canvas, frame.Bounds(), image.Transparent, image.Point{}, draw.Src)
-		case gif.DisposalPrevious:
-			canvas = saved
-		}
-	}
-	return out
-}
-
-func decodeWebPAnim(b []byte, info Info, opt DecodeOptions) (*Image, error) {
-	all, err := gwebp.DecodeAll(bytes.NewReader(b))
-	if err != nil {
-		return nil, &DecodeError{Format: WebP, Err: err}
-	}
-	return animation(WebP, all.Image, func(i int) int {
-		if i < len(all.Delay) {
-			return all.Delay[i]
-		}
-		return 100
-	})
-}
-
-// animation converts decoded frames and their delays (ms) to an Image.
-func animation(f Format, frames []image.Image, delayMs func(i int) int) (*Image, error) {
-	if len(frames) == 0 {
-		return nil, &DecodeError{Format: f, Err: errors.New("no frames")}
-	}
-	out := &Image{}
-	for i, m := range frames {
-		out.Frames = append(out.Frames, toNRGBA(m))
-		out.Delays = append(out.Delays, delayMs(i))
-	}
-	return out, nil
-}
-
-func decodeAVIF(b []byte, info Info, opt DecodeOptions) (*Image, error) {
-	if !info.Animated {
-		return decodeStill(AVIF, func() (image.Image, error) { return avif.Decode(bytes.NewReader(b)) })
-	}
-	all, err := avif.DecodeAll(bytes.NewReader(b))
-	if err != nil {
-		return nil, &DecodeError{Format: AVIF, Err: err}
-	}
-	return animation(AVIF, all.Image, func(i int) int {
-		if i < len(all.Delay) {
-			return int(all.Delay[i] * 1000)
-		}
-		return 100
-	})
-}
-
-// toNRGBA converts any image to *image.NRGBA with its origin at (0,0).
+// toNRGBA converts any image to *image.NRGBA with its origin at (0,0). A
+// decoded image whose buffer holds at least 4 bytes per pixel (RGBA,
+// 16-bit, CMYK) is converted in place, so that a large decode does not
+// need a second buffer; the values are imaging.Clone's.
 func toNRGBA(m image.Image) *image.NRGBA {
 	if n, ok := m.(*image.NRGBA); ok && n.Rect.Min == (image.Point{}) {
 		return n
 	}
-	return imaging.Clone(m)
+	r := m.Bounds()
+	var pix []uint8
+	var at func(x, y int) (r, g, b, a uint8)
+	switch v := m.(type) {
+	case *image.RGBA:
+		pix, at = v.Pix, func(x, y int) (uint8, uint8, uint8, uint8) {
+			s := v.Pix[y*v.Stride+x*4:]
+			switch a := uint16(s[3]); a {
+			case 0:
+				return 0, 0, 0, 0
+			case 0xff:
+				return s[0], s[1], s[2], 0xff
+			default:
+				return uint8(uint16(s[0]) * 0xff / a), uint8(uint16(s[1]) * 0xff / a), uint8(uint16(s[2]) * 0xff / a), s[3]
+			}
+		}
+	case *image.RGBA64:
+		pix, at = v.Pix, func(x, y int) (uint8, uint8, uint8, uint8) {
+			s := v.Pix[y*v.Stride+x*8:]
+			switch s[6] {
+			case 0:
+				return 0, 0, 0, 0
+			case 0xff:
+				return s[0], s[2], s[4], 0xff
+			}
+			a := uint32(s[6])<<8 | uint32(s[7])
+			un := func(hi, lo uint8) uint8 { return uint8(((uint32(hi)<<8 | uint32(lo)) * 0xffff / a) >> 8) }
+			return un(s[0], s[1]), un(s[2], s[3]), un(s[4], s[5]), s[6]
+		}
+	case *image.NRGBA64:
+		pix, at = v.Pix, func(x, y int) (uint8, uint8, uint8, uint8) {
+			s := v.Pix[y*v.Stride+x*8:]
+			return s[0], s[2], s[4], s[6]
+		}
+	case *image.CMYK:
+		pix, at = v.Pix, func(x, y int) (uint8, uint8, uint8, uint8) {
+			r, g, b, _ := v.CMYKAt(x, y).RGBA()
+			return uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 0xff
+		}
+	}
+	if pix == nil || r.Min != (image.Point{}) {
+		return imaging.Clone(m)
+	}
+	// Pixel (x, y) lands at 4·(y·w + x), never after where it, or any pixel
+	// not yet read, is stored: each is read whole before it is written.
+	w := r.Dx()
+	for y := 0; y < r.Dy(); y++ {
+		for x := 0; x < w; x++ {
+			cr, cg, cb, ca := at(x, y)
+			d := pix[4*(y*w+x):][:4]
+			d[0], d[1], d[2], d[3] = cr, cg, cb, ca
+		}
+	}
+	return &image.NRGBA{Pix: pix[:4*w*r.Dy()], Stride: 4 * w, Rect: image.Rect(0, 0, w, r.Dy())}
 }
 
 // orient applies an EXIF orientation.

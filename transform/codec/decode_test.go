@@ -199,7 +199,7 @@ func TestScaledJPEGMatchesFullDecode(t *testing.T) {
 		"photo-wine-portrait-2560x3837-progressive.jpg",
 	} {
 		b := fixtures.Read(t, name)
-		small, ok := decodeJPEGScaled(b, 8)
+		small, ok := decodeJPEGScaled(b, 8, DecodeOptions{})
 		if !ok {
 			t.Fatalf("%s: scaled decode refused", name)
 		}
@@ -245,7 +245,7 @@ func TestReducedIDCTMatchesFullDecode(t *testing.T) {
 		}
 		fb := full.Bounds()
 		for _, d := range []int{4, 2} {
-			small, ok := decodeJPEGScaled(b, d)
+			small, ok := decodeJPEGScaled(b, d, DecodeOptions{})
 			if !ok {
 				t.Fatalf("%s 1/%d: refused", name, d)
 			}
@@ -276,7 +276,7 @@ func TestReducedIDCTMatchesFullDecode(t *testing.T) {
 			}
 		}
 	}
-	if _, ok := decodeJPEGScaled(fixtures.Read(t, "photo-flower-1600x1203-progressive.jpg"), 4); ok {
+	if _, ok := decodeJPEGScaled(fixtures.Read(t, "photo-flower-1600x1203-progressive.jpg"), 4, DecodeOptions{}); ok {
 		t.Error("a progressive JPEG must take the full decoder below 1/8")
 	}
 }
@@ -284,7 +284,7 @@ func TestReducedIDCTMatchesFullDecode(t *testing.T) {
 func TestScaledDecodeRefusesTruncated(t *testing.T) {
 	b := fixtures.Read(t, "bad-truncated-photo-dune-50pct.jpg")
 	for _, d := range []int{8, 4, 2} {
-		if _, ok := decodeJPEGScaled(b, d); ok {
+		if _, ok := decodeJPEGScaled(b, d, DecodeOptions{}); ok {
 			t.Fatalf("1/%d: a truncated file must not decode through the fast path", d)
 		}
 	}

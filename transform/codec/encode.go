@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -22,6 +23,9 @@ type EncodeOptions struct {
 	Progressive bool        // JPEG: write a progressive file
 	Lossless    bool        // WebP: lossless
 	Background  color.NRGBA // flattens alpha for formats without it (JPEG); zero means white
+	// Ctx, when set, stops an animation's encoding between frames with a
+	// *CanceledError once it is done. Nil: no deadline.
+	Ctx context.Context
 }
 
 // Default qualities when none is requested.
@@ -60,7 +64,7 @@ func Encode(w io.Writer, m *Image, f Format, opt EncodeOptions) error {
 		}
 		return enc.Encode(w, first)
 	case GIF:
-		return encodeGIF(w, m)
+		return encodeGIF(opt.Ctx, w, m)
 	case WebP:
 		q := opt.Quality
 		if q <= 0 {
@@ -68,7 +72,7 @@ func Encode(w io.Writer, m *Image, f Format, opt EncodeOptions) error {
 		}
 		wo := gwebp.Options{Quality: q, Lossless: opt.Lossless, Method: 2}
 		if len(m.Frames) > 1 {
-			return encodeAnimatedWebP(w, m, wo)
+			return encodeAnimatedWebP(opt.Ctx, w, m, wo)
 		}
 		return gwebp.Encode(w, first, wo)
 	case AVIF:
@@ -125,7 +129,7 @@ func flatten(m *image.NRGBA, bg color.NRGBA) *image.RGBA {
 
 // encodeGIF quantises each frame to a web palette with Floyd–Steinberg
 // dithering (index 0 is transparent when the frame has alpha).
-func encodeGIF(w io.Writer, m *Image) error {
+func encodeGIF(ctx context.Context, w io.Writer, m *Image) error {
 	pal := make(color.Palette, 0, 256)
 	pal = append(pal, color.NRGBA{})
 	pal = append(pal, palette.Plan9[:255]...)
@@ -134,6 +138,9 @@ func encodeGIF(w io.Writer, m *Image) error {
 		g.LoopCount = -1
 	}
 	for i, f := range m.Frames {
+		if err := CheckContext(ctx); err != nil {
+			return err
+		}
 		p := image.NewPaletted(f.Rect, pal)
 		if opaque(f) {
 			p.Palette = palette.Plan9

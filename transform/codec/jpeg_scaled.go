@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"context"
 	"encoding/binary"
 	"image"
 	"math"
@@ -13,13 +14,14 @@ import (
 // (baseline only) the lowest 2×2 or 4×4 coefficients of each block are kept
 // and a reduced inverse DCT gives 2×2 or 4×4 pixels. It returns ok=false
 // for anything it does not handle (arithmetic coding, CMYK, progressive
-// below 1/8, malformed data), and the caller falls back to the full
+// below 1/8, malformed data, a second frame header, a frame over
+// opt's MaxPixels, a done opt.Ctx), and the caller falls back to the full
 // decoder, which reports errors.
-func decodeJPEGScaled(b []byte, d int) (*image.NRGBA, bool) {
+func decodeJPEGScaled(b []byte, d int, opt DecodeOptions) (*image.NRGBA, bool) {
 	if d != 8 && d != 4 && d != 2 {
 		return nil, false
 	}
-	j := dcDecoder{n: 8 / d}
+	j := dcDecoder{n: 8 / d, maxPixels: opt.maxPixels(), ctx: opt.Ctx}
 	if !j.parse(b) || !j.haveFrame || (j.progressive && j.n > 1) {
 		return nil, false
 	}
@@ -48,7 +50,9 @@ type huffTable struct {
 }
 
 type dcDecoder struct {
-	n              int // samples per block side: 1 (DC only), 2 or 4
+	n              int   // samples per block side: 1 (DC only), 2 or 4
+	maxPixels      int64 // largest frame accepted
+	ctx            context.Context
 	b              []byte
 	w, h           int
 	comps          []dcComponent
@@ -127,14 +131,17 @@ func (j *dcDecoder) parse(b []byte) bool {
 	return j.haveFrame
 }
 
+// frame reads the frame header, the only one a JPEG may have (a second
+// would make us allocate for a size nobody checked), and allocates the
+// coefficient planes once its size is known to be within the limit.
 func (j *dcDecoder) frame(s []byte) bool {
-	if len(s) < 6 || s[0] != 8 {
+	if j.haveFrame || len(s) < 6 || s[0] != 8 {
 		return false
 	}
 	j.h = int(binary.BigEndian.Uint16(s[1:]))
 	j.w = int(binary.BigEndian.Uint16(s[3:]))
 	nc := int(s[5])
-	if j.w == 0 || j.h == 0 || (nc != 1 && nc != 3) || len(s) < 6+3*nc {
+	if j.w == 0 || j.h == 0 || (nc != 1 && nc != 3) || len(s) < 6+3*nc || int64(j.w)*int64(j.h) > j.maxPixels {
 		return false
 	}
 	j.comps = make([]dcComponent, nc)
@@ -433,6 +440,9 @@ func (j *dcDecoder) scan(s []byte, start int) (int, bool) {
 		cw := (ceilDiv(j.w*c.h, j.hmax) + 7) / 8
 		ch := (ceilDiv(j.h*c.v, j.vmax) + 7) / 8
 		for by := 0; by < ch; by++ {
+			if by%64 == 0 && CheckContext(j.ctx) != nil {
+				return 0, false
+			}
 			for bx := 0; bx < cw; bx++ {
 				if !decodeBlock(c, bx, by) || !restart() {
 					return 0, false
@@ -441,6 +451,9 @@ func (j *dcDecoder) scan(s []byte, start int) (int, bool) {
 		}
 	} else {
 		for my := 0; my < j.mcusY; my++ {
+			if my%16 == 0 && CheckContext(j.ctx) != nil {
+				return 0, false
+			}
 			for mx := 0; mx < j.mcusX; mx++ {
 				for _, c := range sc {
 					for v := 0; v < c.v; v++ {

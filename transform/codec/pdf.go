@@ -77,7 +77,7 @@ func withPDF(b []byte, f func(inst pdfium.Pdfium, doc *requests.OpenDocument, d 
 
 // probePDF reads the page count and the first page's size at PDFDensity.
 func probePDF(b []byte) (Info, error) {
-	info := Info{Format: PDF, Orientation: 1}
+	info := Info{Format: PDF, Orientation: 1, Frames: 1}
 	err := withPDF(b, func(inst pdfium.Pdfium, _ *requests.OpenDocument, p requests.Page) error {
 		n, err := inst.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: p.ByIndex.Document})
 		if err != nil {
@@ -99,8 +99,23 @@ func probePDF(b []byte) (Info, error) {
 
 func pts(v float64, dpi float64) int { return max(int(v*dpi/72+1e-9), 1) }
 
-// decodePDF rasterises one page (opt.Page, default 1) at PDFDensity, or
-// lower when the limits or MinWidth/MinHeight allow.
+// pdfDPI is the density a page of wPt×hPt points is rasterised at:
+// PDFDensity, lowered so that the page fits opt's MaxPixels (a huge page
+// is rendered smaller, not refused) and, when MinWidth/MinHeight are set,
+// to what they need (18 dpi at least).
+func pdfDPI(wPt, hPt float64, opt DecodeOptions) float64 {
+	dpi := float64(PDFDensity)
+	if w, h := wPt*dpi/72, hPt*dpi/72; w*h > float64(opt.maxPixels()) {
+		dpi *= math.Sqrt(float64(opt.maxPixels()) / (w * h))
+	}
+	if opt.MinWidth > 0 || opt.MinHeight > 0 {
+		need := max(float64(opt.MinWidth)*72/wPt, float64(opt.MinHeight)*72/hPt)
+		dpi = min(dpi, max(need, 18))
+	}
+	return dpi
+}
+
+// decodePDF rasterises one page (opt.Page, default 1) at pdfDPI.
 func decodePDF(b []byte, opt DecodeOptions) (*Image, error) {
 	page := max(opt.Page, 1)
 	var out *image.NRGBA
@@ -116,17 +131,16 @@ func decodePDF(b []byte, opt DecodeOptions) (*Image, error) {
 		if err != nil {
 			return &DecodeError{Format: PDF, Err: err}
 		}
-		dpi := float64(PDFDensity)
-		if w, h := size.Width*dpi/72, size.Height*dpi/72; w*h > float64(opt.maxPixels()) {
-			dpi *= math.Sqrt(float64(opt.maxPixels()) / (w * h)) // a huge page is rendered smaller, not refused
+		dpi := pdfDPI(size.Width, size.Height, opt)
+		w, h := pts(size.Width, dpi), pts(size.Height, dpi)
+		if err := CheckPixels("page", w, h, opt.maxPixels()); err != nil {
+			return err // rounding must not take a page over the limit
 		}
-		if opt.MinWidth > 0 || opt.MinHeight > 0 {
-			need := max(float64(opt.MinWidth)*72/size.Width, float64(opt.MinHeight)*72/size.Height)
-			dpi = min(dpi, max(need, 18))
+		if err := CheckContext(opt.Ctx); err != nil {
+			return err
 		}
 		p.ByIndex.Index = page - 1
-		r, err := inst.RenderPageInPixels(&requests.RenderPageInPixels{Page: p,
-			Width: pts(size.Width, dpi), Height: pts(size.Height, dpi)})
+		r, err := inst.RenderPageInPixels(&requests.RenderPageInPixels{Page: p, Width: w, Height: h})
 		if err != nil {
 			return &DecodeError{Format: PDF, Err: err}
 		}

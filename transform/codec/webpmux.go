@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -12,11 +13,14 @@ import (
 // encodeAnimatedWebP encodes each frame as a still WebP and muxes the frame
 // bitstreams into an animated WebP (VP8X + ANIM + ANMF chunks), since the
 // encoder library cannot write animations itself.
-func encodeAnimatedWebP(w io.Writer, m *Image, o gwebp.Options) error {
+func encodeAnimatedWebP(ctx context.Context, w io.Writer, m *Image, o gwebp.Options) error {
 	b := m.Bounds()
 	var frames bytes.Buffer
 	alpha := false
 	for i, f := range m.Frames {
+		if err := CheckContext(ctx); err != nil {
+			return err
+		}
 		var one bytes.Buffer
 		if err := gwebp.Encode(&one, f, o); err != nil {
 			return fmt.Errorf("webp frame %d: %w", i, err)

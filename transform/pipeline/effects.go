@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"image"
 	"image/color"
 	"math"
@@ -10,49 +11,51 @@ import (
 )
 
 // applyEffect runs one e_ effect with its level (or Cloudinary's default);
-// co is the component's co_ colour, for colorize.
-func applyEffect(m *image.NRGBA, e *grammar.Effect, co *grammar.Color) *image.NRGBA {
+// co is the component's co_ colour, for colorize. The effects whose cost
+// grows with their level (blur, sharpen, pixelate's resize) stop once ctx
+// is done.
+func applyEffect(ctx context.Context, m *image.NRGBA, e *grammar.Effect, co *grammar.Color) (*image.NRGBA, error) {
 	lvl := e.Level
 	if !e.HasLevel {
 		lvl = grammar.EffectDefault(e.Name)
 	}
 	switch e.Name {
 	case "grayscale":
-		return imaging.Grayscale(m)
+		return imaging.Grayscale(m), nil
 	case "sepia":
-		return sepia(m, lvl/100)
+		return sepia(m, lvl/100), nil
 	case "blackwhite":
-		return threshold(m, lvl/100*255)
+		return threshold(m, lvl/100*255), nil
 	case "blur":
-		return imaging.Blur(m, lvl/20) // e_blur:100 → σ 5 px
+		return gaussianBlur(ctx, m, lvl/20) // e_blur:100 → σ 5 px
 	case "sharpen":
-		return imaging.Sharpen(m, 0.5+lvl/200)
-	case "brightness":
-		return imaging.AdjustBrightness(m, lvl)
-	case "contrast":
-		return imaging.AdjustContrast(m, lvl)
-	case "saturation":
-		return imaging.AdjustSaturation(m, lvl)
-	case "gamma":
-		return imaging.AdjustGamma(m, 1+lvl/100)
-	case "negate":
-		return imaging.Invert(m)
+		return sharpen(ctx, m, 0.5+lvl/200)
 	case "pixelate":
-		return pixelate(m, int(lvl))
+		return pixelate(ctx, m, int(lvl))
+	case "brightness":
+		return imaging.AdjustBrightness(m, lvl), nil
+	case "contrast":
+		return imaging.AdjustContrast(m, lvl), nil
+	case "saturation":
+		return imaging.AdjustSaturation(m, lvl), nil
+	case "gamma":
+		return imaging.AdjustGamma(m, 1+lvl/100), nil
+	case "negate":
+		return imaging.Invert(m), nil
 	case "vignette":
-		return vignette(m, lvl/100)
+		return vignette(m, lvl/100), nil
 	case "auto_contrast":
-		return stretch(m, lvl/100, false)
+		return stretch(m, lvl/100, false), nil
 	case "auto_color", "improve":
-		return stretch(m, lvl/100, true)
+		return stretch(m, lvl/100, true), nil
 	case "colorize":
 		c := color.NRGBA{128, 128, 128, 255}
 		if co != nil {
 			c = co.NRGBA
 		}
-		return colorize(m, c, lvl/100)
+		return colorize(m, c, lvl/100), nil
 	}
-	return m
+	return m, nil
 }
 
 // stretch is an auto-levels: each channel (perChannel, which also fixes
@@ -160,12 +163,15 @@ func threshold(m *image.NRGBA, t float64) *image.NRGBA {
 }
 
 // pixelate averages blocks of size×size pixels.
-func pixelate(m *image.NRGBA, size int) *image.NRGBA {
+func pixelate(ctx context.Context, m *image.NRGBA, size int) (*image.NRGBA, error) {
 	W, H := m.Rect.Dx(), m.Rect.Dy()
 	size = max(size, 1)
 	sw, sh := max((W+size-1)/size, 1), max((H+size-1)/size, 1)
-	small := imaging.Resize(m, sw, sh, imaging.Box)
-	return imaging.Resize(small, W, H, imaging.NearestNeighbor)
+	small, err := resize(ctx, m, sw, sh, imaging.Box)
+	if err != nil {
+		return nil, err
+	}
+	return imaging.Resize(small, W, H, imaging.NearestNeighbor), nil
 }
 
 // vignette darkens towards the corners; strength 0..1.

@@ -55,6 +55,9 @@ func overlay(frames []*image.NRGBA, ch grammar.Chain, i int, l Limits, layers La
 		g = "center"
 	}
 	for k, f := range frames {
+		if err := codec.CheckContext(l.Ctx); err != nil {
+			return nil, i, err
+		}
 		W, H := f.Rect.Dx(), f.Rect.Dy()
 		dx := int(math.Round(apply.X.Resolve(W)))
 		dy := int(math.Round(apply.Y.Resolve(H)))
@@ -91,5 +94,5 @@ func loadLayer(c *grammar.Component, l Limits, layers Layers) (*codec.Image, err
 	if err != nil {
 		return nil, err
 	}
-	return codec.Decode(src, codec.DecodeOptions{MaxPixels: l.MaxPixels, Page: 1})
+	return codec.Decode(src, codec.DecodeOptions{MaxPixels: l.MaxPixels, Page: 1, Ctx: l.Ctx})
 }

@@ -2,21 +2,38 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"image"
 	"slices"
+	"strings"
 
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
 )
 
-// DefaultMaxOutputPixels bounds any intermediate or final frame (50 MP).
+// DefaultMaxOutputPixels bounds any intermediate or final image, all its
+// frames together (50 MP).
 const DefaultMaxOutputPixels = 50_000_000
 
 // Limits bound the work one request may cause.
 type Limits struct {
-	MaxPixels       int64 // input frame; 0: codec.DefaultMaxPixels
-	MaxOutputPixels int64 // any produced frame; 0: DefaultMaxOutputPixels
+	MaxPixels       int64 // the decode: frames held × pixels; 0: codec.DefaultMaxPixels
+	MaxOutputPixels int64 // any produced image, frames × pixels; 0: DefaultMaxOutputPixels
+	// Ctx bounds the render in time: it is checked between steps, between
+	// frames and every few rows of long loops (decoders, blur, sharpen,
+	// resize), and once done stops the render with a *codec.CanceledError
+	// (errors.Is(err, context.DeadlineExceeded) or context.Canceled).
+	// Nil: no deadline.
+	Ctx context.Context
+}
+
+// decode is the budget of a decode, and of an encoder's memory.
+func (l Limits) decode() int64 {
+	if l.MaxPixels > 0 {
+		return l.MaxPixels
+	}
+	return codec.DefaultMaxPixels
 }
 
 func (l Limits) output() int64 {
@@ -51,57 +68,6 @@ type Result struct {
 	Frames        int
 }
 
-// Load decodes src for a chain: the pg_ page, a_ignore, only the first
-// frame when format cannot animate, and a reduced decode when the first
-// step only shrinks. lw×lh is the logical size to pass to ApplyWith (the
-// frames may be smaller).
-func Load(src []byte, ch grammar.Chain, format string, l Limits) (img *codec.Image, lw, lh int, err error) {
-	info, err := codec.Probe(src)
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	opt := codec.DecodeOptions{MaxPixels: l.MaxPixels}
-	for _, c := range ch {
-		if c.Page != nil {
-			if c.Page.All {
-				return nil, 0, 0, ErrPageAll
-			}
-			opt.Page = c.Page.N
-		}
-		for _, a := range c.Angles {
-			if a == "ignore" {
-				opt.IgnoreOrientation = true
-			}
-		}
-	}
-	lw, lh = info.Width, info.Height
-	if opt.IgnoreOrientation && info.Orientation >= 5 {
-		lw, lh = lh, lw
-	}
-	if len(ch) > 0 {
-		c := ch[0]
-		if hasResize(c) {
-			p := planResize(c, lw, lh)
-			if err := checkPlan(p, l); err != nil {
-				return nil, 0, 0, err
-			}
-			if canDecodeReduced(c, p) {
-				opt.MinWidth = round(float64(lw) * p.Scale * 1.5)
-				opt.MinHeight = round(float64(lh) * p.Scale * 1.5)
-			}
-		}
-	}
-	want, _ := codec.ParseFormat(format)
-	if info.Animated && opt.Page == 0 && format != "auto" && !(want.CanAnimate() || format == "" && info.Format.CanAnimate()) {
-		opt.Page = 1 // the output cannot animate: only the first frame matters
-	}
-	img, err = codec.Decode(src, opt)
-	return img, lw, lh, err
-}
-
-// ErrPageAll is returned when pg_all reaches on-the-fly delivery.
-var ErrPageAll = &grammar.Error{Msg: "pg_all is only valid for explode"}
-
 // Render decodes src, runs the chain and encodes the result.
 func Render(src []byte, req Request) (*Result, error) {
 	img, lw, lh, err := Load(src, req.Chain, req.Format, req.Limits)
@@ -112,31 +78,7 @@ func Render(src []byte, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Encode(img, req.Chain, req.Format, req.AcceptClass)
-}
-
-// canDecodeReduced reports whether the first component only scales down
-// the whole image in a way that a reduced decode can feed exactly.
-func canDecodeReduced(c *grammar.Component, p Plan) bool {
-	switch c.Crop {
-	case "", "scale", "fit", "limit", "fill", "lfill", "thumb", "pad", "lpad":
-	default:
-		return false
-	}
-	for _, a := range c.Angles {
-		if a == "auto_right" || a == "auto_left" {
-			return false
-		}
-	}
-	return p.Scale < 0.5 && !c.X.Set && !c.Y.Set
-}
-
-func checkPlan(p Plan, l Limits) error {
-	w, h := p.OutW, p.OutH
-	if p.CanvasW > 0 {
-		w, h = p.CanvasW, p.CanvasH
-	}
-	return codec.CheckPixels("output", w, h, l.output())
+	return encode(req.Limits.Ctx, img, req.Chain, req.Format, req.AcceptClass, req.Limits.decode())
 }
 
 // Apply runs the chain on a decoded image. lw×lh is the source's logical
@@ -147,13 +89,18 @@ func Apply(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits) (*codec.Ima
 }
 
 // ApplyWith is Apply with an Env: overlays (l_) loaded through its Layers,
-// if_ conditions tested against its facts.
+// if_ conditions tested against its facts. Each component's output, all
+// frames together, is checked against MaxOutputPixels before it is
+// allocated.
 func ApplyWith(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env) (*codec.Image, error) {
 	frames := img.Frames
 	iw, ih := lw, lh
 	var branches []bool // per open if_: whether its branch is taken
 	active := func() bool { return !slices.Contains(branches, false) }
 	for i := 0; i < len(ch); i++ {
+		if err := codec.CheckContext(l.Ctx); err != nil {
+			return nil, err
+		}
 		c := ch[i]
 		facts := grammar.Facts{W: lw, H: lh, IW: iw, IH: ih, Pages: env.Pages, Tags: env.Tags}
 		switch {
@@ -193,17 +140,29 @@ func ApplyWith(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env
 		if rotated {
 			lw, lh = lh, lw
 		}
+		w, h := lw, lh
 		if hasResize(c) {
-			if err := checkPlan(planResize(c, lw, lh), l); err != nil {
+			w, h = planSize(planResize(c, lw, lh))
+		}
+		w, h = grownSize(c, w, h) // rotation and border enlarge the resized frames
+		if err := codec.CheckFrames("output", len(frames), w, h, l.output()); err != nil {
+			return nil, err
+		}
+		var err error
+		if hasResize(c) {
+			if frames, err = applyResize(l.Ctx, frames, c, lw, lh); err != nil {
 				return nil, err
 			}
-			frames = applyResize(frames, c, lw, lh)
 		}
 		for j, f := range frames {
-			frames[j] = applyComponent(f, c)
+			m, err := applyComponent(l.Ctx, f, c)
+			if err != nil {
+				return nil, err
+			}
+			frames[j] = m
 		}
 		b := frames[0].Rect
-		if err := codec.CheckPixels("output", b.Dx(), b.Dy(), l.output()); err != nil {
+		if err := codec.CheckFrames("output", len(frames), b.Dx(), b.Dy(), l.output()); err != nil {
 			return nil, err
 		}
 		lw, lh = b.Dx(), b.Dy()
@@ -214,9 +173,15 @@ func ApplyWith(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env
 
 // applyComponent runs the non-geometric steps of a component on one frame,
 // in Cloudinary's order: effect, radius, angle, border, opacity, background.
-func applyComponent(m *image.NRGBA, c *grammar.Component) *image.NRGBA {
+func applyComponent(ctx context.Context, m *image.NRGBA, c *grammar.Component) (*image.NRGBA, error) {
+	if err := codec.CheckContext(ctx); err != nil {
+		return nil, err
+	}
 	if c.Effect != nil {
-		m = applyEffect(m, c.Effect, c.Color)
+		var err error
+		if m, err = applyEffect(ctx, m, c.Effect, c.Color); err != nil {
+			return nil, err
+		}
 	}
 	if c.Radius != nil {
 		m = applyRadius(m, c.Radius)
@@ -233,18 +198,34 @@ func applyComponent(m *image.NRGBA, c *grammar.Component) *image.NRGBA {
 	if c.Background != nil && !isPad(c.Crop) {
 		m = applyBackground(m, c.Background.NRGBA)
 	}
-	return m
+	return m, nil
 }
 
 func isPad(mode string) bool { return mode == "pad" || mode == "lpad" || mode == "mpad" }
 
 // Encode picks the output format (f_auto, explicit, or the source's) and
-// quality, and encodes img.
+// quality, and encodes img. The encoder's memory must fit the default
+// decode budget (codec.DefaultMaxPixels; see codec.EncodeCost): f_auto
+// steps down to a cheaper format, an explicit format is refused.
 func Encode(img *codec.Image, ch grammar.Chain, format, acceptClass string) (*Result, error) {
+	return encode(context.Background(), img, ch, format, acceptClass, codec.DefaultMaxPixels)
+}
+
+// encode is Encode with a budget for the encoder's memory, stopping
+// between frames once ctx is done.
+func encode(ctx context.Context, img *codec.Image, ch grammar.Chain, format, acceptClass string, budget int64) (*Result, error) {
 	var f codec.Format
+	b := img.Bounds()
 	switch format {
 	case "auto":
-		f = Negotiate(acceptClass, img.Animated(), img.HasAlpha())
+		alpha := img.HasAlpha()
+		for class := acceptClass; ; {
+			f = Negotiate(class, img.Animated(), alpha)
+			if codec.CheckEncode(f, b.Dx(), b.Dy(), budget) == nil {
+				break
+			}
+			class = strings.ReplaceAll(class, string(f), "") // too costly at this size: the next choice
+		}
 	case "":
 		f = img.Format
 	default:
@@ -264,7 +245,7 @@ func Encode(img *codec.Image, ch grammar.Chain, format, acceptClass string) (*Re
 	if !f.CanAnimate() && img.Animated() {
 		img.Frames, img.Delays = img.Frames[:1], img.Delays[:1]
 	}
-	opt := codec.EncodeOptions{}
+	opt := codec.EncodeOptions{Ctx: ctx}
 	if q := ch.Quality(); q != nil {
 		if q.Auto != "" {
 			opt.Quality = AutoQuality(q.Auto, f, img.Frames[0])
@@ -279,10 +260,12 @@ func Encode(img *codec.Image, ch grammar.Chain, format, acceptClass string) (*Re
 			opt.Background = c.Background.NRGBA
 		}
 	}
+	if err := codec.CheckEncode(f, b.Dx(), b.Dy(), budget); err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	if err := codec.Encode(&buf, img, f, opt); err != nil {
 		return nil, err
 	}
-	b := img.Bounds()
 	return &Result{Data: buf.Bytes(), Format: f, Width: b.Dx(), Height: b.Dy(), Frames: len(img.Frames)}, nil
 }

@@ -1,33 +1,98 @@
 package pipeline
 
 import (
+	"context"
 	"image"
 	"image/color"
 	"image/draw"
 	"math"
 
 	"github.com/disintegration/imaging"
+	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
 )
 
 // resample scales m to w×h with Lanczos. Large reductions first shrink with
 // a box filter to twice the target: the result is visually the same and the
 // Lanczos pass then runs on far fewer pixels.
-func resample(m *image.NRGBA, w, h int) *image.NRGBA {
+func resample(ctx context.Context, m *image.NRGBA, w, h int) (*image.NRGBA, error) {
 	W, H := m.Rect.Dx(), m.Rect.Dy()
 	if W == w && H == h {
-		return m
+		return m, nil
 	}
 	if W > 3*w && H > 3*h {
-		m = imaging.Resize(m, 2*w, 2*h, imaging.Box)
+		var err error
+		if m, err = resize(ctx, m, 2*w, 2*h, imaging.Box); err != nil {
+			return nil, err
+		}
 	}
-	return imaging.Resize(m, w, h, imaging.Lanczos)
+	return resize(ctx, m, w, h, imaging.Lanczos)
+}
+
+// bandPixels is about how many pixels one band of a resize covers: ctx is
+// checked between bands.
+const bandPixels = 1 << 20
+
+// resize is imaging.Resize(m, w, h, filter) computed in bands so that ctx
+// is checked between them. imaging resizes horizontally then vertically,
+// each pass independent per row (then per column); so are the bands: rows
+// of m resized in width only, then columns of that resized in height
+// only. The pixels are the same.
+func resize(ctx context.Context, m *image.NRGBA, w, h int, filter imaging.ResampleFilter) (*image.NRGBA, error) {
+	W, H := m.Rect.Dx(), m.Rect.Dy()
+	if W == w && H == h {
+		return imaging.Clone(m), nil
+	}
+	var err error
+	if W != w {
+		if m, err = resizeRows(ctx, m, w, filter); err != nil {
+			return nil, err
+		}
+	}
+	if H != h {
+		return resizeColumns(ctx, m, h, filter)
+	}
+	return m, nil
+}
+
+// resizeRows resizes m to width w, one band of rows at a time.
+func resizeRows(ctx context.Context, m *image.NRGBA, w int, filter imaging.ResampleFilter) (*image.NRGBA, error) {
+	r := m.Rect
+	out := image.NewNRGBA(image.Rect(0, 0, w, r.Dy()))
+	step := max(bandPixels/max(r.Dx(), w), 1)
+	for lo := 0; lo < r.Dy(); lo += step {
+		if err := codec.CheckContext(ctx); err != nil {
+			return nil, err
+		}
+		hi := min(lo+step, r.Dy())
+		band := imaging.Resize(m.SubImage(image.Rect(r.Min.X, r.Min.Y+lo, r.Max.X, r.Min.Y+hi)), w, hi-lo, filter)
+		copy(out.Pix[lo*out.Stride:], band.Pix)
+	}
+	return out, nil
+}
+
+// resizeColumns resizes m to height h, one band of columns at a time.
+func resizeColumns(ctx context.Context, m *image.NRGBA, h int, filter imaging.ResampleFilter) (*image.NRGBA, error) {
+	r := m.Rect
+	out := image.NewNRGBA(image.Rect(0, 0, r.Dx(), h))
+	step := max(bandPixels/max(r.Dy(), h), 1)
+	for lo := 0; lo < r.Dx(); lo += step {
+		if err := codec.CheckContext(ctx); err != nil {
+			return nil, err
+		}
+		hi := min(lo+step, r.Dx())
+		band := imaging.Resize(m.SubImage(image.Rect(r.Min.X+lo, r.Min.Y, r.Min.X+hi, r.Max.Y)), hi-lo, h, filter)
+		for y := 0; y < h; y++ {
+			copy(out.Pix[y*out.Stride+lo*4:], band.Pix[y*band.Stride:][:(hi-lo)*4])
+		}
+	}
+	return out, nil
 }
 
 // applyResize runs a component's crop mode on every frame. lw×lh is the
 // logical input size (the source's real size); the frames may be smaller
 // when the decoder returned a reduced image, and are scaled accordingly.
-func applyResize(frames []*image.NRGBA, c *grammar.Component, lw, lh int) []*image.NRGBA {
+func applyResize(ctx context.Context, frames []*image.NRGBA, c *grammar.Component, lw, lh int) ([]*image.NRGBA, error) {
 	p := planResize(c, lw, lh)
 	first := frames[0]
 	aw, ah := first.Rect.Dx(), first.Rect.Dy()
@@ -57,8 +122,12 @@ func applyResize(frames []*image.NRGBA, c *grammar.Component, lw, lh int) []*ima
 		}
 		pos := place(gravity, 0, 0, sw, sh, p.CanvasW, p.CanvasH)
 		for i, f := range frames {
+			scaled, err := resample(ctx, f, sw, sh)
+			if err != nil {
+				return nil, err
+			}
 			canvas := imaging.New(p.CanvasW, p.CanvasH, bg)
-			draw.Draw(canvas, image.Rect(0, 0, sw, sh).Add(pos), resample(f, sw, sh), image.Point{}, draw.Over)
+			draw.Draw(canvas, image.Rect(0, 0, sw, sh).Add(pos), scaled, image.Point{}, draw.Over)
 			out[i] = canvas
 		}
 	case !p.Crop.Empty():
@@ -82,14 +151,20 @@ func applyResize(frames []*image.NRGBA, c *grammar.Component, lw, lh int) []*ima
 		}
 		r := image.Rect(0, 0, iw, ih).Add(pos)
 		for i, f := range frames {
-			out[i] = resample(imaging.Crop(f, r), p.OutW, p.OutH)
+			var err error
+			if out[i], err = resample(ctx, imaging.Crop(f, r), p.OutW, p.OutH); err != nil {
+				return nil, err
+			}
 		}
 	default:
 		for i, f := range frames {
-			out[i] = resample(f, p.OutW, p.OutH)
+			var err error
+			if out[i], err = resample(ctx, f, p.OutW, p.OutH); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // applyAutoRotate handles a_auto_right / a_auto_left: rotate by 90° when the

@@ -131,3 +131,28 @@ func applyBackground(m *image.NRGBA, c color.NRGBA) *image.NRGBA {
 	draw.Draw(out, out.Rect, m, m.Rect.Min, draw.Over)
 	return out
 }
+
+// grownSize is the size a component's angles and border give a w×h frame
+// (arbitrary angles rounded up), so that it can be checked before any of
+// them allocates.
+func grownSize(c *grammar.Component, w, h int) (int, int) {
+	for _, a := range c.Angles {
+		deg, err := strconv.ParseFloat(a, 64)
+		if err != nil {
+			continue
+		}
+		switch deg = math.Mod(math.Mod(deg, 360)+360, 360); deg {
+		case 0, 180:
+		case 90, 270:
+			w, h = h, w
+		default:
+			sin, cos := math.Sincos(deg * math.Pi / 180)
+			fw, fh := float64(w), float64(h)
+			w, h = int(math.Ceil(fw*math.Abs(cos)+fh*math.Abs(sin)))+2, int(math.Ceil(fw*math.Abs(sin)+fh*math.Abs(cos)))+2
+		}
+	}
+	if c.Border != nil {
+		w, h = w+2*c.Border.Width, h+2*c.Border.Width
+	}
+	return w, h
+}
