@@ -49,7 +49,9 @@ func (s *Server) runPlugins(ctx context.Context, cloud string, p *grammar.Path, 
 	if maxPixels <= 0 {
 		maxPixels = codec.DefaultMaxPixels
 	}
-	img, err := codec.Decode(src.Body, codec.DecodeOptions{MaxPixels: maxPixels, IgnoreOrientation: true})
+	ctx, cancel := context.WithTimeout(ctx, deriveTimeout) // the steps run here are bounded like a render
+	defer cancel()
+	img, err := codec.Decode(src.Body, codec.DecodeOptions{MaxPixels: maxPixels, IgnoreOrientation: true, Ctx: ctx})
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +83,7 @@ func (s *Server) runPlugins(ctx context.Context, cloud string, p *grammar.Path, 
 			step = rest[1 : len(rest)-len(after)-1]
 		}
 		b := img.Frames[0].Rect
-		if img, err = pipeline.ApplyWith(img, step, b.Dx(), b.Dy(), pipeline.Limits{MaxPixels: maxPixels},
+		if img, err = pipeline.ApplyWith(img, step, b.Dx(), b.Dy(), pipeline.Limits{MaxPixels: maxPixels, MaxOutputPixels: maxPixels, Ctx: ctx},
 			pipeline.Env{Layers: s.layers(cloud), Tags: info.Tags}); err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
@@ -147,6 +148,8 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 			fail(ctx, pe.Status, pe.Msg)
 		case errors.As(err, &ge), errors.As(err, &le), errors.As(err, &pge):
 			fail(ctx, 400, err.Error()) // steps run at the edge (after a plugin)
+		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+			fail(ctx, 503, "Render took too long: "+err.Error())
 		case errors.As(err, &de):
 			fail(ctx, 422, err.Error())
 		default:

@@ -2,6 +2,10 @@ package origin
 
 import (
 	"context"
+
+	"github.com/edgepix/edgepix/transform/codec"
+	"github.com/edgepix/edgepix/transform/grammar"
+	"github.com/edgepix/edgepix/transform/pipeline"
 	"slices"
 	"strconv"
 	"sync"
@@ -136,6 +140,28 @@ func (a *admission) dispatch() {
 		a.take(w.client, w.cost)
 		close(w.ready)
 	}
+}
+
+// limits are the pipeline's bounds for work under ctx: --max-pixels for
+// what is decoded and what is produced, and ctx's deadline.
+func (s *Server) limits(ctx context.Context) pipeline.Limits {
+	return pipeline.Limits{MaxPixels: s.cfg.MaxPixels, MaxOutputPixels: s.cfg.MaxPixels, Ctx: ctx}
+}
+
+// readmit compares what the probe of src says the render will hold with
+// what was admitted from the metadata; when it is more, the render waits
+// again for that much. The returned release replaces the given one.
+func (s *Server) readmit(ctx context.Context, release func(), a *Asset, src []byte, chain grammar.Chain, format string) (func(), error) {
+	info, err := codec.Probe(src)
+	if err != nil {
+		return release, nil // the render reports it
+	}
+	c := pipeline.Cost(info, chain, format)
+	if c <= renderCost(a) {
+		return release, nil
+	}
+	release()
+	return s.admitWork(ctx, c)
 }
 
 // renderCost is what rendering asset a costs in decoded pixels: every

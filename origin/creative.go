@@ -260,7 +260,8 @@ func (s *Server) renderFrame(ctx context.Context, a *Asset, chain grammar.Chain,
 		return nil, err
 	}
 	defer release()
-	lim := pipeline.Limits{MaxPixels: maxPixels}
+	lim := s.limits(ctx)
+	lim.MaxPixels, lim.MaxOutputPixels = maxPixels, maxPixels
 	img, lw, lh, err := pipeline.Load(src, chain, "png", lim) // one frame, reduced when the chain shrinks
 	if err != nil {
 		return nil, err

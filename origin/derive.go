@@ -181,19 +181,23 @@ func (s *Server) deriveAsset(ctx context.Context, cloud string, p *grammar.Path,
 		} else if err != nil && !errors.Is(err, blob.ErrNotFound) {
 			return nil, err
 		}
-		release, err := s.admitWork(ctx, renderCost(a))
+		release, err := s.admitWork(ctx, renderCost(a)) // from the metadata, before the file is read
 		if err != nil {
 			return nil, err
 		}
-		defer release()
+		defer func() { release() }()
 		src, err := s.blobs.Get(a.BlobKey)
 		if err != nil {
 			return nil, err
 		}
+		// The probe tells what the render really holds (a reduced decode,
+		// the codecs' working memory): admit that when it is more.
+		if release, err = s.readmit(ctx, release, a, src, chain, format); err != nil {
+			return nil, err
+		}
 		start := time.Now()
 		res, err := pipeline.Render(src, pipeline.Request{Chain: chain, Format: format, AcceptClass: class,
-			Env:    pipeline.Env{Layers: s.layers(ctx, cloud), Tags: a.Tags, Pages: a.Pages},
-			Limits: pipeline.Limits{MaxPixels: s.cfg.MaxPixels}})
+			Env: pipeline.Env{Layers: s.layers(ctx, cloud), Tags: a.Tags, Pages: a.Pages}, Limits: s.limits(ctx)})
 		if err != nil {
 			s.metrics.Renders.WithLabelValues("error").Inc()
 			return nil, err

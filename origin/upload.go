@@ -310,11 +310,13 @@ func (s *Server) storeUpload(ctx context.Context, acct Account, rt string, f *fo
 		}
 		// Validation and the incoming transformation are pixel work like
 		// renders, and wait for admission with them.
-		release, err := s.admitWork(forClient(ctx, "api/"+acct.Cloud), int64(info.Width)*int64(info.Height))
+		release, err := s.admitWork(forClient(ctx, "api/"+acct.Cloud), codec.DecodedPixels(info, codec.DecodeOptions{Page: 1, MinWidth: 1, MinHeight: 1}))
 		if err != nil {
 			return nil, 429, err
 		}
-		data, err = s.validate(ctx, acct.Cloud, f, data, info, a)
+		vctx, cancel := context.WithTimeout(ctx, s.cfg.RenderTimeout)
+		data, err = s.validate(vctx, acct.Cloud, f, data, info, a)
+		cancel()
 		release()
 		if err != nil {
 			return nil, 400, err
@@ -378,11 +380,11 @@ func (s *Server) storeUpload(ctx context.Context, acct Account, rt string, f *fo
 // 100 MP upload does not need 400 MB to validate), then applies the
 // incoming transformation.
 func (s *Server) validate(ctx context.Context, cloud string, f *form, data []byte, info codec.Info, a *Asset) ([]byte, error) {
-	img, err := codec.Decode(data, codec.DecodeOptions{MaxPixels: s.cfg.MaxPixels, MinWidth: 1, MinHeight: 1})
+	checked, err := codec.Validate(data, codec.DecodeOptions{MaxPixels: s.cfg.MaxPixels, Ctx: ctx})
 	if err != nil {
 		return nil, fmt.Errorf("Invalid image file: %v", err)
 	}
-	a.Format, a.Width, a.Height, a.Pages = string(info.Format), info.Width, info.Height, max(len(img.Frames), info.Pages)
+	a.Format, a.Width, a.Height, a.Pages = string(info.Format), info.Width, info.Height, max(checked.Frames, checked.Pages, 1)
 	return s.incoming(ctx, cloud, f, data, a)
 }
 
@@ -404,7 +406,7 @@ func (s *Server) incoming(ctx context.Context, cloud string, f *form, data []byt
 		return nil, err
 	}
 	res, err := pipeline.Render(data, pipeline.Request{Chain: ch, Format: format, Env: pipeline.Env{Layers: s.layers(ctx, cloud), Tags: a.Tags, Pages: a.Pages},
-		Limits: pipeline.Limits{MaxPixels: s.cfg.MaxPixels}})
+		Limits: s.limits(ctx)})
 	if err != nil {
 		return nil, fmt.Errorf("Incoming transformation failed: %v", err)
 	}

@@ -72,8 +72,8 @@ func TestAnimationBudgetCountsFrames(t *testing.T) {
 			t.Errorf("%s: %d pixels for all frames, want %d", tc.name, cost, one*int64(tc.frames)+extra)
 		}
 		var le *LimitError
-		if _, err := Decode(b, DecodeOptions{MaxPixels: cost - 1}); !errors.As(err, &le) {
-			t.Errorf("%s: all frames within %d pixels: %v", tc.name, cost-1, err)
+		if _, err := Decode(b, DecodeOptions{MaxPixels: one*int64(tc.frames) - 1}); !errors.As(err, &le) {
+			t.Errorf("%s: all frames within %d pixels: %v", tc.name, one*int64(tc.frames)-1, err)
 		}
 		page1 := DecodedPixels(info, DecodeOptions{Page: 1})
 		if page1 >= cost {

@@ -37,12 +37,19 @@ func decoderExtra(info Info, opt DecodeOptions) float64 {
 	return 0
 }
 
+// MemoryBudget is what one decode or encode may hold, its codec's working
+// memory included, in budget pixels: 2.5 times the pixel limit (1 GB at
+// the default 100 MP). The frames themselves stay within the pixel limit;
+// the margin is for the WebAssembly codecs, so that an ordinary photo can
+// still be read as AVIF or written as WebP.
+func MemoryBudget(maxPixels int64) int64 { return maxPixels / 2 * 5 }
+
 // checkDecoderExtra refuses a decode whose frames and decoder memory
-// together exceed the budget.
+// together exceed the memory budget.
 func checkDecoderExtra(info Info, opt DecodeOptions) error {
 	extra := decoderExtra(info, opt)
 	p := float64(DecodedFrames(info, opt))*float64(info.Width)*float64(info.Height) + extra
-	if extra == 0 || p <= float64(opt.maxPixels()) {
+	if extra == 0 || p <= float64(MemoryBudget(opt.maxPixels())) {
 		return nil
 	}
 	what := "AVIF image (its decoder's memory included)"
@@ -50,7 +57,7 @@ func checkDecoderExtra(info Info, opt DecodeOptions) error {
 		what = "progressive JPEG (its decoder's coefficient buffers included)"
 	}
 	return &LimitError{What: what, Width: info.Width, Height: info.Height,
-		Pixels: int64(min(p, math.MaxInt64)), Limit: opt.maxPixels()}
+		Pixels: int64(min(p, math.MaxInt64)), Limit: MemoryBudget(opt.maxPixels())}
 }
 
 // EncodeCost is the memory, in budget pixels, encoding one w×h frame in f

@@ -64,20 +64,21 @@ func pixels[T interface{ Bounds() image.Rectangle }](frames []T) int64 {
 }
 
 // The WebAssembly encoders need ~25–30 times the memory of their image:
-// f_auto steps down to a format whose encoder fits the budget, an
-// explicit format over it is refused before encoding.
+// f_auto steps down to a format whose encoder fits the memory budget
+// (2.5 × MaxPixels), an explicit format over it is refused before
+// encoding.
 func TestEncoderMemoryInTheBudget(t *testing.T) {
 	for _, tc := range []struct {
 		fixture, class string
 		budget         int64
 		want           codec.Format
 	}{
-		{"photo-snake-600x450-grayscale.jpg", "avif,webp", 7_000_000, codec.AVIF}, // 24 × 270000 fits
-		{"photo-snake-600x450-grayscale.jpg", "avif,webp", 6_000_000, codec.JPEG}, // neither AVIF nor WebP (30×) fits
-		{"photo-snake-600x450-grayscale.jpg", "webp", 9_000_000, codec.WebP},      // 30 × 270000 fits
-		{"pngsuite-basi6a16.png", "avif,webp", 40_000, codec.WebP},                // transparent: AVIF is not a choice
-		{"pngsuite-basi6a16.png", "avif,webp", 20_000, codec.PNG},                 // 30 × 1024 does not fit
-		{"gif-anim-throbber-32x32-8frames.gif", "avif,webp", 20_000, codec.GIF},   // animated
+		{"photo-snake-600x450-grayscale.jpg", "avif,webp", 2_800_000, codec.AVIF}, // 24 × 270000 fits in 7 M
+		{"photo-snake-600x450-grayscale.jpg", "avif,webp", 2_400_000, codec.JPEG}, // neither AVIF nor WebP (30×) fits in 6 M
+		{"photo-snake-600x450-grayscale.jpg", "webp", 3_600_000, codec.WebP},      // 30 × 270000 fits in 9 M
+		{"pngsuite-basi6a16.png", "avif,webp", 16_000, codec.WebP},                // transparent: AVIF is not a choice
+		{"pngsuite-basi6a16.png", "avif,webp", 8_000, codec.PNG},                  // 30 × 1024 does not fit in 20 000
+		{"gif-anim-throbber-32x32-8frames.gif", "avif,webp", 8_200, codec.GIF},    // animated
 	} {
 		ch, _ := grammar.ParseChain("")
 		res, err := Render(fixtures.Read(t, tc.fixture), Request{Chain: ch, Format: "auto", AcceptClass: tc.class,
@@ -89,7 +90,7 @@ func TestEncoderMemoryInTheBudget(t *testing.T) {
 	ch, _ := grammar.ParseChain("")
 	var le *codec.LimitError
 	_, err := Render(fixtures.Read(t, "photo-snake-600x450-grayscale.jpg"), Request{Chain: ch, Format: "webp",
-		Limits: Limits{MaxPixels: 6_000_000}})
+		Limits: Limits{MaxPixels: 2_400_000}})
 	if !errors.As(err, &le) {
 		t.Fatalf("explicit WebP over the budget: %v", err)
 	}

@@ -78,7 +78,7 @@ func Render(src []byte, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return encode(req.Limits.Ctx, img, req.Chain, req.Format, req.AcceptClass, req.Limits.decode())
+	return encode(req.Limits.Ctx, img, req.Chain, req.Format, req.AcceptClass, codec.MemoryBudget(req.Limits.decode()))
 }
 
 // Apply runs the chain on a decoded image. lw×lh is the source's logical
@@ -205,10 +205,11 @@ func isPad(mode string) bool { return mode == "pad" || mode == "lpad" || mode ==
 
 // Encode picks the output format (f_auto, explicit, or the source's) and
 // quality, and encodes img. The encoder's memory must fit the default
-// decode budget (codec.DefaultMaxPixels; see codec.EncodeCost): f_auto
-// steps down to a cheaper format, an explicit format is refused.
+// memory budget (codec.MemoryBudget of codec.DefaultMaxPixels; see
+// codec.EncodeCost): f_auto steps down to a cheaper format, an explicit
+// format is refused.
 func Encode(img *codec.Image, ch grammar.Chain, format, acceptClass string) (*Result, error) {
-	return encode(context.Background(), img, ch, format, acceptClass, codec.DefaultMaxPixels)
+	return encode(context.Background(), img, ch, format, acceptClass, codec.MemoryBudget(codec.DefaultMaxPixels))
 }
 
 // encode is Encode with a budget for the encoder's memory, stopping
