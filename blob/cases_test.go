@@ -21,7 +21,7 @@ var cases = []struct {
 }{
 	{"roundtrip small", testSmall},
 	{"roundtrip large streamed", testLarge},
-	{"overwrite", testOverwrite},
+	{"overwrite and copy", testOverwrite},
 	{"missing key", testMissing},
 	{"stat", testStat},
 	{"delete", testDelete},
@@ -126,6 +126,13 @@ func testOverwrite(t *testing.T, _ backend, s Store) {
 	mustPut(t, s, "k", "v2")
 	if got := mustGet(t, s, "k"); got != "v2" {
 		t.Fatalf("got %q", got)
+	}
+	mustPut(t, s, "moved/k", "to be replaced")
+	if err := Copy(context.Background(), s, "k", "moved/k"); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustGet(t, s, "moved/k"); got != "v2" {
+		t.Fatalf("copied %q", got)
 	}
 }
 

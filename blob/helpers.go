@@ -37,6 +37,16 @@ func GetBytes(ctx context.Context, s Store, key string, limit int64) ([]byte, er
 	return buf.Bytes(), nil
 }
 
+// Copy streams the object under src to dst.
+func Copy(ctx context.Context, s Store, src, dst string) error {
+	rc, info, err := s.Get(ctx, src)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return s.Put(ctx, dst, rc, info.Size)
+}
+
 // Keys returns the keys under the folder prefix, sorted.
 func Keys(ctx context.Context, s Store, prefix string) ([]string, error) {
 	var keys []string

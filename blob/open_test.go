@@ -131,3 +131,36 @@ func TestLegacyFS(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestS3ServerDown: while the server is down, reads fail with an error that
+// is not ErrNotFound (a caller must not take an outage for a missing
+// object) and Ping fails; after a restart the data is there.
+func TestS3ServerDown(t *testing.T) {
+	srv := s3test.Start(t)
+	for _, kv := range srv.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	s, err := Open(srv.Bucket(t, "down", "p"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, s, "k", "kept")
+	srv.Stop()
+	ctx := context.Background()
+	if _, _, err := s.Get(ctx, "k"); err == nil || errors.Is(err, ErrNotFound) {
+		t.Errorf("Get while down: %v", err)
+	}
+	if _, err := s.Stat(ctx, "missing"); err == nil || errors.Is(err, ErrNotFound) {
+		t.Errorf("Stat while down: %v", err)
+	}
+	if err := s.Ping(ctx); err == nil {
+		t.Error("Ping while down succeeded")
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustGet(t, s, "k"); got != "kept" {
+		t.Fatalf("after restart: %q", got)
+	}
+}

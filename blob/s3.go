@@ -129,7 +129,7 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64) error
 		return err
 	}
 	body := exact(r, size)
-	if br, ok := r.(*bytes.Reader); ok && int64(br.Len()) == size {
+	if br, ok := r.(*bytes.Reader); ok && int64(br.Len()) == size && br.Size() == size {
 		body = br // uploaded in place, without copying
 	}
 	_, err := s.uploader.Upload(ctx, &s3.PutObjectInput{

@@ -88,12 +88,16 @@ func Install() (string, error) {
 	return bin, os.Rename(filepath.Join(tmp, "versitygw"), bin)
 }
 
-// Server is a running versitygw.
+// Server is a versitygw over a temporary directory.
 type Server struct {
 	Endpoint string // http://127.0.0.1:PORT
-	cmd      *exec.Cmd
-	done     chan struct{}
-	stop     sync.Once
+	bin      string
+	root     string
+	addr     string
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
 }
 
 // Start runs a server until the test ends. If the server cannot be built it
@@ -106,71 +110,77 @@ func Start(tb testing.TB) *Server {
 		fmt.Fprint(os.Stderr, msg)
 		tb.Skip(msg)
 	}
-	root := tb.TempDir()
-	var lastErr error
-	for range 3 { // a free port can be taken between choosing and binding it
-		s, err := start(bin, root)
-		if err == nil {
-			tb.Cleanup(s.Close)
-			return s
+	s := &Server{bin: bin, root: tb.TempDir()}
+	for _, d := range []string{"data", "meta"} {
+		if err := os.MkdirAll(filepath.Join(s.root, d), 0o755); err != nil {
+			tb.Fatal(err)
 		}
-		lastErr = err
 	}
-	tb.Fatalf("starting versitygw: %v", lastErr)
-	return nil
+	for try := 0; ; try++ { // a free port can be taken between choosing and binding it
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		s.addr = l.Addr().String()
+		s.Endpoint = "http://" + s.addr
+		l.Close()
+		if err = s.Restart(); err == nil {
+			tb.Cleanup(s.Stop)
+			return s
+		} else if try == 2 {
+			tb.Fatalf("starting versitygw: %v", err)
+		}
+	}
 }
 
-func start(bin, root string) (*Server, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
+// Restart starts the server again, on the same port and data, after Stop.
+func (s *Server) Restart() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		return errors.New("versitygw is running")
 	}
-	addr := l.Addr().String()
-	l.Close()
-	data, side := filepath.Join(root, "data"), filepath.Join(root, "meta")
-	for _, d := range []string{data, side} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
-		}
-	}
-	logf, err := os.Create(filepath.Join(root, "log"))
+	logf, err := os.Create(filepath.Join(s.root, "log"))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer logf.Close()
-	cmd := exec.Command(bin, "--access", AccessKey, "--secret", SecretKey, "--region", Region,
-		"--port", addr, "--quiet", "posix", "--sidecar", side, data)
+	cmd := exec.Command(s.bin, "--access", AccessKey, "--secret", SecretKey, "--region", Region,
+		"--port", s.addr, "--quiet", "posix", "--sidecar", filepath.Join(s.root, "meta"), filepath.Join(s.root, "data"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		return err
 	}
-	s := &Server{Endpoint: "http://" + addr, cmd: cmd, done: make(chan struct{})}
-	go func() { cmd.Wait(); close(s.done) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		select {
-		case <-s.done:
+		case <-done:
 			out, _ := os.ReadFile(logf.Name())
-			return nil, fmt.Errorf("versitygw exited: %v\n%s", cmd.ProcessState, out)
+			return fmt.Errorf("versitygw exited: %v\n%s", cmd.ProcessState, out)
 		default:
 		}
 		if resp, err := http.Get(s.Endpoint + "/"); err == nil {
 			resp.Body.Close()
-			return s, nil
+			s.cmd, s.done = cmd, done
+			return nil
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	s.Close()
-	return nil, errors.New("versitygw did not answer within 30s")
+	cmd.Process.Kill()
+	<-done
+	return errors.New("versitygw did not answer within 30s")
 }
 
-// Close stops the server.
-func (s *Server) Close() {
-	s.stop.Do(func() {
+// Stop kills the server (as a crash would); Restart brings it back.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
 		s.cmd.Process.Kill()
 		<-s.done
-	})
+		s.cmd = nil
+	}
 }
 
 // Env returns the AWS_* variables that give a process (or, through
