@@ -3,6 +3,7 @@ package blob
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 )
@@ -99,6 +100,35 @@ func testCancelled(t *testing.T, _ backend, s Store) {
 	if keys := mustKeys(t, s, ""); len(keys) != 0 {
 		t.Fatalf("stored %q", keys)
 	}
+}
+
+// testCancelledMidway: a context that ends during a large upload fails it,
+// stores nothing and leaves nothing (the multipart upload is aborted).
+func testCancelledMidway(t *testing.T, _ backend, s Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := &cancelAfter{r: newGen(8*partSize, 5), n: 3 * partSize, cancel: cancel}
+	if err := s.Put(ctx, "c/big", r, -1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Put: %v", err)
+	}
+	if _, err := s.Stat(context.Background(), "c/big"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a cancelled Put stored something: %v", err)
+	}
+}
+
+// cancelAfter calls cancel once n bytes have been read from r.
+type cancelAfter struct {
+	r      io.Reader
+	n      int
+	cancel func()
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if c.n -= n; c.n <= 0 {
+		c.cancel()
+	}
+	return n, err
 }
 
 func testPing(t *testing.T, _ backend, s Store) {

@@ -35,6 +35,7 @@ var cases = []struct {
 	{"size mismatch stores nothing", testSizeMismatch},
 	{"GetBytes limit", testGetBytesLimit},
 	{"cancelled context", testCancelled},
+	{"cancelled midway", testCancelledMidway},
 	{"ping", testPing},
 }
 

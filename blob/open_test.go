@@ -29,7 +29,7 @@ func TestOpenURLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := s.(*S3); st.bucket != "bucket" || st.prefix != "a/b/" || st.uploader.PartSize != 16<<20 || st.uploader.Concurrency != 2 {
+	if st := s.(*S3); st.bucket != "bucket" || st.prefix != "a/b/" || st.partSize != 16<<20 || st.concurrency != 2 {
 		t.Fatalf("%+v", st)
 	}
 	for _, bad := range []string{

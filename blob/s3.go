@@ -1,7 +1,6 @@
 package blob
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,30 +9,36 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 )
 
 // S3 defaults: a large object goes up in parts of 8 MiB, three at a time,
-// so an upload buffers at most (3+1) parts.
+// so an upload buffers about (3+2) parts. Multipart uploads are aborted on
+// failure, within abortTimeout even if the caller's context has ended.
 const (
+	minPartSize        = 5 << 20 // S3's minimum
 	defaultPartSize    = 8 << 20
 	defaultConcurrency = 3
+	abortTimeout       = 30 * time.Second
 )
 
 // S3 is the s3:// store: objects in a bucket, under an optional key prefix.
 type S3 struct {
-	client   *s3.Client
-	uploader *manager.Uploader
-	bucket   string
-	prefix   string // "" or "some/prefix/"
-	url      string
+	client      *s3.Client
+	uploader    *transfermanager.Client
+	bucket      string
+	prefix      string // "" or "some/prefix/"
+	url         string
+	partSize    int64
+	concurrency int
 }
 
 var _ Store = (*S3)(nil)
@@ -72,8 +77,8 @@ func openS3(u *url.URL) (*S3, error) {
 			pathStyle, err = strconv.ParseBool(v)
 		case "part_size":
 			partSize, err = strconv.ParseInt(v, 10, 64)
-			if err == nil && (partSize < manager.MinUploadPartSize || partSize > 5<<30) {
-				err = fmt.Errorf("outside %d..%d", manager.MinUploadPartSize, int64(5<<30))
+			if err == nil && (partSize < minPartSize || partSize > 5<<30) {
+				err = fmt.Errorf("outside %d..%d", minPartSize, int64(5<<30))
 			}
 		case "concurrency":
 			concurrency, err = strconv.Atoi(v)
@@ -107,13 +112,17 @@ func openS3(u *url.URL) (*S3, error) {
 	})
 	return &S3{
 		client: client,
-		uploader: manager.NewUploader(client, func(up *manager.Uploader) {
-			up.PartSize = partSize
-			up.Concurrency = concurrency
+		uploader: transfermanager.New(client, func(o *transfermanager.Options) {
+			o.PartSizeBytes = partSize
+			o.MultipartUploadThreshold = partSize
+			o.Concurrency = concurrency
+			o.FailTimeout = abortTimeout
 		}),
-		bucket: u.Host,
-		prefix: prefix,
-		url:    u.Redacted(),
+		bucket:      u.Host,
+		prefix:      prefix,
+		url:         u.Redacted(),
+		partSize:    partSize,
+		concurrency: concurrency,
 	}, nil
 }
 
@@ -128,14 +137,10 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64) error
 	if err := ValidKey(key); err != nil {
 		return err
 	}
-	body := exact(r, size)
-	if br, ok := r.(*bytes.Reader); ok && int64(br.Len()) == size && br.Size() == size {
-		body = br // uploaded in place, without copying
-	}
-	_, err := s.uploader.Upload(ctx, &s3.PutObjectInput{
+	_, err := s.uploader.UploadObject(ctx, &transfermanager.UploadObjectInput{
 		Bucket:      &s.bucket,
 		Key:         s.object(key),
-		Body:        body,
+		Body:        exact(r, size),
 		ContentType: aws.String("application/octet-stream"),
 	})
 	if err != nil {

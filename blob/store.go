@@ -6,7 +6,7 @@
 //     fsynced, so a reader never sees a half-written object, even after a
 //     crash. A shared POSIX mount works as well.
 //   - s3://bucket/prefix?endpoint=...&region=...&path_style=1: any
-//     S3-compatible service, with multipart uploads for large objects and
+//     S3-compatible service (aws-sdk-go-v2 and its transfermanager), with multipart uploads for large objects and
 //     streamed reads.
 //
 // Keys are '/'-separated paths ("assets/demo/ab12/orig"), validated alike on
