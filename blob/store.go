@@ -6,8 +6,8 @@
 //     fsynced, so a reader never sees a half-written object, even after a
 //     crash. A shared POSIX mount works as well.
 //   - s3://bucket/prefix?endpoint=...&region=...&path_style=1: any
-//     S3-compatible service (aws-sdk-go-v2 and its transfermanager), with multipart uploads for large objects and
-//     streamed reads.
+//     S3-compatible service through aws-sdk-go-v2, with multipart uploads
+//     (its transfermanager) for large objects and streamed reads.
 //
 // Keys are '/'-separated paths ("assets/demo/ab12/orig"), validated alike on
 // every backend (see ValidKey). A prefix names a folder: "a/b" covers the
