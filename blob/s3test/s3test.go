@@ -37,14 +37,14 @@ const (
 )
 
 // Path is where the pinned build lives: $EDGEPIX_S3SERVER if set, else
-// <user cache dir>/edgepix/tools/versitygw-<Version>/versitygw.
+// <user cache dir (or the temp dir)>/edgepix/tools/versitygw-<Version>/versitygw.
 func Path() (string, error) {
 	if p := os.Getenv("EDGEPIX_S3SERVER"); p != "" {
 		return p, nil
 	}
 	cache, err := os.UserCacheDir()
-	if err != nil {
-		return "", err
+	if err != nil { // no $HOME
+		cache = os.TempDir()
 	}
 	return filepath.Join(cache, "edgepix", "tools", "versitygw-"+Version, "versitygw"), nil
 }
