@@ -133,14 +133,31 @@ func (s *S3) object(key string) *string { return aws.String(s.prefix + key) }
 
 // Put uploads r: in one request if it fits in a part, else as a multipart
 // upload (aborted on error) that buffers a few parts at a time.
+//
+// When ctx ends, reading r stops at once, but the requests already sent
+// get up to abortTimeout to finish before they are cut: a part cut in
+// flight can still land on the server after the abort (S3 warns of this)
+// and stay there as an unfinished upload.
 func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64) error {
 	if err := ValidKey(key); err != nil {
 		return err
 	}
-	_, err := s.uploader.UploadObject(ctx, &transfermanager.UploadObjectInput{
+	uctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(abortTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-uctx.Done():
+		}
+	})
+	defer stop()
+	_, err := s.uploader.UploadObject(uctx, &transfermanager.UploadObjectInput{
 		Bucket:      &s.bucket,
 		Key:         s.object(key),
-		Body:        exact(r, size),
+		Body:        exact(ctxReader{ctx, r}, size),
 		ContentType: aws.String("application/octet-stream"),
 	})
 	if err != nil {
