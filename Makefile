@@ -1,5 +1,5 @@
 # edgepix build entry points. Everything a fresh machine needs is fetched by
-# the Go toolchain from go.mod; nothing else is installed.
+# the Go toolchain: go.mod, and the pinned S3 test server (see s3server).
 GO       ?= go
 export CGO_ENABLED = 0
 TAGS     := nodynamic
@@ -7,7 +7,7 @@ BIN      := bin/edgepix
 
 PLUGINS  := duotone placeholder watermark invert blur
 
-.PHONY: build test bench run fuzz vet lint plugins
+.PHONY: build test bench run fuzz vet lint plugins s3server
 
 build:
 	@mkdir -p bin
@@ -20,7 +20,13 @@ vet:
 lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags $(TAGS) -checks "all,-ST1005,-ST1000,-ST1003" ./...
 
-test: vet
+# The S3-compatible server the blob store tests run against (versitygw,
+# pinned in blob/s3test), built once with `go install` into the user's cache
+# directory: minutes on a fresh machine, instant afterwards.
+s3server:
+	$(GO) run ./blob/s3test/cmd/s3server
+
+test: vet s3server
 	$(GO) test -tags $(TAGS) -count=1 -timeout 12m ./...
 
 # Short fuzzing sessions over the URL parser and the decoders (the seed
