@@ -35,6 +35,8 @@ type Hostile struct {
 	PID                  int    // the server process, for its peak RSS (0: not sampled)
 	BombHost             string // set by RunHostile: where the fetch bombs are served
 	SlowConns, BigBodies int    // attack sizes (defaults 200 and 6)
+	// Only, when set, runs just these attacks: "slow", "bodies", "heavy", "bombs".
+	Only []string
 }
 
 // Traffic is how one kind of ordinary request fared.
