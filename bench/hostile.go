@@ -215,3 +215,39 @@ func processHWM(pid int) int64 {
 	}
 	return 0
 }
+
+// MeasureHostile runs the ordinary clients for d against the real binary,
+// quiet (the baseline) and then under attack (a fresh server each), and
+// returns both reports.
+func MeasureHostile(fixtures string, d time.Duration) (quiet, attacked *HostileReport, err error) {
+	dir, err := os.MkdirTemp("", "edgepix-hostile-*")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.RemoveAll(dir)
+	bin, err := BuildBinary(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, attack := range []bool{false, true} {
+		srv, err := StartBinary(bin, "--allow-private-fetch")
+		if err != nil {
+			return nil, nil, err
+		}
+		rep, err := RunHostile(srv.Hostile(fixtures, d, attack))
+		alive := srv.Alive()
+		srv.Stop()
+		if err != nil {
+			return nil, nil, err
+		}
+		if !alive {
+			return nil, nil, fmt.Errorf("the server died (attack=%v)", attack)
+		}
+		if attack {
+			attacked = rep
+		} else {
+			quiet = rep
+		}
+	}
+	return quiet, attacked, nil
+}
