@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -202,19 +201,7 @@ func (h *Hostile) upload(c *http.Client, id string, data []byte) (int, string, e
 }
 
 // processHWM is a process's peak resident set (VmHWM), in bytes.
-func processHWM(pid int) int64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
+func processHWM(pid int) int64 { return statusHWM("/proc/" + strconv.Itoa(pid) + "/status") }
 
 // MeasureHostile runs the ordinary clients for d against the real binary,
 // quiet (the baseline) and then under attack (a fresh server each), and
