@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"image/draw"
 	"slices"
 	"strings"
 
@@ -135,6 +136,7 @@ func ApplyWith(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env
 		if len(c.Named) > 0 {
 			return nil, &grammar.Error{Msg: "Unknown transformation " + c.Named[0]}
 		}
+		c = c.Resolved(values(facts))
 		var rotated bool
 		frames, rotated = applyAutoRotate(frames, c, lw, lh)
 		if rotated {
@@ -144,7 +146,7 @@ func ApplyWith(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env
 		if hasResize(c) {
 			w, h = planSize(planResize(c, lw, lh))
 		}
-		w, h = grownSize(c, w, h) // rotation and border enlarge the resized frames
+		w, h = grownSize(c, w, h) // rotation, border, shadow and outline enlarge the resized frames
 		if err := codec.CheckFrames("output", len(frames), w, h, l.output()); err != nil {
 			return nil, err
 		}
@@ -179,7 +181,7 @@ func applyComponent(ctx context.Context, m *image.NRGBA, c *grammar.Component) (
 	}
 	if c.Effect != nil {
 		var err error
-		if m, err = applyEffect(ctx, m, c.Effect, c.Color); err != nil {
+		if m, err = applyEffect(ctx, m, c); err != nil {
 			return nil, err
 		}
 	}
@@ -195,13 +197,32 @@ func applyComponent(ctx context.Context, m *image.NRGBA, c *grammar.Component) (
 	if c.HasOpacity {
 		m = applyOpacity(m, c.Opacity)
 	}
-	if c.Background != nil && !isPad(c.Crop) {
+	switch {
+	case isPad(c.Crop):
+	case c.Background != nil:
 		m = applyBackground(m, c.Background.NRGBA)
+	case c.AutoBG != nil: // outside a pad: fills transparency with the chosen colour
+		m = draw2(autoBackground(m, c.AutoBG, m.Rect.Dx(), m.Rect.Dy()), m)
 	}
 	return m, nil
 }
 
-func isPad(mode string) bool { return mode == "pad" || mode == "lpad" || mode == "mpad" }
+func isPad(mode string) bool {
+	return mode == "pad" || mode == "lpad" || mode == "mpad" || mode == "fill_pad"
+}
+
+// draw2 draws m over bg (same size) and returns bg.
+func draw2(bg, m *image.NRGBA) *image.NRGBA {
+	draw.Draw(bg, bg.Rect, m, m.Rect.Min, draw.Over)
+	return bg
+}
+
+// values are what expressions see at a step: the current and initial
+// size and the page count.
+func values(f grammar.Facts) grammar.Values {
+	return grammar.Values{W: float64(f.W), H: float64(f.H), IW: float64(f.IW), IH: float64(f.IH),
+		Pages: float64(max(f.Pages, 1)), Page: 1}
+}
 
 // Encode picks the output format (f_auto, explicit, or the source's) and
 // quality, and encodes img. The encoder's memory must fit the default
