@@ -147,3 +147,56 @@ func TestBreadthSemantics(t *testing.T) {
 		t.Errorf("b_auto:border_contrast: %v", c)
 	}
 }
+
+func TestOverlayFlags(t *testing.T) {
+	red := color.NRGBA{255, 0, 0, 255}
+	layers := func(id string) ([]byte, error) { return pngBytes(solid(40, 20, red)), nil }
+	run := func(chain string) *image.NRGBA {
+		t.Helper()
+		ch, err := grammar.ParseChain(chain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := &codec.Image{Frames: []*image.NRGBA{solid(100, 80, color.NRGBA{0, 0, 255, 255})}, Delays: []int{0}}
+		out, err := ApplyWith(base, ch, 100, 80, Limits{}, Env{Layers: layers})
+		if err != nil {
+			t.Fatalf("%s: %v", chain, err)
+		}
+		return out.Frames[0]
+	}
+	isRed := func(m *image.NRGBA, x, y int) bool {
+		i := m.PixOffset(x, y)
+		return m.Pix[i] == 255 && m.Pix[i+2] == 0
+	}
+	// fl_relative: w_0.5 is half the base (50 px), centred.
+	m := run("l_logo,w_0.5,fl_relative")
+	if !isRed(m, 25, 40) || isRed(m, 24, 40) || !isRed(m, 74, 40) || isRed(m, 75, 40) {
+		t.Error("fl_relative: the layer is not 50 px wide")
+	}
+	// Without fl_relative, w_0.5 is half the layer (20 px).
+	if m := run("l_logo,w_0.5"); isRed(m, 35, 40) || !isRed(m, 45, 40) {
+		t.Error("w_0.5 without fl_relative")
+	}
+	// An overlay wider than its base extends the canvas unless
+	// fl_no_overflow; both spellings of two flags agree.
+	if got := run("l_logo,w_150,g_north_west").Rect.Size(); got != image.Pt(150, 80) {
+		t.Errorf("overflow canvas %v", got)
+	}
+	if got := run("l_logo,w_10,g_south_east,x_-20,y_-5").Rect.Size(); got != image.Pt(120, 85) {
+		t.Errorf("offset overflow canvas %v", got)
+	}
+	a := run("l_logo/c_scale,w_150/fl_layer_apply,fl_no_overflow,g_north_west")
+	b := run("l_logo/c_scale,w_150/fl_layer_apply.no_overflow,g_north_west")
+	if a.Rect.Size() != image.Pt(100, 80) || !bytesEqual(a.Pix, b.Pix) {
+		t.Errorf("fl_no_overflow: %v; spellings differ: %v", a.Rect.Size(), !bytesEqual(a.Pix, b.Pix))
+	}
+	// fl_tiled covers the whole base.
+	m = run("l_logo,w_10,fl_tiled")
+	for _, p := range []image.Point{{0, 0}, {99, 79}, {50, 3}, {7, 77}} {
+		if !isRed(m, p.X, p.Y) {
+			t.Errorf("fl_tiled: %v not covered", p)
+		}
+	}
+}
+
+func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
