@@ -106,7 +106,7 @@ func a0(u string) string {
 }
 
 type httpResp struct {
-	status                           int
+	status                         int
 	vary, acceptCH, cache, cc, err string
 }
 
@@ -148,6 +148,18 @@ func TestFlagSpellings(t *testing.T) {
 	r, body := fetch("c_scale,w_100/l_toucan/c_scale,w_300/fl_layer_apply,g_north_west")
 	if m, err := png.Decode(bytes.NewReader(body)); r.status != 200 || err != nil || m.Bounds().Dx() != 300 {
 		t.Errorf("overflowing layer: %d %s", r.status, r.err)
+	}
+	// Formats in the extension, and fl_getinfo's JSON.
+	for ext, ct := range map[string]string{".bmp": "image/bmp", ".tiff": "image/tiff", ".tif": "image/tiff", ".ico": "image/x-icon"} {
+		u := strings.Replace(deliveryURL(t, cld, "snake", "c_fit,w_64,h_64", false), "?", ext+"?", 1)
+		if resp, body := get(t, u); resp.StatusCode != 200 || resp.Header.Get("Content-Type") != ct || len(body) == 0 {
+			t.Errorf("%s: %d %q %s", ext, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("X-Cld-Error"))
+		}
+	}
+	resp, body := get(t, deliveryURL(t, cld, "snake", "w_100,fl_getinfo", false))
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" ||
+		!strings.Contains(string(body), `"output":{"width":100,"height":75`) {
+		t.Errorf("fl_getinfo: %d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 	for tx, msg := range map[string]string{
 		"c_thumb,g_face,w_80,h_80": "Unsupported gravity: g_face needs face detection",

@@ -112,6 +112,10 @@ func Probe(b []byte) (Info, error) {
 		if info.Animated = webpAnimated(b); info.Animated {
 			info.Frames = max(webpFrameCount(b), 1)
 		}
+	case BMP, TIFF, ICO:
+		cfg, err = probeMore(f, b)
+	case JSON:
+		return Info{}, ErrUnknownFormat
 	case AVIF:
 		cfg, err = avif.DecodeConfig(r)
 		if info.Animated = avifSequence(b); info.Animated && err == nil {
@@ -228,6 +232,8 @@ func Decode(b []byte, opt DecodeOptions) (img *Image, err error) {
 		}
 	case AVIF:
 		img, err = decodeAVIF(b, info, opt)
+	case BMP, TIFF, ICO:
+		img, err = decodeStill(info.Format, func() (image.Image, error) { return decodeMore(info.Format, b) })
 	}
 	if err != nil {
 		return nil, failure(info.Format, opt, err)

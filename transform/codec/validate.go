@@ -66,6 +66,8 @@ func Validate(b []byte, opt DecodeOptions) (info Info, err error) {
 		}
 	case AVIF:
 		_, err = avif.Decode(bytes.NewReader(b))
+	case BMP, TIFF, ICO:
+		_, err = decodeMore(info.Format, b)
 	}
 	if err != nil {
 		return Info{}, failure(info.Format, opt, err)

@@ -47,7 +47,7 @@ var faceGravities = map[string]bool{
 
 var formats = map[string]string{
 	"jpg": "jpg", "jpeg": "jpg", "jpe": "jpg", "png": "png", "gif": "gif", "webp": "webp",
-	"avif": "avif", "auto": "auto",
+	"avif": "avif", "auto": "auto", "bmp": "bmp", "tiff": "tiff", "tif": "tiff", "ico": "ico",
 }
 
 // splitPair splits "key_value" at the first '_'. fn_wasm:id has key "fn".

@@ -79,7 +79,15 @@ func Render(src []byte, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return encode(req.Limits.Ctx, img, req.Chain, req.Format, req.AcceptClass, codec.MemoryBudget(req.Limits.decode()))
+	budget := codec.MemoryBudget(req.Limits.decode())
+	if _, ok := req.Chain.Flag("getinfo"); ok {
+		return getInfo(src, img, req, budget)
+	}
+	var segs [][]byte
+	if keepMetadata(req.Chain) {
+		segs = codec.JPEGMetadata(src)
+	}
+	return encodeWith(req.Limits.Ctx, img, req.Chain, req.Format, req.AcceptClass, budget, segs)
 }
 
 // Apply runs the chain on a decoded image. lw×lh is the source's logical
@@ -236,11 +244,21 @@ func Encode(img *codec.Image, ch grammar.Chain, format, acceptClass string) (*Re
 // encode is Encode with a budget for the encoder's memory, stopping
 // between frames once ctx is done.
 func encode(ctx context.Context, img *codec.Image, ch grammar.Chain, format, acceptClass string, budget int64) (*Result, error) {
+	return encodeWith(ctx, img, ch, format, acceptClass, budget, nil)
+}
+
+// outputFormat is the format a render is written in: f_auto's choice
+// (within the encoder budget; JPEG, or PNG for transparency, when metadata
+// is kept), the requested one, or the source's.
+func outputFormat(img *codec.Image, ch grammar.Chain, format, acceptClass string, budget int64) (codec.Format, error) {
 	var f codec.Format
 	b := img.Bounds()
 	switch format {
 	case "auto":
 		alpha := img.HasAlpha()
+		if keepMetadata(ch) {
+			acceptClass = "" // only JPEG carries the kept metadata
+		}
 		for class := acceptClass; ; {
 			f = Negotiate(class, img.Animated(), alpha)
 			if codec.CheckEncode(f, b.Dx(), b.Dy(), budget) == nil {
@@ -253,11 +271,33 @@ func encode(ctx context.Context, img *codec.Image, ch grammar.Chain, format, acc
 	default:
 		var ok bool
 		if f, ok = codec.ParseFormat(format); !ok {
-			return nil, &grammar.Error{Msg: "Invalid format: " + format}
+			return "", &grammar.Error{Msg: "Invalid format: " + format}
 		}
 	}
-	if f == codec.PDF {
-		return nil, &grammar.Error{Msg: "PDF output is not supported: deliver pages as images, e.g. pg_2/name.png"}
+	switch {
+	case f == codec.PDF:
+		return "", &grammar.Error{Msg: "PDF output is not supported: deliver pages as images, e.g. pg_2/name.png"}
+	case f == codec.ICO && (b.Dx() > codec.MaxICOSize || b.Dy() > codec.MaxICOSize):
+		return "", &grammar.Error{Msg: "ICO output is at most 256x256 pixels: resize first, e.g. c_fit,w_256,h_256"}
+	case keepMetadata(ch) && f != codec.JPEG && img.Format == codec.JPEG:
+		return "", &grammar.Error{Msg: "fl_keep_iptc and fl_keep_attribution keep metadata in JPEG output only: use f_jpg or f_auto"}
+	}
+	return f, nil
+}
+
+// keepMetadata reports whether the chain asks to keep IPTC and XMP.
+func keepMetadata(ch grammar.Chain) bool {
+	_, iptc := ch.Flag("keep_iptc")
+	_, attr := ch.Flag("keep_attribution")
+	return iptc || attr
+}
+
+// encodeWith is encode writing segs (kept metadata) into JPEG output.
+func encodeWith(ctx context.Context, img *codec.Image, ch grammar.Chain, format, acceptClass string, budget int64, segs [][]byte) (*Result, error) {
+	b := img.Bounds()
+	f, err := outputFormat(img, ch, format, acceptClass, budget)
+	if err != nil {
+		return nil, err
 	}
 	if d := ch.Delay(); d > 0 {
 		for i := range img.Delays {
@@ -277,6 +317,17 @@ func encode(ctx context.Context, img *codec.Image, ch grammar.Chain, format, acc
 	}
 	_, opt.Progressive = ch.Flag("progressive")
 	_, opt.Lossless = ch.Flag("lossless")
+	_, lossy := ch.Flag("lossy")
+	_, png8 := ch.Flag("png8")
+	opt.Lossless = opt.Lossless && !lossy
+	opt.PNG8 = png8 || lossy && f == codec.PNG
+	opt.LossyGIF = lossy && f == codec.GIF
+	if q := ch.Quality(); q != nil && q.Chroma == "444" {
+		opt.Chroma444 = true
+	}
+	if f == codec.JPEG {
+		opt.JPEGSegments = segs
+	}
 	for _, c := range ch {
 		if c.Background != nil {
 			opt.Background = c.Background.NRGBA
