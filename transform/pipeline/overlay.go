@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/edgepix/edgepix/transform/codec"
@@ -39,6 +40,12 @@ func overlay(frames []*image.NRGBA, ch grammar.Chain, i int, l Limits, layers La
 	base := frames[0].Rect
 	own := *c // the l_ component's own steps, without the placement
 	own.Overlay, own.Underlay, own.Gravity, own.X, own.Y, own.Color = "", false, "", grammar.Dim{}, grammar.Dim{}, nil
+	if text := strings.HasPrefix(c.Overlay, "text:"); text && c.Crop == "fit" && c.Width.Set {
+		own.Crop, own.Width, own.Height = "", grammar.Dim{}, grammar.Dim{} // the text wraps at w instead
+	}
+	if strings.HasPrefix(c.Overlay, "text:") && textStroke(c.Overlay) {
+		own.Border = nil // bo_ is the stroke
+	}
 	steps := grammar.Chain{&own}
 	if end > i {
 		steps = append(steps, ch[i+1:end]...)
@@ -150,6 +157,13 @@ func tiles(p image.Point, sz image.Point, area image.Rectangle) []image.Rectangl
 	return out
 }
 
+// textStroke reports whether a text overlay's style asks for a stroke.
+func textStroke(spec string) bool {
+	style, _, _ := strings.Cut(strings.TrimPrefix(spec, "text:"), ":")
+	tokens := strings.Split(style, "_")
+	return len(tokens) > 2 && slices.Contains(tokens[2:], "stroke")
+}
+
 // loadLayer renders a text layer or decodes an image one.
 func loadLayer(c *grammar.Component, l Limits, layers Layers) (*codec.Image, error) {
 	if strings.HasPrefix(c.Overlay, "text:") {
@@ -157,7 +171,7 @@ func loadLayer(c *grammar.Component, l Limits, layers Layers) (*codec.Image, err
 		if c.Color != nil {
 			col = c.Color.NRGBA
 		}
-		m, err := textLayer(c.Overlay, col, l)
+		m, err := textLayer(c.Overlay, col, c, l)
 		if err != nil {
 			return nil, err
 		}
