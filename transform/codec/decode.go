@@ -97,9 +97,17 @@ func Probe(b []byte) (Info, error) {
 	r := bytes.NewReader(b)
 	switch f {
 	case JPEG:
+		if arithmeticJPEG(b) {
+			return Info{}, &DecodeError{Format: f, Err: errArithmetic}
+		}
 		cfg, err = jpeg.DecodeConfig(r)
 		info.Orientation = jpegOrientation(b)
 		info.jpeg = readJPEGFrame(b)
+		var ue jpeg.UnsupportedError
+		if errors.As(err, &ue) && ue == "luma/chroma subsampling ratio" && info.jpeg.comps == 3 {
+			cfg, err = image.Config{Width: info.jpeg.w, Height: info.jpeg.h}, nil // our decoder reads these
+			info.jpeg.unusual = true
+		}
 	case PNG:
 		cfg, err = png.DecodeConfig(r)
 	case GIF:
@@ -301,6 +309,9 @@ func decodeStill(f Format, dec func() (image.Image, error)) (*Image, error) {
 }
 
 func decodeJPEG(b []byte, info Info, opt DecodeOptions) (*Image, error) {
+	if info.jpeg.unusual && info.jpeg.progressive {
+		return nil, &DecodeError{Format: JPEG, Err: errProgressiveSampling}
+	}
 	if d := jpegScale(info, opt); d > 1 {
 		if m, ok := decodeJPEGScaled(b, d, opt); ok {
 			return &Image{Frames: []*image.NRGBA{m}, Delays: []int{0}}, nil
@@ -309,7 +320,14 @@ func decodeJPEG(b []byte, info Info, opt DecodeOptions) (*Image, error) {
 			return nil, err
 		}
 	}
-	return decodeStill(JPEG, func() (image.Image, error) { return jpeg.Decode(reader(opt.Ctx, bytes.NewReader(b))) })
+	img, err := decodeStill(JPEG, func() (image.Image, error) { return jpeg.Decode(reader(opt.Ctx, bytes.NewReader(b))) })
+	var ue jpeg.UnsupportedError
+	if errors.As(err, &ue) && ue == "luma/chroma subsampling ratio" {
+		if m, ok := decodeJPEGScaled(b, 1, opt); ok { // libjpeg reads these: so do we
+			return &Image{Frames: []*image.NRGBA{m}, Delays: []int{0}}, nil
+		}
+	}
+	return img, err
 }
 
 // jpegScale is the reduction a JPEG decode tries first: the smallest of
