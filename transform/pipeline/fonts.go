@@ -37,7 +37,7 @@ var fontFamilies = map[string][4][]string{
 	"mono": {
 		{"LiberationMono-Regular.ttf", "DejaVuSansMono.ttf"}, {"LiberationMono-Bold.ttf", "DejaVuSansMono-Bold.ttf"},
 		{"LiberationMono-Italic.ttf", "DejaVuSansMono-Oblique.ttf"}, {"LiberationMono-BoldItalic.ttf", "DejaVuSansMono-BoldOblique.ttf"}},
-	"dejavusans": {{"DejaVuSans.ttf"}, {"DejaVuSans-Bold.ttf"}, {"DejaVuSans-Oblique.ttf"}, {"DejaVuSans-BoldOblique.ttf"}},
+	"dejavusans":  {{"DejaVuSans.ttf"}, {"DejaVuSans-Bold.ttf"}, {"DejaVuSans-Oblique.ttf"}, {"DejaVuSans-BoldOblique.ttf"}},
 	"dejavuserif": {{"DejaVuSerif.ttf"}, {"DejaVuSerif-Bold.ttf"}, {"DejaVuSerif-Italic.ttf"}, {"DejaVuSerif-BoldItalic.ttf"}},
 	"dejavusansmono": {{"DejaVuSansMono.ttf"}, {"DejaVuSansMono-Bold.ttf"}, {"DejaVuSansMono-Oblique.ttf"},
 		{"DejaVuSansMono-BoldOblique.ttf"}},
@@ -103,7 +103,6 @@ func findFont(family string, bold, italic bool) (*opentype.Font, bool, error) {
 	f, err := parseCached("go:"+strconv.Itoa(style)+map[bool]string{true: "m", false: ""}[mono], ttf[style])
 	return f, false, err
 }
-
 
 func indexFonts() {
 	fontIndex = map[string]string{}
