@@ -103,9 +103,13 @@ func (c *Component) Resolved(v Values) *Component {
 		return c
 	}
 	r := *c
-	for _, d := range []*Dim{&r.Width, &r.Height, &r.X, &r.Y} {
+	for i, d := range []*Dim{&r.Width, &r.Height, &r.X, &r.Y} {
 		if d.Expr != nil {
-			*d = Dim{Value: math.Round(d.Expr.Eval(v)), Set: true}
+			f := math.Round(d.Expr.Eval(v))
+			if i < 2 { // a size is at least a pixel
+				f = max(f, 1)
+			}
+			*d = Dim{Value: f, Set: true}
 		}
 	}
 	if r.AspectExpr != nil {
