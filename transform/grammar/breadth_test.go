@@ -220,3 +220,15 @@ func TestClientHints(t *testing.T) {
 		t.Errorf("unresolved auto: dpr %v w %v", r.DPR, r.Width)
 	}
 }
+
+// Evaluated expressions stay within the range of literal values.
+func TestExpressionBounds(t *testing.T) {
+	ch, err := ParseChain("w_iw_pow_100,x_0_sub_iw_pow_50,h_0_sub_5,ar_iw_pow_9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ch[0].Resolved(Values{W: 1000, H: 1000, IW: 1000, IH: 1000})
+	if r.Width.Value != maxDim || r.X.Value != -maxDim || r.Height.Value != 1 || r.AspectRatio != 1e4 {
+		t.Errorf("w %v x %v h %v ar %v", r.Width.Value, r.X.Value, r.Height.Value, r.AspectRatio)
+	}
+}

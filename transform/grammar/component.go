@@ -105,7 +105,7 @@ func (c *Component) Resolved(v Values) *Component {
 	r := *c
 	for i, d := range []*Dim{&r.Width, &r.Height, &r.X, &r.Y} {
 		if d.Expr != nil {
-			f := math.Round(d.Expr.Eval(v))
+			f := min(max(math.Round(d.Expr.Eval(v)), -maxDim), maxDim) // the range of literal values
 			if i < 2 { // a size is at least a pixel
 				f = max(f, 1)
 			}
@@ -113,7 +113,7 @@ func (c *Component) Resolved(v Values) *Component {
 		}
 	}
 	if r.AspectExpr != nil {
-		r.AspectRatio, r.AspectExpr = max(r.AspectExpr.Eval(v), 0), nil
+		r.AspectRatio, r.AspectExpr = min(max(r.AspectExpr.Eval(v), 0), 1e4), nil
 	}
 	if r.AutoWidth != nil {
 		if w, _ := r.AutoWidth.Resolve(Hints{}); w > 0 {
@@ -126,6 +126,9 @@ func (c *Component) Resolved(v Values) *Component {
 	}
 	return &r
 }
+
+// maxDim bounds evaluated sizes and offsets as parseDim bounds literal ones.
+const maxDim = 1 << 20
 
 // Variable holds a user variable's name (without '$') and its value.
 type Variable struct {
