@@ -127,6 +127,10 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 		class = grammar.AcceptClass(string(ctx.Request.Header.Peek("Accept")))
 		ctx.Response.Header.Set("Vary", "Accept")
 	}
+	if p, err = clientHints(ctx, p, secret); err != nil {
+		fail(ctx, 400, err.Error())
+		return
+	}
 	key := assetPrefix(cloud, p.ResourceType, p.Type, p.PublicID) + p.CacheKey(format+":"+class)
 	c := caller{requestID: string(ctx.Response.Header.Peek(httpx.RequestIDHeader)), client: ctx.RemoteIP().String()}
 	fill := func() (*entry, error) { return s.fromOrigin(cloud, p, class, c) }
@@ -350,7 +354,7 @@ func (s *Server) respond(ctx *fasthttp.RequestCtx, p *grammar.Path, e *entry, hi
 	switch {
 	case e.transient:
 		h.Set("Cache-Control", "public, max-age=60") // a placeholder until the asset exists
-	case p.HasVersion:
+	case p.HasVersion, hasFlag(p.Chain, "immutable_cache"):
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	default:
 		h.Set("Cache-Control", "public, max-age=3600")

@@ -97,9 +97,17 @@ func Probe(b []byte) (Info, error) {
 	r := bytes.NewReader(b)
 	switch f {
 	case JPEG:
+		if arithmeticJPEG(b) {
+			return Info{}, &DecodeError{Format: f, Err: errArithmetic}
+		}
 		cfg, err = jpeg.DecodeConfig(r)
 		info.Orientation = jpegOrientation(b)
 		info.jpeg = readJPEGFrame(b)
+		var ue jpeg.UnsupportedError
+		if errors.As(err, &ue) && ue == "luma/chroma subsampling ratio" && info.jpeg.comps == 3 {
+			cfg, err = image.Config{Width: info.jpeg.w, Height: info.jpeg.h}, nil // our decoder reads these
+			info.jpeg.unusual = true
+		}
 	case PNG:
 		cfg, err = png.DecodeConfig(r)
 	case GIF:
@@ -112,6 +120,10 @@ func Probe(b []byte) (Info, error) {
 		if info.Animated = webpAnimated(b); info.Animated {
 			info.Frames = max(webpFrameCount(b), 1)
 		}
+	case BMP, TIFF, ICO:
+		cfg, err = probeMore(f, b)
+	case JSON:
+		return Info{}, ErrUnknownFormat
 	case AVIF:
 		cfg, err = avif.DecodeConfig(r)
 		if info.Animated = avifSequence(b); info.Animated && err == nil {
@@ -228,6 +240,8 @@ func Decode(b []byte, opt DecodeOptions) (img *Image, err error) {
 		}
 	case AVIF:
 		img, err = decodeAVIF(b, info, opt)
+	case BMP, TIFF, ICO:
+		img, err = decodeStill(info.Format, func() (image.Image, error) { return decodeMore(info.Format, b) })
 	}
 	if err != nil {
 		return nil, failure(info.Format, opt, err)
@@ -300,6 +314,9 @@ func decodeStill(f Format, dec func() (image.Image, error)) (*Image, error) {
 }
 
 func decodeJPEG(b []byte, info Info, opt DecodeOptions) (*Image, error) {
+	if info.jpeg.unusual && info.jpeg.progressive {
+		return nil, &DecodeError{Format: JPEG, Err: errProgressiveSampling}
+	}
 	if d := jpegScale(info, opt); d > 1 {
 		if m, ok := decodeJPEGScaled(b, d, opt); ok {
 			return &Image{Frames: []*image.NRGBA{m}, Delays: []int{0}}, nil
@@ -308,7 +325,14 @@ func decodeJPEG(b []byte, info Info, opt DecodeOptions) (*Image, error) {
 			return nil, err
 		}
 	}
-	return decodeStill(JPEG, func() (image.Image, error) { return jpeg.Decode(reader(opt.Ctx, bytes.NewReader(b))) })
+	img, err := decodeStill(JPEG, func() (image.Image, error) { return jpeg.Decode(reader(opt.Ctx, bytes.NewReader(b))) })
+	var ue jpeg.UnsupportedError
+	if errors.As(err, &ue) && ue == "luma/chroma subsampling ratio" {
+		if m, ok := decodeJPEGScaled(b, 1, opt); ok { // libjpeg reads these: so do we
+			return &Image{Frames: []*image.NRGBA{m}, Delays: []int{0}}, nil
+		}
+	}
+	return img, err
 }
 
 // jpegScale is the reduction a JPEG decode tries first: the smallest of

@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/gen2brain/avif"
 	gwebp "github.com/gen2brain/webp"
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
 )
 
 // EncodeOptions controls Encode.
@@ -23,6 +26,14 @@ type EncodeOptions struct {
 	Progressive bool        // JPEG: write a progressive file
 	Lossless    bool        // WebP: lossless
 	Background  color.NRGBA // flattens alpha for formats without it (JPEG); zero means white
+	Chroma444   bool        // JPEG (written progressive) and AVIF: full-resolution chroma
+	PNG8        bool        // PNG: a palette of at most 256 colours (fl_png8, fl_lossy)
+	// LossyGIF quantises GIF frames to an adaptive palette of a size set
+	// by Quality (fl_lossy) instead of the fixed web palette.
+	LossyGIF bool
+	// JPEGSegments are APPn segments (marker and payload, as read from a
+	// JPEG) written after the output JPEG's SOI: kept metadata.
+	JPEGSegments [][]byte
 	// Ctx, when set, stops an animation's encoding between frames with a
 	// *CanceledError once it is done. Nil: no deadline.
 	Ctx context.Context
@@ -53,18 +64,33 @@ func Encode(w io.Writer, m *Image, f Format, opt EncodeOptions) error {
 			bg = color.NRGBA{255, 255, 255, 255}
 		}
 		flat := flatten(first, bg)
-		if opt.Progressive {
-			return encodeProgressiveJPEG(w, flat, q)
+		if len(opt.JPEGSegments) > 0 {
+			var buf bytes.Buffer
+			if err := encodeJPEG(&buf, flat, q, opt); err != nil {
+				return err
+			}
+			_, err := w.Write(insertSegments(buf.Bytes(), opt.JPEGSegments))
+			return err
 		}
-		return jpeg.Encode(w, flat, &jpeg.Options{Quality: q})
+		return encodeJPEG(w, flat, q, opt)
 	case PNG:
 		enc := png.Encoder{CompressionLevel: png.DefaultCompression}
+		if opt.PNG8 {
+			return enc.Encode(w, quantize(first, 256, true))
+		}
 		if opaque(first) {
 			return enc.Encode(w, dropAlpha(first))
 		}
 		return enc.Encode(w, first)
 	case GIF:
-		return encodeGIF(opt.Ctx, w, m)
+		colors := 0
+		if opt.LossyGIF {
+			colors = 256
+			if opt.Quality > 0 {
+				colors = min(max(opt.Quality*256/100, 16), 256)
+			}
+		}
+		return encodeGIF(opt.Ctx, w, m, colors)
 	case WebP:
 		q := opt.Quality
 		if q <= 0 {
@@ -80,10 +106,32 @@ func Encode(w io.Writer, m *Image, f Format, opt EncodeOptions) error {
 		if q <= 0 {
 			q = defaultAVIFQuality
 		}
-		return avif.Encode(w, first, avif.Options{Quality: q, QualityAlpha: q, Speed: 8,
-			ChromaSubsampling: image.YCbCrSubsampleRatio420})
+		sub := image.YCbCrSubsampleRatio420
+		if opt.Chroma444 {
+			sub = image.YCbCrSubsampleRatio444
+		}
+		return avif.Encode(w, first, avif.Options{Quality: q, QualityAlpha: q, Speed: 8, ChromaSubsampling: sub})
+	case BMP: // readers ignore a BMP's alpha: flattened like JPEG
+		bg := opt.Background
+		if bg.A == 0 {
+			bg = color.NRGBA{255, 255, 255, 255}
+		}
+		return bmp.Encode(w, flatten(first, bg))
+	case TIFF:
+		return tiff.Encode(w, first, &tiff.Options{Compression: tiff.Deflate})
+	case ICO:
+		return encodeICO(w, first)
 	}
 	return fmt.Errorf("cannot encode format %q", f)
+}
+
+// encodeJPEG writes a baseline JPEG, or a progressive one when asked or
+// for 4:4:4 chroma (image/jpeg writes 4:2:0 only).
+func encodeJPEG(w io.Writer, m *image.RGBA, q int, opt EncodeOptions) error {
+	if opt.Progressive || opt.Chroma444 {
+		return encodeProgressiveJPEG(w, m, q, opt.Chroma444)
+	}
+	return jpeg.Encode(w, m, &jpeg.Options{Quality: q})
 }
 
 // opaque reports whether every pixel of m is fully opaque.
@@ -129,7 +177,7 @@ func flatten(m *image.NRGBA, bg color.NRGBA) *image.RGBA {
 
 // encodeGIF quantises each frame to a web palette with Floyd–Steinberg
 // dithering (index 0 is transparent when the frame has alpha).
-func encodeGIF(ctx context.Context, w io.Writer, m *Image) error {
+func encodeGIF(ctx context.Context, w io.Writer, m *Image, colors int) error {
 	pal := make(color.Palette, 0, 256)
 	pal = append(pal, color.NRGBA{})
 	pal = append(pal, palette.Plan9[:255]...)
@@ -142,10 +190,13 @@ func encodeGIF(ctx context.Context, w io.Writer, m *Image) error {
 			return err
 		}
 		p := image.NewPaletted(f.Rect, pal)
-		if opaque(f) {
+		switch {
+		case colors > 0:
+			p = quantize(f, colors, false)
+		case opaque(f):
 			p.Palette = palette.Plan9
 			draw.FloydSteinberg.Draw(p, f.Rect, f, f.Rect.Min)
-		} else {
+		default:
 			draw.FloydSteinberg.Draw(p, f.Rect, opaqueOnly(f), f.Rect.Min)
 			for y := 0; y < f.Rect.Dy(); y++ {
 				for x := 0; x < f.Rect.Dx(); x++ {

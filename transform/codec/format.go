@@ -31,23 +31,34 @@ func (f Format) ContentType() string {
 		return "image/" + string(f)
 	case PDF:
 		return "application/pdf"
+	case BMP, TIFF:
+		return "image/" + string(f)
+	case ICO:
+		return "image/x-icon"
+	case JSON:
+		return "application/json"
 	}
 	return "application/octet-stream"
 }
+
+// IsImage reports whether f is an image format (not JSON).
+func (f Format) IsImage() bool { return f != JSON && f != "" }
 
 // CanAnimate reports whether f can hold several frames.
 func (f Format) CanAnimate() bool { return f == GIF || f == WebP }
 
 // CanAlpha reports whether f can hold transparency.
-func (f Format) CanAlpha() bool { return f != JPEG }
+func (f Format) CanAlpha() bool { return f != JPEG && f != BMP }
 
 // ParseFormat maps an extension or f_ value to a Format.
 func ParseFormat(s string) (Format, bool) {
 	switch s {
 	case "jpg", "jpeg", "jpe":
 		return JPEG, true
-	case "png", "gif", "webp", "avif":
+	case "png", "gif", "webp", "avif", "bmp", "tiff", "ico":
 		return Format(s), true
+	case "tif":
+		return TIFF, true
 	}
 	return "", false
 }
@@ -72,6 +83,11 @@ func Sniff(b []byte) (Format, error) {
 		return AVIF, nil
 	case bytes.HasPrefix(b, []byte("%PDF-")):
 		return PDF, nil
+	case b[0] == '{':
+		return JSON, nil // fl_getinfo's output; no image decoder reads it
+	}
+	if f := sniffMore(b); f != "" {
+		return f, nil
 	}
 	return "", ErrUnknownFormat
 }

@@ -8,13 +8,16 @@ import (
 )
 
 // encodeProgressiveJPEG writes m as a progressive JPEG (SOF2) with 4:2:0
-// chroma, using spectral selection: one interleaved DC scan, then for each
+// chroma (4:4:4 with full), using spectral selection: one interleaved DC scan, then for each
 // component a low-frequency AC scan (1–5) and a high-frequency one (6–63).
 // Browsers show the low-frequency pass early. Standard Annex K Huffman
 // tables are used; every band end is coded with EOB (EOBRUN of 1).
-func encodeProgressiveJPEG(w io.Writer, m *image.RGBA, quality int) error {
+func encodeProgressiveJPEG(w io.Writer, m *image.RGBA, quality int, full bool) error {
 	bw := bufio.NewWriter(w)
-	e := &progEncoder{w: bw}
+	e := &progEncoder{w: bw, sub: 2}
+	if full {
+		e.sub = 1
+	}
 	e.init(m, quality)
 	e.headers()
 	e.scanDC()
@@ -100,6 +103,7 @@ type progEncoder struct {
 	// coefficients per component, blocks in raster order of the padded grid
 	blocks [3][][64]int32
 	bw, bh [3]int
+	sub    int // luma blocks per chroma block on each axis: 2 (4:2:0) or 1 (4:4:4)
 	acc    uint32
 	nacc   uint8
 }
@@ -137,13 +141,13 @@ func (e *progEncoder) init(m *image.RGBA, quality int) {
 			code <<= 1
 		}
 	}
-	mcusX, mcusY := ceilDiv(e.width, 16), ceilDiv(e.height, 16)
-	e.bw = [3]int{mcusX * 2, mcusX, mcusX}
-	e.bh = [3]int{mcusY * 2, mcusY, mcusY}
+	mcusX, mcusY := ceilDiv(e.width, 8*e.sub), ceilDiv(e.height, 8*e.sub)
+	e.bw = [3]int{mcusX * e.sub, mcusX, mcusX}
+	e.bh = [3]int{mcusY * e.sub, mcusY, mcusY}
 	for c := 0; c < 3; c++ {
 		e.blocks[c] = make([][64]int32, e.bw[c]*e.bh[c])
 	}
-	// Sample the planes (edge pixels replicated), chroma averaged 2×2.
+	// Sample the planes (edge pixels replicated), chroma averaged sub×sub.
 	px := func(x, y int) (int32, int32, int32) {
 		x, y = min(x, e.width-1), min(y, e.height-1)
 		o := m.PixOffset(b.Min.X+x, b.Min.Y+y)
@@ -167,14 +171,15 @@ func (e *progEncoder) init(m *image.RGBA, quality int) {
 			for y := 0; y < 8; y++ {
 				for x := 0; x < 8; x++ {
 					var sb, sr float64
-					for dy := 0; dy < 2; dy++ {
-						for dx := 0; dx < 2; dx++ {
-							r, g, bl := px(bx*16+x*2+dx, by*16+y*2+dy)
+					k := e.sub
+					for dy := 0; dy < k; dy++ {
+						for dx := 0; dx < k; dx++ {
+							r, g, bl := px(bx*8*k+x*k+dx, by*8*k+y*k+dy)
 							sb += (-11059*float64(r) - 21709*float64(g) + 32768*float64(bl)) / 65536
 							sr += (32768*float64(r) - 27439*float64(g) - 5329*float64(bl)) / 65536
 						}
 					}
-					cb[y*8+x], cr[y*8+x] = sb/4, sr/4
+					cb[y*8+x], cr[y*8+x] = sb/float64(k*k), sr/float64(k*k)
 				}
 			}
 			e.fdct(&cb, 1, &e.blocks[1][by*e.bw[1]+bx])
@@ -240,7 +245,7 @@ func (e *progEncoder) headers() {
 		e.segment(0xDB, d)
 	}
 	e.segment(0xC2, []byte{8, byte(e.height >> 8), byte(e.height), byte(e.width >> 8), byte(e.width), 3,
-		1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1})
+		1, byte(e.sub<<4 | e.sub), 0, 2, 0x11, 1, 3, 0x11, 1})
 	for _, s := range huffSpecs {
 		d := []byte{s.class<<4 | s.id}
 		d = append(d, s.counts[:]...)
@@ -300,7 +305,7 @@ func (e *progEncoder) scanDC() {
 			for c := 0; c < 3; c++ {
 				n := 1
 				if c == 0 {
-					n = 2
+					n = e.sub
 				}
 				table := 0
 				if c > 0 {
@@ -333,7 +338,7 @@ func (e *progEncoder) scanAC(c, ss, se int) {
 	cw := ceilDiv(e.width, 8)
 	ch := ceilDiv(e.height, 8)
 	if c > 0 {
-		cw, ch = ceilDiv(ceilDiv(e.width, 2), 8), ceilDiv(ceilDiv(e.height, 2), 8)
+		cw, ch = ceilDiv(ceilDiv(e.width, e.sub), 8), ceilDiv(ceilDiv(e.height, e.sub), 8)
 	}
 	for by := 0; by < ch; by++ {
 		for bx := 0; bx < cw; bx++ {

@@ -17,8 +17,14 @@ import (
 // below 1/8, malformed data, a second frame header, a frame over
 // opt's MaxPixels, a done opt.Ctx), and the caller falls back to the full
 // decoder, which reports errors.
+//
+// At 1/1 (baseline only: decodeJPEGFull) every coefficient is kept and
+// the full 8-point inverse DCT gives every pixel: the decoder for the
+// chroma subsamplings image/jpeg refuses (factors of 3, chroma sampled
+// differently from each other or more finely than luma), upsampled by
+// replication.
 func decodeJPEGScaled(b []byte, d int, opt DecodeOptions) (*image.NRGBA, bool) {
-	if d != 8 && d != 4 && d != 2 {
+	if d != 8 && d != 4 && d != 2 && d != 1 {
 		return nil, false
 	}
 	j := dcDecoder{n: 8 / d, maxPixels: opt.maxPixels(), ctx: opt.Ctx}
@@ -76,7 +82,7 @@ func (j *dcDecoder) parse(b []byte) bool {
 	j.b = b
 	j.adobeTransform = -1
 	i := 2
-	for i+4 <= len(b) {
+	for i+2 <= len(b) {
 		if b[i] != 0xFF {
 			return false
 		}
@@ -86,7 +92,10 @@ func (j *dcDecoder) parse(b []byte) bool {
 			continue
 		}
 		if m == 0xD9 {
-			break
+			return j.haveFrame
+		}
+		if i+4 > len(b) {
+			return false
 		}
 		n := int(binary.BigEndian.Uint16(b[i+2:]))
 		if n < 2 || i+2+n > len(b) {
@@ -128,7 +137,9 @@ func (j *dcDecoder) parse(b []byte) bool {
 		}
 		i += 2 + n
 	}
-	return j.haveFrame
+	// No EOI: truncated. image/jpeg refuses such a file too, so a file
+	// validated here (upload) is one every delivery can decode.
+	return false
 }
 
 // frame reads the frame header, the only one a JPEG may have (a second
@@ -158,6 +169,15 @@ func (j *dcDecoder) frame(s []byte) bool {
 	}
 	j.mcusX = (j.w + 8*j.hmax - 1) / (8 * j.hmax)
 	j.mcusY = (j.h + 8*j.vmax - 1) / (8 * j.vmax)
+	if j.n == 8 { // every coefficient (4 bytes) and sample (1 byte) of every block, and the output
+		var samples int64
+		for _, c := range j.comps {
+			samples += int64(j.mcusX*c.h*8) * int64(j.mcusY*c.v*8)
+		}
+		if samples*5/4+int64(j.w)*int64(j.h) > MemoryBudget(j.maxPixels) {
+			return false
+		}
+	}
 	for k := range j.comps {
 		c := &j.comps[k]
 		c.bw, c.bh = j.mcusX*c.h, j.mcusY*c.v
@@ -563,7 +583,7 @@ var unzig = [64]int{
 // equal parts.
 var idctBasis = func() map[int][]float32 {
 	m := map[int][]float32{}
-	for _, n := range []int{2, 4} {
+	for _, n := range []int{2, 4, 8} {
 		b := make([]float32, n*n)
 		for x := 0; x < n; x++ {
 			for u := 0; u < n; u++ {
@@ -585,7 +605,7 @@ func (j *dcDecoder) imageIDCT() *image.NRGBA {
 	n := j.n
 	basis := idctBasis[n]
 	planes := make([][]uint8, len(j.comps))
-	var tmp [16]float32
+	var tmp [64]float32
 	for ci := range j.comps {
 		c := &j.comps[ci]
 		pw := c.bw * n

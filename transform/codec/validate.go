@@ -45,6 +45,9 @@ func Validate(b []byte, opt DecodeOptions) (info Info, err error) {
 	}()
 	switch info.Format {
 	case JPEG:
+		if info.jpeg.unusual && info.jpeg.progressive {
+			return Info{}, &DecodeError{Format: JPEG, Err: errProgressiveSampling}
+		}
 		if _, ok := decodeJPEGScaled(b, 8, opt); !ok {
 			_, err = jpeg.Decode(reader(opt.Ctx, bytes.NewReader(b)))
 		}
@@ -66,6 +69,8 @@ func Validate(b []byte, opt DecodeOptions) (info Info, err error) {
 		}
 	case AVIF:
 		_, err = avif.Decode(bytes.NewReader(b))
+	case BMP, TIFF, ICO:
+		_, err = decodeMore(info.Format, b)
 	}
 	if err != nil {
 		return Info{}, failure(info.Format, opt, err)

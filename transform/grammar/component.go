@@ -1,16 +1,20 @@
 package grammar
 
 import (
+	"math"
 	"sort"
 	"strings"
 )
 
-// Dim is a width, height or offset: absolute pixels, or (Relative) a
-// fraction of the input's size. Set is false when the parameter is absent.
+// Dim is a width, height or offset: absolute pixels, (Relative) a
+// fraction of the input's size, or (Expr) an expression evaluated at
+// render time (see Component.Resolved). Set is false when the parameter is
+// absent.
 type Dim struct {
 	Value    float64
 	Relative bool
 	Set      bool
+	Expr     *Expr
 }
 
 // Resolve returns the dimension in pixels for an input extent of base.
@@ -19,13 +23,6 @@ func (d Dim) Resolve(base int) float64 {
 		return d.Value * float64(base)
 	}
 	return d.Value
-}
-
-// Effect is one e_ parameter: a name and an optional level.
-type Effect struct {
-	Name     string
-	Level    float64
-	HasLevel bool
 }
 
 // Border is a bo_ parameter: <width>px_solid_<color>.
@@ -40,10 +37,12 @@ type Radius struct {
 	Corners []int
 }
 
-// Quality is q_: a value 1–100 or an auto level (good, best, eco, low).
+// Quality is q_: a value 1–100 or an auto level (good, best, eco, low),
+// with an optional JPEG chroma subsampling (q_80:444: "444" or "420").
 type Quality struct {
-	Value int
-	Auto  string
+	Value  int
+	Auto   string
+	Chroma string
 }
 
 // Page is pg_: a 1-based page or frame, or All.
@@ -59,6 +58,9 @@ type Component struct {
 	Width       Dim
 	Height      Dim
 	AspectRatio float64
+	AspectExpr  *Expr // ar_ given as an expression
+	AutoWidth   *AutoWidth
+	DPRAuto     bool // dpr_auto: 1.0 unless an edge resolved it from client hints
 	Gravity     string
 	X, Y        Dim
 	Quality     *Quality
@@ -67,6 +69,7 @@ type Component struct {
 	Angles      []string // degrees as strings or modes, applied in order
 	Radius      *Radius
 	Background  *Color
+	AutoBG      *AutoBackground // b_auto…: chosen from the image (pad modes)
 	Border      *Border
 	Opacity     int // 0..100, meaningful when HasOpacity
 	HasOpacity  bool
@@ -87,7 +90,45 @@ type Component struct {
 	Variables   map[string]string
 
 	pairs map[string]string // canonical value per key, for String
+	vars  map[string]string // variables in scope while parsing
 }
+
+// Resolved returns c with its expressions evaluated for v and dpr_auto
+// and w_auto given their values without client hints (1.0, and the
+// fallback width or none): what the pipeline renders. c itself is returned
+// when it has none.
+func (c *Component) Resolved(v Values) *Component {
+	if c.Width.Expr == nil && c.Height.Expr == nil && c.X.Expr == nil && c.Y.Expr == nil &&
+		c.AspectExpr == nil && c.AutoWidth == nil && !c.DPRAuto {
+		return c
+	}
+	r := *c
+	for i, d := range []*Dim{&r.Width, &r.Height, &r.X, &r.Y} {
+		if d.Expr != nil {
+			f := min(max(math.Round(d.Expr.Eval(v)), -maxDim), maxDim) // the range of literal values
+			if i < 2 { // a size is at least a pixel
+				f = max(f, 1)
+			}
+			*d = Dim{Value: f, Set: true}
+		}
+	}
+	if r.AspectExpr != nil {
+		r.AspectRatio, r.AspectExpr = min(max(r.AspectExpr.Eval(v), 0), 1e4), nil
+	}
+	if r.AutoWidth != nil {
+		if w, _ := r.AutoWidth.Resolve(Hints{}); w > 0 {
+			r.Width = Dim{Value: float64(w), Set: true}
+		}
+		r.AutoWidth = nil
+	}
+	if r.DPRAuto {
+		r.DPR, r.DPRAuto = 1, false
+	}
+	return &r
+}
+
+// maxDim bounds evaluated sizes and offsets as parseDim bounds literal ones.
+const maxDim = 1 << 20
 
 // Variable holds a user variable's name (without '$') and its value.
 type Variable struct {

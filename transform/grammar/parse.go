@@ -2,7 +2,6 @@ package grammar
 
 import (
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -26,58 +25,30 @@ var unsupportedKeys = map[string]bool{
 
 var cropModes = map[string]bool{
 	"scale": true, "fit": true, "limit": true, "mfit": true, "fill": true, "lfill": true,
-	"pad": true, "lpad": true, "mpad": true, "crop": true, "thumb": true,
+	"pad": true, "lpad": true, "mpad": true, "crop": true, "thumb": true, "fill_pad": true, "auto": true,
 }
 
 var gravities = map[string]bool{
 	"north_west": true, "north": true, "north_east": true, "west": true, "center": true,
-	"east": true, "south_west": true, "south": true, "south_east": true, "auto": true,
+	"east": true, "south_west": true, "south": true, "south_east": true, "auto": true, "xy_center": true,
 }
 
-// contentGravities are Cloudinary's face and subject gravities; edgepix
-// serves them with its content-aware (saliency) crop.
-var contentGravities = map[string]bool{
+// contentGravities are Cloudinary's automatic gravities that edgepix
+// serves with its content-aware (saliency) crop.
+var contentGravities = map[string]bool{"auto:subject": true, "auto:classic": true, "auto:no_faces": true}
+
+// faceGravities need a face detector, which edgepix does not have: they
+// are refused rather than served as something else.
+var faceGravities = map[string]bool{
 	"face": true, "faces": true, "face:center": true, "faces:center": true, "face:auto": true,
-	"faces:auto": true, "auto:faces": true, "auto:face": true, "auto:subject": true, "auto:classic": true,
-	"auto:no_faces": true,
+	"faces:auto": true, "auto:faces": true, "auto:face": true, "adv_face": true, "adv_faces": true,
+	"adv_eyes": true, "face:auto:50": true,
 }
 
 var formats = map[string]string{
 	"jpg": "jpg", "jpeg": "jpg", "jpe": "jpg", "png": "png", "gif": "gif", "webp": "webp",
-	"avif": "avif", "auto": "auto",
+	"avif": "avif", "auto": "auto", "bmp": "bmp", "tiff": "tiff", "tif": "tiff", "ico": "ico",
 }
-
-// flags are the fl_ values edgepix honours. Metadata is never copied to
-// derived images, so strip_profile and force_strip always hold.
-var flags = map[string]bool{
-	"attachment": true, "progressive": true, "strip_profile": true, "force_strip": true,
-	"preserve_transparency": true, "lossless": true, "animated": true, "awebp": true,
-	"immutable_cache": true, "layer_apply": true,
-}
-
-// effectRanges gives each effect's level range and default (NaN: no level).
-var effectRanges = map[string][3]float64{
-	"sepia":      {1, 100, 80},
-	"grayscale":  {0, 0, math.NaN()},
-	"blackwhite": {0, 100, 50},
-	"blur":       {1, 2000, 100},
-	"sharpen":    {1, 2000, 100},
-	"brightness": {-99, 100, 80},
-	"contrast":   {-100, 100, 0},
-	"saturation": {-100, 100, 80},
-	"negate":     {0, 0, math.NaN()},
-	"pixelate":   {1, 200, 5},
-	"vignette":   {0, 100, 20},
-	"gamma":      {-50, 150, 0},
-	// auto adjustments: the level is how strongly they apply
-	"improve":       {0, 100, 100},
-	"auto_contrast": {0, 100, 100},
-	"auto_color":    {0, 100, 100},
-	"colorize":      {0, 100, 100}, // towards co_ (gray when none)
-}
-
-// EffectDefault returns the default level of an effect.
-func EffectDefault(name string) float64 { return effectRanges[name][2] }
 
 // splitPair splits "key_value" at the first '_'. fn_wasm:id has key "fn".
 func splitPair(p string) (key, val string, ok bool) {
@@ -152,7 +123,8 @@ func ParseChain(s string) (Chain, error) {
 // parseComponent parses one component; vars carries variables across the
 // chain and is updated with the ones this component defines.
 func parseComponent(s string, vars map[string]string) (*Component, error) {
-	c := &Component{pairs: map[string]string{}}
+	c := &Component{pairs: map[string]string{}, vars: vars}
+	defer func() { c.vars = nil }()
 	pairs := strings.Split(s, ",")
 	// Variables are assigned before the other parameters use them.
 	for _, p := range pairs {
@@ -195,11 +167,11 @@ func parseComponent(s string, vars map[string]string) (*Component, error) {
 		if !knownKeys[k] {
 			return nil, errorf("Invalid transformation parameter: %s", k)
 		}
-		if _, dup := c.pairs[k]; dup {
+		if _, dup := c.pairs[k]; dup && k != "fl" { // fl_a,fl_b: the SDKs' other spelling of fl_a.b
 			return nil, errorf("Duplicate parameter in transformation: %s", k)
 		}
 		raw := v
-		if strings.HasPrefix(v, "$") {
+		if strings.HasPrefix(v, "$") && validVarName(v[1:]) {
 			ref, ok := vars[v[1:]]
 			if !ok {
 				return nil, errorf("Undefined variable in transformation: %s", v)
@@ -245,8 +217,19 @@ func (c *Component) set(k, v string) (string, error) {
 		c.Crop = v
 		return v, nil
 	case "w", "h":
-		d, canon, err := parseDim(v, false)
-		if err != nil || d.Value <= 0 {
+		if k == "w" && strings.HasPrefix(v, "auto") {
+			a, canon, ok := parseAutoWidth(v)
+			if !ok {
+				return "", invalid("width", v)
+			}
+			c.AutoWidth = a
+			return canon, nil
+		}
+		d, canon, err := c.parseDim(v, false)
+		if ge, ok := err.(*Error); ok && IsExpr(v) {
+			return "", ge
+		}
+		if err != nil || d.Expr == nil && d.Value <= 0 {
 			return "", invalid(map[string]string{"w": "width", "h": "height"}[k], v)
 		}
 		if k == "w" {
@@ -256,7 +239,10 @@ func (c *Component) set(k, v string) (string, error) {
 		}
 		return canon, nil
 	case "x", "y":
-		d, canon, err := parseDim(v, true)
+		d, canon, err := c.parseDim(v, true)
+		if ge, ok := err.(*Error); ok && IsExpr(v) {
+			return "", ge
+		}
 		if err != nil {
 			return "", invalid(k, v)
 		}
@@ -267,6 +253,14 @@ func (c *Component) set(k, v string) (string, error) {
 		}
 		return canon, nil
 	case "ar":
+		if IsExpr(v) && !strings.Contains(v, ":") {
+			e, err := parseExpr(v, c.vars)
+			if err != nil {
+				return "", err
+			}
+			c.AspectExpr = e
+			return v, nil
+		}
 		ar, canon, ok := parseAspect(v)
 		if !ok {
 			return "", invalid("aspect ratio", v)
@@ -274,8 +268,11 @@ func (c *Component) set(k, v string) (string, error) {
 		c.AspectRatio = ar
 		return canon, nil
 	case "g":
+		if faceGravities[v] {
+			return "", errorf("Unsupported gravity: g_%s needs face detection, which edgepix does not have (g_auto crops to the most detailed region)", v)
+		}
 		if contentGravities[v] {
-			c.Gravity = "auto" // no face detector: the content-aware window stands in
+			c.Gravity = "auto" // the content-aware window: subject and classic are what it does
 			return v, nil
 		}
 		if !gravities[v] {
@@ -319,6 +316,14 @@ func (c *Component) set(k, v string) (string, error) {
 		c.Radius = r
 		return canon, nil
 	case "b":
+		if strings.HasPrefix(v, "auto") {
+			b, canon, ok := parseAutoBackground(v)
+			if !ok {
+				return "", invalid("background", v)
+			}
+			c.AutoBG = b
+			return canon, nil
+		}
 		col, ok := ParseColor(v)
 		if !ok {
 			return "", invalid("background", v)
@@ -340,6 +345,10 @@ func (c *Component) set(k, v string) (string, error) {
 		c.Opacity, c.HasOpacity = n, true
 		return strconv.Itoa(n), nil
 	case "dpr":
+		if v == "auto" {
+			c.DPRAuto = true
+			return v, nil
+		}
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f <= 0 || f > 5 || math.IsNaN(f) {
 			return "", invalid("dpr", v)
@@ -446,10 +455,18 @@ func (c *Component) set(k, v string) (string, error) {
 	return "", errorf("Invalid transformation parameter: %s", k)
 }
 
-// parseDim parses an integer (pixels) or a decimal (relative) value.
-func parseDim(v string, signed bool) (Dim, string, error) {
+// parseDim parses an integer (pixels), a decimal (relative) value or an
+// expression.
+func (c *Component) parseDim(v string, signed bool) (Dim, string, error) {
 	if v == "" {
 		return Dim{}, "", errorf("empty")
+	}
+	if IsExpr(v) {
+		e, err := parseExpr(v, c.vars)
+		if err != nil {
+			return Dim{}, "", err
+		}
+		return Dim{Set: true, Expr: e}, v, nil
 	}
 	if strings.ContainsAny(v, ".") {
 		f, err := strconv.ParseFloat(v, 64)
@@ -492,6 +509,14 @@ func parseAspect(v string) (float64, string, bool) {
 }
 
 func parseQuality(v string) (*Quality, string, bool) {
+	if n, chroma, ok := strings.Cut(v, ":"); ok && (chroma == "420" || chroma == "444") {
+		q, canon, ok := parseQuality(n)
+		if !ok || q.Auto != "" {
+			return nil, "", false
+		}
+		q.Chroma = chroma
+		return q, canon + ":" + chroma, true
+	}
 	if lvl, ok := strings.CutPrefix(v, "auto"); ok {
 		switch lvl {
 		case "":
@@ -509,27 +534,6 @@ func parseQuality(v string) (*Quality, string, bool) {
 		return nil, "", false
 	}
 	return &Quality{Value: n}, strconv.Itoa(n), true
-}
-
-func parseEffect(v string) (*Effect, string, error) {
-	name, lvl, has := strings.Cut(v, ":")
-	rng, ok := effectRanges[name]
-	if !ok {
-		return nil, "", errorf("Invalid effect in transformation: %s", v)
-	}
-	e := &Effect{Name: name}
-	if !has {
-		return e, name, nil
-	}
-	if math.IsNaN(rng[2]) {
-		return nil, "", errorf("Invalid effect level in transformation: %s", v)
-	}
-	f, err := strconv.ParseFloat(lvl, 64)
-	if err != nil || f < rng[0] || f > rng[1] || math.IsNaN(f) {
-		return nil, "", errorf("Invalid effect level in transformation: %s", v)
-	}
-	e.Level, e.HasLevel = f, true
-	return e, name + ":" + formatFloat(f, false), nil
 }
 
 var angleModes = map[string]bool{
@@ -587,28 +591,4 @@ func parseBorder(v string) (*Border, bool) {
 		return nil, false
 	}
 	return &Border{Width: n, Color: col}, true
-}
-
-func (c *Component) parseFlags(v string) (string, error) {
-	parts := strings.Split(v, ".")
-	canon := make([]string, 0, len(parts))
-	for _, p := range parts {
-		name, arg, _ := strings.Cut(p, ":")
-		if !flags[name] {
-			return "", invalid("flag", p)
-		}
-		if arg != "" && name != "attachment" {
-			return "", invalid("flag", p)
-		}
-		if arg != "" {
-			if c.FlagArgs == nil {
-				c.FlagArgs = map[string]string{}
-			}
-			c.FlagArgs[name] = arg
-		}
-		c.Flags = append(c.Flags, name)
-		canon = append(canon, p)
-	}
-	sort.Strings(canon)
-	return strings.Join(canon, "."), nil
 }

@@ -72,7 +72,6 @@ func TestParamsValidAndInvalid(t *testing.T) {
 		"fl_layer_apply,g_north":         "fl_layer_apply,g_north",
 		"l_text:Arial_40_bold:Hi,co_red": "co_red,l_text:Arial_40_bold:Hi",
 		"d_avatars:default.png,w_40":     "d_avatars:default.png,w_40",
-		"c_thumb,g_face,w_80,h_80":       "c_thumb,g_face,h_80,w_80",
 		"c_fill,g_auto:subject,w_10":     "c_fill,g_auto:subject,w_10",
 	}
 	for in, want := range valid {

@@ -30,7 +30,7 @@ var deliveryTypes = map[string]bool{
 // imageExts are the extensions split off an image public_id.
 var imageExts = map[string]bool{
 	"jpg": true, "jpeg": true, "jpe": true, "png": true, "gif": true, "webp": true,
-	"avif": true, "pdf": true, "css": true, "json": true,
+	"avif": true, "pdf": true, "css": true, "json": true, "bmp": true, "tiff": true, "tif": true, "ico": true,
 }
 
 // ParsePath parses a delivery path that follows "/{cloud}/". A query string,

@@ -10,14 +10,16 @@ import (
 	"github.com/edgepix/edgepix/transform/grammar"
 )
 
-// applyEffect runs one e_ effect with its level (or Cloudinary's default);
-// co is the component's co_ colour, for colorize. The effects whose cost
-// grows with their level (blur, sharpen, pixelate's resize) stop once ctx
-// is done.
-func applyEffect(ctx context.Context, m *image.NRGBA, e *grammar.Effect, co *grammar.Color) (*image.NRGBA, error) {
-	lvl := e.Level
-	if !e.HasLevel {
-		lvl = grammar.EffectDefault(e.Name)
+// applyEffect runs the component's e_ effect with its level (or
+// Cloudinary's default); the component also gives co_ (colorize, shadow,
+// outline, make_transparent) and x, y, w, h, g (regions, shadow offsets,
+// gradient_fade's direction). The effects whose cost grows with the image
+// or their level stop once ctx is done.
+func applyEffect(ctx context.Context, m *image.NRGBA, c *grammar.Component) (*image.NRGBA, error) {
+	e, co := c.Effect, c.Color
+	lvl := e.LevelOr()
+	if f, ok := moreEffects[e.Name]; ok {
+		return f(ctx, m, c, lvl)
 	}
 	switch e.Name {
 	case "grayscale":
@@ -49,13 +51,13 @@ func applyEffect(ctx context.Context, m *image.NRGBA, e *grammar.Effect, co *gra
 	case "auto_color", "improve":
 		return stretch(m, lvl/100, true), nil
 	case "colorize":
-		c := color.NRGBA{128, 128, 128, 255}
+		col := color.NRGBA{128, 128, 128, 255}
 		if co != nil {
-			c = co.NRGBA
+			col = co.NRGBA
 		}
-		return colorize(m, c, lvl/100), nil
+		return colorize(m, col, lvl/100), nil
 	}
-	return m, nil
+	return nil, &grammar.Error{Msg: "Effect not implemented: " + e.Name}
 }
 
 // stretch is an auto-levels: each channel (perChannel, which also fixes

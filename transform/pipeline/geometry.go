@@ -5,6 +5,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"image"
 	"math"
 
@@ -35,10 +36,17 @@ func target(c *grammar.Component, W, H int) (w, h float64) {
 	return w, h
 }
 
-// hasResize reports whether the component changes the geometry.
+// hasResize reports whether the component changes the geometry. A region
+// effect's w, h, x, y and g say where it applies instead.
 func hasResize(c *grammar.Component) bool {
-	return c.Crop != "" || c.Width.Set || c.Height.Set || c.AspectRatio > 0
+	if c.Effect != nil && regionEffects[c.Effect.Name] && c.Crop == "" {
+		return false
+	}
+	return c.Crop != "" || c.Width.Set || c.Height.Set || c.AspectRatio > 0 || c.AspectExpr != nil
 }
+
+// regionEffects apply to a region given by the component's w, h, x, y, g.
+var regionEffects = map[string]bool{"pixelate_region": true, "blur_region": true}
 
 // keepRatio completes a missing dimension from the input's aspect ratio.
 func keepRatio(w, h float64, W, H int) (float64, float64) {
@@ -102,6 +110,9 @@ func planResize(c *grammar.Component, W, H int) Plan {
 		if c.AspectRatio > 0 && w == 0 && h == 0 {
 			return cropToAspect(p, c.AspectRatio, W, H)
 		}
+		if c.HasFlag("ignore_aspect_ratio") { // the side not given keeps its size
+			w, h = cmp.Or(w, float64(W)), cmp.Or(h, float64(H))
+		}
 		w, h = keepRatio(w, h, W, H)
 		p.OutW, p.OutH = round(w), round(h)
 		p.Scale = float64(p.OutW) / float64(W)
@@ -112,7 +123,15 @@ func planResize(c *grammar.Component, W, H int) Plan {
 		}
 		p.Scale = s
 		p.OutW, p.OutH = round(float64(W)*s), round(float64(H)*s)
-	case "fill", "lfill", "thumb":
+	case "fill_pad":
+		if !both {
+			w, h = keepRatio(w, h, W, H)
+		}
+		// fill or pad, decided on the pixels (applyResize); the size is w×h
+		p.OutW, p.OutH = round(w), round(h)
+		p.CanvasW, p.CanvasH = p.OutW, p.OutH
+		p.Scale = coverScale(w, h, W, H)
+	case "fill", "lfill", "thumb", "auto":
 		if !both {
 			if c.AspectRatio > 0 && w == 0 && h == 0 {
 				return cropToAspect(p, c.AspectRatio, W, H)

@@ -11,6 +11,17 @@ import (
 // moves it by the offsets dx, dy (counted inwards from the gravity's edges),
 // clamped to the container.
 func place(gravity string, dx, dy, w, h, W, H int) image.Point {
+	p := placeFree(gravity, dx, dy, w, h, W, H)
+	return image.Pt(min(max(p.X, 0), max(W-w, 0)), min(max(p.Y, 0), max(H-h, 0)))
+}
+
+// placeFree is place without the clamping: the region may reach outside
+// the container (overlays that overflow their base). g_xy_center puts the
+// region's centre at dx, dy.
+func placeFree(gravity string, dx, dy, w, h, W, H int) image.Point {
+	if gravity == "xy_center" {
+		return image.Pt(dx-w/2, dy-h/2)
+	}
 	var x, y int
 	switch gravity {
 	case "north_west", "west", "south_west":
@@ -36,18 +47,23 @@ func place(gravity string, dx, dy, w, h, W, H int) image.Point {
 	case "south_west", "south", "south_east":
 		dy = -dy
 	}
-	x = min(max(x+dx, 0), max(W-w, 0))
-	y = min(max(y+dy, 0), max(H-h, 0))
-	return image.Pt(x, y)
+	return image.Pt(x+dx, y+dy)
 }
 
 // saliencyWindow chooses where to put a w×h window inside m for g_auto: the
 // position with the most edge energy (sum of gradient magnitudes, a proxy
 // for detail and subjects), with a slight bias towards the centre.
 func saliencyWindow(m *image.NRGBA, w, h int) image.Point {
+	p, _ := saliency(m, w, h)
+	return p
+}
+
+// saliency is saliencyWindow that also returns the share (0..1) of the
+// image's edge energy inside the chosen window.
+func saliency(m *image.NRGBA, w, h int) (image.Point, float64) {
 	W, H := m.Rect.Dx(), m.Rect.Dy()
 	if w >= W && h >= H {
-		return image.Point{}
+		return image.Point{}, 1
 	}
 	// Work on a thumbnail of at most 128 px on the long side.
 	s := math.Min(1, 128/float64(max(W, H)))
@@ -73,7 +89,8 @@ func saliencyWindow(m *image.NRGBA, w, h int) image.Point {
 	}
 	ww, wh := max(int(float64(w)*s), 1), max(int(float64(h)*s), 1)
 	ww, wh = min(ww, tw), min(wh, th)
-	best, bx, by := -1.0, 0, 0
+	total := ii[th*(tw+1)+tw]
+	best, bx, by, kept := -1.0, 0, 0, 0.0
 	cx, cy := float64(tw-ww)/2, float64(th-wh)/2
 	for y := 0; y+wh <= th; y++ {
 		for x := 0; x+ww <= tw; x++ {
@@ -82,11 +99,15 @@ func saliencyWindow(m *image.NRGBA, w, h int) image.Point {
 			d := math.Hypot(float64(x)-cx, float64(y)-cy) / math.Max(math.Hypot(cx, cy), 1)
 			score := sum * (1.1 - 0.1*d)
 			if score > best {
-				best, bx, by = score, x, y
+				best, bx, by, kept = score, x, y, sum
 			}
 		}
 	}
 	x := min(int(math.Round(float64(bx)/s)), W-w)
 	y := min(int(math.Round(float64(by)/s)), H-h)
-	return image.Pt(max(x, 0), max(y, 0))
+	share := 1.0
+	if total > 0 {
+		share = kept / total
+	}
+	return image.Pt(max(x, 0), max(y, 0)), share
 }

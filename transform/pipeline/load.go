@@ -103,10 +103,12 @@ func planLoad(info codec.Info, ch grammar.Chain, format string) (loadPlan, error
 	if d.opt.IgnoreOrientation && info.Orientation >= 5 {
 		d.lw, d.lh = d.lh, d.lw
 	}
-	if len(ch) > 0 && hasResize(ch[0]) {
-		p := planResize(ch[0], d.lw, d.lh)
+	if len(ch) > 0 && hasResize(ch[0]) && ch[0].If == nil && ch[0].Overlay == "" {
+		first := ch[0].Resolved(grammar.Values{W: float64(d.lw), H: float64(d.lh), IW: float64(d.lw),
+			IH: float64(d.lh), Pages: float64(max(info.Frames, 1)), Page: 1})
+		p := planResize(first, d.lw, d.lh)
 		d.first = &p
-		if canDecodeReduced(ch[0], p) {
+		if canDecodeReduced(first, p) {
 			d.opt.MinWidth = round(float64(d.lw) * p.Scale * 1.5)
 			d.opt.MinHeight = round(float64(d.lh) * p.Scale * 1.5)
 		}

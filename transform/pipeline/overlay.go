@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/edgepix/edgepix/transform/codec"
@@ -35,11 +36,24 @@ func overlay(frames []*image.NRGBA, ch grammar.Chain, i int, l Limits, layers La
 			break
 		}
 	}
+	flag := func(n string) bool { return c.HasFlag(n) || apply.HasFlag(n) }
+	base := frames[0].Rect
 	own := *c // the l_ component's own steps, without the placement
 	own.Overlay, own.Underlay, own.Gravity, own.X, own.Y, own.Color = "", false, "", grammar.Dim{}, grammar.Dim{}, nil
+	if text := strings.HasPrefix(c.Overlay, "text:"); text && c.Crop == "fit" && c.Width.Set {
+		own.Crop, own.Width, own.Height = "", grammar.Dim{}, grammar.Dim{} // the text wraps at w instead
+	}
+	if strings.HasPrefix(c.Overlay, "text:") && textStroke(c.Overlay) {
+		own.Border = nil // bo_ is the stroke
+	}
 	steps := grammar.Chain{&own}
 	if end > i {
 		steps = append(steps, ch[i+1:end]...)
+	}
+	if flag("relative") { // w_0.2,fl_relative: sizes relative to the base image
+		for k, s := range steps {
+			steps[k] = relativeTo(s, base.Dx(), base.Dy())
+		}
 	}
 	lay, err := loadLayer(c, l, layers)
 	if err != nil {
@@ -54,27 +68,100 @@ func overlay(frames []*image.NRGBA, ch grammar.Chain, i int, l Limits, layers La
 	if g == "" || g == "auto" {
 		g = "center"
 	}
+	W, H := base.Dx(), base.Dy()
+	at := apply.Resolved(grammar.Values{W: float64(W), H: float64(H), IW: float64(W), IH: float64(H), Pages: 1, Page: 1})
+	dx := int(math.Round(at.X.Resolve(W)))
+	dy := int(math.Round(at.Y.Resolve(H)))
+	p := placeFree(g, dx, dy, top.Rect.Dx(), top.Rect.Dy(), W, H)
+	tiled := flag("tiled")
+	// Without fl_no_overflow, an overlay reaching outside its base extends
+	// the canvas (transparent where neither covers it), as Cloudinary does.
+	canvas := image.Rect(0, 0, W, H)
+	if !tiled && !flag("no_overflow") {
+		canvas = canvas.Union(image.Rectangle{Min: p, Max: p.Add(top.Rect.Size())})
+		if err := codec.CheckFrames("output", len(frames), canvas.Dx(), canvas.Dy(), l.output()); err != nil {
+			return nil, i, err
+		}
+	}
 	for k, f := range frames {
 		if err := codec.CheckContext(l.Ctx); err != nil {
 			return nil, i, err
 		}
-		W, H := f.Rect.Dx(), f.Rect.Dy()
-		dx := int(math.Round(apply.X.Resolve(W)))
-		dy := int(math.Round(apply.Y.Resolve(H)))
-		p := place(g, dx, dy, top.Rect.Dx(), top.Rect.Dy(), W, H)
-		r := image.Rectangle{Min: p, Max: p.Add(top.Rect.Size())}.Add(f.Rect.Min)
+		if canvas != image.Rect(0, 0, W, H) {
+			grown := image.NewNRGBA(image.Rect(0, 0, canvas.Dx(), canvas.Dy()))
+			draw.Draw(grown, image.Rectangle{Min: canvas.Min.Mul(-1), Max: canvas.Min.Mul(-1).Add(f.Rect.Size())}, f, f.Rect.Min, draw.Src)
+			f = grown
+		}
+		origin := canvas.Min.Mul(-1) // where the base's (0, 0) now is
+		var rects []image.Rectangle
+		if tiled {
+			rects = tiles(p, top.Rect.Size(), f.Rect)
+		} else {
+			rects = []image.Rectangle{{Min: p.Add(origin), Max: p.Add(origin).Add(top.Rect.Size())}}
+		}
 		if !c.Underlay {
-			draw.Draw(f, r, top, top.Rect.Min, draw.Over)
+			for _, r := range rects {
+				draw.Draw(f, r.Add(f.Rect.Min), top, top.Rect.Min, draw.Over)
+			}
+			frames[k] = f
 			continue
 		}
 		// u_: the layer on an empty canvas of the result's size, the result
 		// drawn over it (showing through its transparent parts).
 		under := image.NewNRGBA(f.Rect)
-		draw.Draw(under, r, top, top.Rect.Min, draw.Src)
+		for _, r := range rects {
+			draw.Draw(under, r.Add(f.Rect.Min), top, top.Rect.Min, draw.Src)
+		}
 		draw.Draw(under, f.Rect, f, f.Rect.Min, draw.Over)
 		frames[k] = under
 	}
 	return frames, end, nil
+}
+
+// relativeTo returns c with relative widths and heights (w_0.2) turned
+// into pixels of a W×H base (fl_relative).
+func relativeTo(c *grammar.Component, W, H int) *grammar.Component {
+	if !c.Width.Relative && !c.Height.Relative {
+		return c
+	}
+	r := *c
+	if r.Width.Relative {
+		r.Width = grammar.Dim{Value: math.Max(math.Round(r.Width.Value*float64(W)), 1), Set: true}
+	}
+	if r.Height.Relative {
+		r.Height = grammar.Dim{Value: math.Max(math.Round(r.Height.Value*float64(H)), 1), Set: true}
+	}
+	return &r
+}
+
+// tiles covers area with copies of a layer of size sz, aligned on p
+// (fl_tiled).
+func tiles(p image.Point, sz image.Point, area image.Rectangle) []image.Rectangle {
+	if sz.X <= 0 || sz.Y <= 0 {
+		return nil
+	}
+	x0 := p.X - (p.X+sz.X-1)/sz.X*sz.X
+	y0 := p.Y - (p.Y+sz.Y-1)/sz.Y*sz.Y
+	for x0 > 0 {
+		x0 -= sz.X
+	}
+	for y0 > 0 {
+		y0 -= sz.Y
+	}
+	var out []image.Rectangle
+	for y := y0; y < area.Dy(); y += sz.Y {
+		for x := x0; x < area.Dx(); x += sz.X {
+			out = append(out, image.Rectangle{Min: image.Pt(x, y), Max: image.Pt(x, y).Add(sz)})
+		}
+	}
+	return out
+}
+
+// textStroke reports whether a text overlay's style asks for a stroke.
+func textStroke(spec string) bool {
+	style, _, _ := strings.Cut(strings.TrimPrefix(spec, "text:"), ":")
+	tokens := strings.Split(style, "_")
+	return len(tokens) > 2 && slices.Contains(tokens[2:], "stroke")
 }
 
 // loadLayer renders a text layer or decodes an image one.
@@ -84,7 +171,7 @@ func loadLayer(c *grammar.Component, l Limits, layers Layers) (*codec.Image, err
 		if c.Color != nil {
 			col = c.Color.NRGBA
 		}
-		m, err := textLayer(c.Overlay, col, l)
+		m, err := textLayer(c.Overlay, col, c, l)
 		if err != nil {
 			return nil, err
 		}

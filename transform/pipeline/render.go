@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"image/draw"
 	"slices"
 	"strings"
 
@@ -78,7 +79,15 @@ func Render(src []byte, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return encode(req.Limits.Ctx, img, req.Chain, req.Format, req.AcceptClass, codec.MemoryBudget(req.Limits.decode()))
+	budget := codec.MemoryBudget(req.Limits.decode())
+	if _, ok := req.Chain.Flag("getinfo"); ok {
+		return getInfo(src, img, req, budget)
+	}
+	var segs [][]byte
+	if keepMetadata(req.Chain) {
+		segs = codec.JPEGMetadata(src)
+	}
+	return encodeWith(req.Limits.Ctx, img, req.Chain, req.Format, req.AcceptClass, budget, segs)
 }
 
 // Apply runs the chain on a decoded image. lw×lh is the source's logical
@@ -135,6 +144,7 @@ func ApplyWith(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env
 		if len(c.Named) > 0 {
 			return nil, &grammar.Error{Msg: "Unknown transformation " + c.Named[0]}
 		}
+		c = c.Resolved(values(facts))
 		var rotated bool
 		frames, rotated = applyAutoRotate(frames, c, lw, lh)
 		if rotated {
@@ -144,7 +154,7 @@ func ApplyWith(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env
 		if hasResize(c) {
 			w, h = planSize(planResize(c, lw, lh))
 		}
-		w, h = grownSize(c, w, h) // rotation and border enlarge the resized frames
+		w, h = grownSize(c, w, h) // rotation, border, shadow and outline enlarge the resized frames
 		if err := codec.CheckFrames("output", len(frames), w, h, l.output()); err != nil {
 			return nil, err
 		}
@@ -179,7 +189,7 @@ func applyComponent(ctx context.Context, m *image.NRGBA, c *grammar.Component) (
 	}
 	if c.Effect != nil {
 		var err error
-		if m, err = applyEffect(ctx, m, c.Effect, c.Color); err != nil {
+		if m, err = applyEffect(ctx, m, c); err != nil {
 			return nil, err
 		}
 	}
@@ -195,13 +205,32 @@ func applyComponent(ctx context.Context, m *image.NRGBA, c *grammar.Component) (
 	if c.HasOpacity {
 		m = applyOpacity(m, c.Opacity)
 	}
-	if c.Background != nil && !isPad(c.Crop) {
+	switch {
+	case isPad(c.Crop):
+	case c.Background != nil:
 		m = applyBackground(m, c.Background.NRGBA)
+	case c.AutoBG != nil: // outside a pad: fills transparency with the chosen colour
+		m = draw2(autoBackground(m, c.AutoBG, m.Rect.Dx(), m.Rect.Dy()), m)
 	}
 	return m, nil
 }
 
-func isPad(mode string) bool { return mode == "pad" || mode == "lpad" || mode == "mpad" }
+func isPad(mode string) bool {
+	return mode == "pad" || mode == "lpad" || mode == "mpad" || mode == "fill_pad"
+}
+
+// draw2 draws m over bg (same size) and returns bg.
+func draw2(bg, m *image.NRGBA) *image.NRGBA {
+	draw.Draw(bg, bg.Rect, m, m.Rect.Min, draw.Over)
+	return bg
+}
+
+// values are what expressions see at a step: the current and initial
+// size and the page count.
+func values(f grammar.Facts) grammar.Values {
+	return grammar.Values{W: float64(f.W), H: float64(f.H), IW: float64(f.IW), IH: float64(f.IH),
+		Pages: float64(max(f.Pages, 1)), Page: 1}
+}
 
 // Encode picks the output format (f_auto, explicit, or the source's) and
 // quality, and encodes img. The encoder's memory must fit the default
@@ -215,11 +244,21 @@ func Encode(img *codec.Image, ch grammar.Chain, format, acceptClass string) (*Re
 // encode is Encode with a budget for the encoder's memory, stopping
 // between frames once ctx is done.
 func encode(ctx context.Context, img *codec.Image, ch grammar.Chain, format, acceptClass string, budget int64) (*Result, error) {
+	return encodeWith(ctx, img, ch, format, acceptClass, budget, nil)
+}
+
+// outputFormat is the format a render is written in: f_auto's choice
+// (within the encoder budget; JPEG, or PNG for transparency, when metadata
+// is kept), the requested one, or the source's.
+func outputFormat(img *codec.Image, ch grammar.Chain, format, acceptClass string, budget int64) (codec.Format, error) {
 	var f codec.Format
 	b := img.Bounds()
 	switch format {
 	case "auto":
 		alpha := img.HasAlpha()
+		if keepMetadata(ch) {
+			acceptClass = "" // only JPEG carries the kept metadata
+		}
 		for class := acceptClass; ; {
 			f = Negotiate(class, img.Animated(), alpha)
 			if codec.CheckEncode(f, b.Dx(), b.Dy(), budget) == nil {
@@ -232,11 +271,33 @@ func encode(ctx context.Context, img *codec.Image, ch grammar.Chain, format, acc
 	default:
 		var ok bool
 		if f, ok = codec.ParseFormat(format); !ok {
-			return nil, &grammar.Error{Msg: "Invalid format: " + format}
+			return "", &grammar.Error{Msg: "Invalid format: " + format}
 		}
 	}
-	if f == codec.PDF {
-		return nil, &grammar.Error{Msg: "PDF output is not supported: deliver pages as images, e.g. pg_2/name.png"}
+	switch {
+	case f == codec.PDF:
+		return "", &grammar.Error{Msg: "PDF output is not supported: deliver pages as images, e.g. pg_2/name.png"}
+	case f == codec.ICO && (b.Dx() > codec.MaxICOSize || b.Dy() > codec.MaxICOSize):
+		return "", &grammar.Error{Msg: "ICO output is at most 256x256 pixels: resize first, e.g. c_fit,w_256,h_256"}
+	case keepMetadata(ch) && f != codec.JPEG && img.Format == codec.JPEG:
+		return "", &grammar.Error{Msg: "fl_keep_iptc and fl_keep_attribution keep metadata in JPEG output only: use f_jpg or f_auto"}
+	}
+	return f, nil
+}
+
+// keepMetadata reports whether the chain asks to keep IPTC and XMP.
+func keepMetadata(ch grammar.Chain) bool {
+	_, iptc := ch.Flag("keep_iptc")
+	_, attr := ch.Flag("keep_attribution")
+	return iptc || attr
+}
+
+// encodeWith is encode writing segs (kept metadata) into JPEG output.
+func encodeWith(ctx context.Context, img *codec.Image, ch grammar.Chain, format, acceptClass string, budget int64, segs [][]byte) (*Result, error) {
+	b := img.Bounds()
+	f, err := outputFormat(img, ch, format, acceptClass, budget)
+	if err != nil {
+		return nil, err
 	}
 	if d := ch.Delay(); d > 0 {
 		for i := range img.Delays {
@@ -256,6 +317,17 @@ func encode(ctx context.Context, img *codec.Image, ch grammar.Chain, format, acc
 	}
 	_, opt.Progressive = ch.Flag("progressive")
 	_, opt.Lossless = ch.Flag("lossless")
+	_, lossy := ch.Flag("lossy")
+	_, png8 := ch.Flag("png8")
+	opt.Lossless = opt.Lossless && !lossy
+	opt.PNG8 = png8 || lossy && f == codec.PNG
+	opt.LossyGIF = lossy && f == codec.GIF
+	if q := ch.Quality(); q != nil && q.Chroma == "444" {
+		opt.Chroma444 = true
+	}
+	if f == codec.JPEG {
+		opt.JPEGSegments = segs
+	}
 	for _, c := range ch {
 		if c.Background != nil {
 			opt.Background = c.Background.NRGBA

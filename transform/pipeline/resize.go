@@ -101,22 +101,34 @@ func applyResize(ctx context.Context, frames []*image.NRGBA, c *grammar.Componen
 	mode := c.Crop
 	if gravity == "" {
 		gravity = "center"
-		if mode == "thumb" {
+		if mode == "thumb" || mode == "auto" || mode == "fill_pad" {
 			gravity = "auto"
 		}
 		if mode == "crop" && (c.X.Set || c.Y.Set) {
 			gravity = "north_west"
 		}
 	}
+	if mode == "fill_pad" {
+		// Fill when the covering crop keeps most of the detail, else pad.
+		fill := *c
+		fill.Crop = "fill"
+		fp := planResize(&fill, lw, lh)
+		iw, ih := cropRegion(fp, k, aw, ah)
+		if gravity != "auto" {
+			return applyResize(ctx, frames, &fill, lw, lh)
+		}
+		if _, share := saliency(first, iw, ih); share >= fillPadShare {
+			return applyResize(ctx, frames, &fill, lw, lh)
+		}
+		pad := *c
+		pad.Crop = "pad"
+		return applyResize(ctx, frames, &pad, lw, lh)
+	}
 	out := make([]*image.NRGBA, len(frames))
 	switch {
 	case p.CanvasW > 0: // pad modes
 		sw, sh := round(float64(lw)*p.Scale), round(float64(lh)*p.Scale)
 		sw, sh = min(sw, p.CanvasW), min(sh, p.CanvasH)
-		bg := color.NRGBA{255, 255, 255, 255}
-		if c.Background != nil {
-			bg = c.Background.NRGBA
-		}
 		if gravity == "auto" {
 			gravity = "center"
 		}
@@ -126,7 +138,7 @@ func applyResize(ctx context.Context, frames []*image.NRGBA, c *grammar.Componen
 			if err != nil {
 				return nil, err
 			}
-			canvas := imaging.New(p.CanvasW, p.CanvasH, bg)
+			canvas := padCanvas(scaled, c, p.CanvasW, p.CanvasH)
 			draw.Draw(canvas, image.Rect(0, 0, sw, sh).Add(pos), scaled, image.Point{}, draw.Over)
 			out[i] = canvas
 		}
@@ -134,17 +146,14 @@ func applyResize(ctx context.Context, frames []*image.NRGBA, c *grammar.Componen
 		// The kept region, in actual source pixels: crop first, then scale
 		// only what is kept.
 		scale := p.Scale
-		rw := float64(p.OutW) / scale * k
-		rh := float64(p.OutH) / scale * k
-		iw, ih := min(int(math.Round(rw)), aw), min(int(math.Round(rh)), ah)
-		iw, ih = max(iw, 1), max(ih, 1)
+		iw, ih := cropRegion(p, k, aw, ah)
 		var pos image.Point
 		if gravity == "auto" {
 			pos = saliencyWindow(first, iw, ih)
 		} else {
 			dx := c.X.Resolve(lw) * k / scale
 			dy := c.Y.Resolve(lh) * k / scale
-			if mode == "crop" {
+			if mode == "crop" || gravity == "xy_center" { // source coordinates
 				dx, dy = c.X.Resolve(lw)*k, c.Y.Resolve(lh)*k
 			}
 			pos = place(gravity, int(math.Round(dx)), int(math.Round(dy)), iw, ih, aw, ah)
@@ -165,6 +174,32 @@ func applyResize(ctx context.Context, frames []*image.NRGBA, c *grammar.Componen
 		}
 	}
 	return out, nil
+}
+
+// fillPadShare is the share of the image's detail (edge energy) that
+// c_fill_pad's crop must keep; below it the image is padded instead.
+const fillPadShare = 0.85
+
+// cropRegion is the size, in actual source pixels, of the region a crop
+// plan keeps.
+func cropRegion(p Plan, k float64, aw, ah int) (int, int) {
+	rw := float64(p.OutW) / p.Scale * k
+	rh := float64(p.OutH) / p.Scale * k
+	iw, ih := min(int(math.Round(rw)), aw), min(int(math.Round(rh)), ah)
+	return max(iw, 1), max(ih, 1)
+}
+
+// padCanvas is the w×h background of a pad: b_ (white by default), or
+// b_auto's colour or gradient chosen from the (scaled) image m.
+func padCanvas(m *image.NRGBA, c *grammar.Component, w, h int) *image.NRGBA {
+	if c.AutoBG != nil {
+		return autoBackground(m, c.AutoBG, w, h)
+	}
+	bg := color.NRGBA{255, 255, 255, 255}
+	if c.Background != nil {
+		bg = c.Background.NRGBA
+	}
+	return imaging.New(w, h, bg)
 }
 
 // applyAutoRotate handles a_auto_right / a_auto_left: rotate by 90° when the

@@ -132,10 +132,20 @@ func applyBackground(m *image.NRGBA, c color.NRGBA) *image.NRGBA {
 	return out
 }
 
-// grownSize is the size a component's angles and border give a w×h frame
+// grownSize is the size a component's effect (shadow, outline), angles
+// and border give a w×h frame
 // (arbitrary angles rounded up), so that it can be checked before any of
 // them allocates.
 func grownSize(c *grammar.Component, w, h int) (int, int) {
+	if c.Effect != nil {
+		switch c.Effect.Name {
+		case "shadow":
+			w, h, _, _, _ = shadowGeometry(c, w, h)
+		case "outline":
+			m := outlineMargin(c.Effect)
+			w, h = w+2*m, h+2*m
+		}
+	}
 	for _, a := range c.Angles {
 		deg, err := strconv.ParseFloat(a, 64)
 		if err != nil {

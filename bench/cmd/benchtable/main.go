@@ -34,6 +34,18 @@ func main() {
 	tw.Flush()
 	fmt.Println()
 
+	effects, err := bench.MeasureEffects(filepath.Join(dir, "photo-storm-1920x1280.jpg"), 5)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "effects:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(tw, "storm 2.5 MP: c_scale,w_1600/<effect> + jpg\tedgepix\tc_scale alone\tratio\t")
+	for _, f := range effects {
+		fmt.Fprintf(tw, "%s\t%v\t%v\t%.2fx\t\n", f.Chain, f.Ours.Round(100_000), f.Baseline.Round(100_000), f.Ratio())
+	}
+	tw.Flush()
+	fmt.Println()
+
 	hit, err := bench.MeasureHit(filepath.Join(dir, "photo-snake-600x450-grayscale.jpg"), 16, 6*time.Second)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hit path:", err)
