@@ -25,6 +25,13 @@ func testImage(w, h int) *image.NRGBA {
 	return m
 }
 
+// clone copies an image: Run overwrites its input.
+func clone(m *image.NRGBA) *image.NRGBA {
+	c := *m
+	c.Pix = append([]byte(nil), m.Pix...)
+	return &c
+}
+
 func inverted(m *image.NRGBA) *image.NRGBA {
 	out := image.NewNRGBA(m.Rect)
 	for i := 0; i < len(m.Pix); i += 4 {
@@ -71,7 +78,7 @@ func TestHandMadePlugin(t *testing.T) {
 	}
 	for _, size := range [][2]int{{3, 2}, {300, 200}, {1000, 1000}} { // the last grows memory
 		src := testImage(size[0], size[1])
-		out, err := h.Run(context.Background(), "invert.wasm", wasm, src, []byte(`{"variables":{"a":1}}`), Limits{})
+		out, err := h.Run(context.Background(), "invert.wasm", wasm, clone(src), []byte(`{"variables":{"a":1}}`), Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +102,7 @@ func TestKitPlugin(t *testing.T) {
 	}
 	src := testImage(640, 480)
 	for range 3 { // pooled instance reused
-		out, err := h.Run(context.Background(), "invert", wasm, src, nil, Limits{})
+		out, err := h.Run(context.Background(), "invert", wasm, clone(src), nil, Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}
