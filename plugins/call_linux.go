@@ -73,15 +73,28 @@ func (h *Host) Run(ctx context.Context, name string, wasm []byte, img *image.NRG
 // call runs the ABI through the worker: begin (the worker allocs the
 // input and writes the metadata), the pixels written into the slot's
 // memory here, transform, the output read from there after checking
-// every bound, end (dealloc).
-func (h *Host) call(ls *lease, key string, wasm []byte, img *image.NRGBA, meta []byte, l Limits, st *traceState) (*image.NRGBA, error) {
+// every bound, end (dealloc). After any failure the slot's instance is
+// not used again.
+func (h *Host) call(ls *lease, key string, wasm []byte, img *image.NRGBA, meta []byte, l Limits, st *traceState) (_ *image.NRGBA, err error) {
 	w, s := ls.w, ls.w.slots[ls.slot]
 	iw, ih := img.Rect.Dx(), img.Rect.Dy()
+	fresh := s.key != key
+	s.key = key
+	defer func() {
+		if err != nil {
+			s.key = "" // the next call here instantiates anew
+		}
+	}()
 	f := &w.f
 	f.start(opBegin)
 	f.putU32(uint32(ls.slot))
 	f.putBytes([]byte(key))
 	f.putU32(l.pages())
+	if fresh {
+		f.putU32(1)
+	} else {
+		f.putU32(0)
+	}
 	_, held := w.loaded[key]
 	if held {
 		f.putBytes(nil)
@@ -98,8 +111,7 @@ func (h *Host) call(ls *lease, key string, wasm []byte, img *image.NRGBA, meta [
 	f.putU32(uint32(iw))
 	f.putU32(uint32(ih))
 	f.putBytes(meta)
-	s.key = key
-	r, err := h.roundTrip(w, s, st)
+	r, err := h.roundTrip(w, st)
 	if err != nil {
 		if r.status == stInvalid {
 			delete(w.loaded, key)
@@ -122,7 +134,7 @@ func (h *Host) call(ls *lease, key string, wasm []byte, img *image.NRGBA, meta [
 
 	f.start(opCall)
 	f.putU32(uint32(ls.slot))
-	if r, err = h.roundTrip(w, s, st); err != nil {
+	if r, err = h.roundTrip(w, st); err != nil {
 		return nil, err
 	}
 	op := uint64(r.a)
@@ -156,27 +168,25 @@ func (h *Host) call(ls *lease, key string, wasm []byte, img *image.NRGBA, meta [
 
 	f.start(opEnd)
 	f.putU32(uint32(ls.slot))
-	if _, err := h.roundTrip(w, s, st); err != nil {
+	if _, err := h.roundTrip(w, st); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
 // roundTrip sends the request in w.f and reads the reply, logging the
-// guest's trace lines. A failed status is an error (the slot's instance
-// is gone); a worker that does not answer is killed.
-func (h *Host) roundTrip(w *worker, s *hslot, st *traceState) (reply, error) {
+// guest's trace lines. A failed status is an error; a worker that does
+// not answer is killed.
+func (h *Host) roundTrip(w *worker, st *traceState) (reply, error) {
 	err := w.f.send(w.req)
 	if err == nil {
 		err = w.f.recv(w.resp)
 	}
 	if err != nil {
-		s.key = ""
 		return reply{}, errors.New(w.died())
 	}
 	r, err := w.f.getReply()
 	if err != nil {
-		s.key = ""
 		w.kill(killBroken)
 		return r, err
 	}
@@ -187,7 +197,6 @@ func (h *Host) roundTrip(w *worker, s *hslot, st *traceState) (reply, error) {
 	case stInvalid:
 		return r, &Error{Status: 400, Msg: "Invalid plugin: " + r.msg}
 	}
-	s.key = ""
 	return r, errors.New(r.msg)
 }
 

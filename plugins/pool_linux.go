@@ -38,6 +38,7 @@ var errClosed = errors.New("plugin host closed")
 type pool struct {
 	exe, dir string
 	log      *slog.Logger
+	slots    int           // instance slots per worker
 	sem      chan struct{} // a token per place in use
 	respawns sync.WaitGroup
 	live     sync.WaitGroup // workers started and not yet reaped and released
@@ -83,7 +84,7 @@ func newPool(dir string, n int, log *slog.Logger) *pool {
 	if err != nil {
 		exe = "" // spawn fails with a clear error
 	}
-	return &pool{exe: exe, dir: dir, log: log, sem: make(chan struct{}, n), workers: make([]*worker, n), busy: make([]bool, n)}
+	return &pool{exe: exe, dir: dir, log: log, slots: workerSlots, sem: make(chan struct{}, n), workers: make([]*worker, n), busy: make([]bool, n)}
 }
 
 // acquire takes a worker for a call of module key: an idle one holding an
@@ -224,7 +225,7 @@ func (p *pool) spawn() (*worker, error) {
 			f.Close() // the child has its copies
 		}
 	}()
-	for range workerSlots {
+	for range p.slots {
 		m, err := newSHM()
 		if err != nil {
 			w.free()
@@ -234,7 +235,7 @@ func (p *pool) spawn() (*worker, error) {
 		child = append(child, m.f)
 	}
 	cmd := exec.Command(p.exe)
-	cmd.Env = append(os.Environ(), runWorkerEnv+"="+p.dir, fmt.Sprintf("%s=%d", slotsEnv, workerSlots), "GOMAXPROCS=1")
+	cmd.Env = append(os.Environ(), runWorkerEnv+"="+p.dir, fmt.Sprintf("%s=%d", slotsEnv, p.slots), "GOMAXPROCS=1")
 	cmd.ExtraFiles = child
 	cmd.Stderr = &limitedWriter{w: &w.stderr, left: 4 << 10}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

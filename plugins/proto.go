@@ -13,11 +13,12 @@ import (
 
 // Requests; the first byte of a request body.
 const (
-	// opBegin: slot, key, pages, wasm (empty when the worker holds the
-	// module), keys to drop, width, height, metadata. The worker drops,
-	// loads, (re)instantiates the slot when it holds another module or
-	// none, calls alloc for the pixels and for the metadata and writes the
-	// metadata. Reply values: the pixels' and the metadata's addresses.
+	// opBegin: slot, key, pages, fresh, wasm (empty when the worker holds
+	// the module), keys to drop, width, height, metadata. The worker
+	// drops, loads, instantiates the module in the slot anew when fresh is
+	// 1 or the slot holds another module or none, calls alloc for the
+	// pixels and for the metadata and writes the metadata. Reply values:
+	// the pixels' and the metadata's addresses.
 	opBegin byte = iota + 1
 	// opCall: slot. transform. Reply value: the output's address.
 	opCall

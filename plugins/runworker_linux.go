@@ -142,7 +142,7 @@ func (r *runner) handle(req *frame) (status, a, b uint32, err error) {
 
 // begin prepares a call in slot s (see opBegin).
 func (r *runner) begin(s *wslot, req *frame) (status, a, b uint32, err error) {
-	key, pages, wasm := string(req.getBytes()), req.getU32(), req.getBytes()
+	key, pages, fresh, wasm := string(req.getBytes()), req.getU32(), req.getU32(), req.getBytes()
 	for n := req.getU32(); n > 0 && !req.bad; n-- {
 		k := string(req.getBytes())
 		if m, ok := r.modules[k]; ok {
@@ -160,7 +160,7 @@ func (r *runner) begin(s *wslot, req *frame) (status, a, b uint32, err error) {
 			return stInvalid, 0, 0, err
 		}
 	}
-	if s.inst == nil || s.key != key {
+	if fresh == 1 || s.inst == nil || s.key != key {
 		if err := r.instantiate(s, key); err != nil {
 			return stFailed, 0, 0, err
 		}
