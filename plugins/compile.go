@@ -6,6 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -51,6 +55,11 @@ func (h *Host) module(ctx context.Context, wasm []byte, l Limits) (string, error
 		return key, nil
 	case failed && time.Now().Before(f.until):
 		return "", f.err
+	case h.marked(key):
+		h.mu.Lock()
+		h.remember(key)
+		h.mu.Unlock()
+		return key, nil
 	}
 	ch := h.flight.DoChan(key, func() (any, error) { return nil, h.compile(key, wasm, l) })
 	select {
@@ -90,12 +99,8 @@ func (h *Host) compile(key string, wasm []byte, l Limits) error {
 		}
 		return err
 	}
-	h.checked[key] = true
-	h.order = append(h.order, key)
-	if len(h.order) > maxChecked {
-		delete(h.checked, h.order[0])
-		h.order = h.order[1:]
-	}
+	h.remember(key)
+	h.mark(key)
 	for k, f := range h.failed {
 		if time.Now().After(f.until) {
 			delete(h.failed, k)
@@ -120,4 +125,61 @@ func (h *Host) compileWithin(timeout time.Duration, wasm []byte, pages uint32) e
 	}
 	h.log.Error("plugin compile worker failed", "err", err)
 	return &Error{Status: 500, Msg: "Plugin could not be compiled: " + err.Error()}
+}
+
+// remember notes a module key as good. Caller holds h.mu.
+func (h *Host) remember(key string) {
+	if h.checked[key] {
+		return
+	}
+	h.checked[key] = true
+	h.order = append(h.order, key)
+	if len(h.order) > maxChecked {
+		delete(h.checked, h.order[0])
+		h.order = h.order[1:]
+	}
+}
+
+// A file per good module key, in a directory named after wazero's
+// version and the workers' configuration, tells a restarted host that
+// the module is in the compilation cache and passed the ABI check: its
+// first call then starts no compile worker (which would load the module
+// only to find it cached). A new wazero version recompiles everything
+// and starts a new directory. Binaries without module information (test
+// binaries) do not use markers.
+var markerDir = func() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, d := range bi.Deps {
+		if d.Path == "github.com/tetratelabs/wazero" && d.Replace == nil && d.Version != "" {
+			return "checked-wazero-" + d.Version + "-nochecks"
+		}
+	}
+	return ""
+}()
+
+func (h *Host) markerPath(key string) string {
+	return filepath.Join(h.cacheDir, markerDir, strings.ReplaceAll(key, "/", "-"))
+}
+
+// marked tells whether a previous run checked module key.
+func (h *Host) marked(key string) bool {
+	if markerDir == "" {
+		return false
+	}
+	_, err := os.Stat(h.markerPath(key))
+	return err == nil
+}
+
+// mark records that module key compiled and passed the check.
+func (h *Host) mark(key string) {
+	if markerDir == "" {
+		return
+	}
+	p := h.markerPath(key)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
+		os.WriteFile(p, nil, 0o644) // without it, a restart checks the module again
+	}
 }
