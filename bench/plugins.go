@@ -33,6 +33,7 @@ func (f PluginFigure) Ratio() float64 { return float64(f.Ours) / float64(f.Basel
 type PluginFigures struct {
 	Calls       []PluginFigure
 	Overhead    PluginFigure  // the identity plugin: the fixed cost of a call (Baseline: one 4 MB copy)
+	RoundTrips  time.Duration // the identity plugin on 64x64: the exchanges with the worker alone
 	SpinLate    time.Duration // from the deadline to the answer, for a module that loops
 	TreeLate    time.Duration // the same for a loop-free exponential call tree
 	Respawn     time.Duration // first call after its worker was killed (a new worker loads the module)
@@ -146,6 +147,16 @@ func MeasurePlugins(runs int) (PluginFigures, error) {
 		} else {
 			out.Calls = append(out.Calls, f)
 		}
+	}
+	tiny := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	var runErr error
+	out.RoundTrips = interleaved(runs*3, func() {
+		if _, err := h.Run(ctx, "identity", wasmasm.Identity(), tiny, nil, lim); err != nil {
+			runErr = err
+		}
+	})[0]
+	if runErr != nil {
+		return out, runErr
 	}
 	if out.SpinLate, err = late(ctx, h, wasmasm.Spin); err != nil {
 		return out, err

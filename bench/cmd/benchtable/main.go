@@ -117,6 +117,7 @@ func main() {
 	tw.Flush()
 	fmt.Println()
 	fmt.Fprintln(tw, "fn_wasm plugin\t\t")
+	fmt.Fprintf(tw, "identity call on 64x64 (the exchanges with the worker)\t%v\t\n", pf.RoundTrips.Round(time.Microsecond))
 	fmt.Fprintf(tw, "answer after the deadline, module that loops\t%v\t\n", pf.SpinLate.Round(100*time.Microsecond))
 	fmt.Fprintf(tw, "answer after the deadline, loop-free call tree\t%v\t\n", pf.TreeLate.Round(100*time.Microsecond))
 	fmt.Fprintf(tw, "next call of a Go module after a kill (64x64)\t%v\t\n", pf.Respawn.Round(time.Millisecond))
