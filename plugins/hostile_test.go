@@ -192,6 +192,25 @@ func TestSlotMemoryZeroedBetweenModules(t *testing.T) {
 	}
 }
 
+// The inputs are deallocated when the slot's next call begins: an arena
+// plugin's memory does not grow from call to call, and a dealloc that
+// traps only costs the instance, not a call.
+func TestDeallocBeforeTheNextCall(t *testing.T) {
+	h, _ := newHost(t)
+	src := testImage(300, 300)
+	for range 20 { // 20 × 360 KB without dealloc would need more than the 1 page + growth seen below
+		if _, err := h.Run(context.Background(), "invert", wasmasm.Invert(), clone(src), nil, Limits{MemoryBytes: 1 << 20}); err != nil {
+			t.Fatalf("the arena was not emptied between calls: %v", err)
+		}
+	}
+	for i := range 3 {
+		out, err := h.Run(context.Background(), "bad dealloc", wasmasm.TrapInDealloc, clone(src), nil, Limits{})
+		if err != nil || string(out.Pix) != string(src.Pix) {
+			t.Fatalf("call %d after a dealloc that traps: %v", i, err)
+		}
+	}
+}
+
 // snapshot counts what a host could leak: goroutines, open files and
 // plugin memories mapped.
 func snapshot(t *testing.T) (goroutines, fds, maps int) {

@@ -15,15 +15,17 @@ import (
 const (
 	// opBegin: slot, key, pages, fresh, wasm (empty when the worker holds
 	// the module), keys to drop, width, height, metadata. The worker
-	// drops, loads, instantiates the module in the slot anew when fresh is
-	// 1 or the slot holds another module or none, calls alloc for the
-	// pixels and for the metadata and writes the metadata. Reply values:
-	// the pixels' and the metadata's addresses.
+	// drops, loads, deallocs the previous call's inputs (a failure there
+	// only discards the instance), instantiates the module in the slot
+	// anew when fresh is 1 or the slot holds another module or none, calls
+	// alloc for the pixels and for the metadata and writes the metadata.
+	// Reply values: the pixels' and the metadata's addresses.
 	opBegin byte = iota + 1
-	// opCall: slot. transform. Reply value: the output's address.
+	// opCall: slot. transform. Reply value: the output's address. The
+	// inputs stay allocated until the next opBegin of the slot: the host
+	// reads the output meanwhile, and a call needs two exchanges, not
+	// three (each one waits for the other process to be scheduled).
 	opCall
-	// opEnd: slot. dealloc of both inputs.
-	opEnd
 )
 
 // Reply statuses. A failed slot has lost its instance on both sides.

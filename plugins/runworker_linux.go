@@ -66,6 +66,7 @@ type wslot struct {
 	alloc, dealloc, transform api.Function
 	pix, pixLen, meta, metaLen uint32
 	w, h                      uint32
+	pending                   bool // the last call's inputs are not deallocated yet
 }
 
 func runWorker(dir string, slots int) int {
@@ -125,17 +126,8 @@ func (r *runner) handle(req *frame) (status, a, b uint32, err error) {
 		if err != nil {
 			return r.fail(s, err)
 		}
+		s.pending = true
 		return stOK, uint32(res[0]), 0, nil
-	case opEnd:
-		if s.inst == nil {
-			return stFailed, 0, 0, errors.New("no instance in the slot")
-		}
-		for _, p := range [][2]uint32{{s.pix, s.pixLen}, {s.meta, s.metaLen}} {
-			if _, err := s.dealloc.Call(context.Background(), uint64(p[0]), uint64(p[1])); err != nil {
-				return r.fail(s, err)
-			}
-		}
-		return stOK, 0, 0, nil
 	}
 	return stFailed, 0, 0, errFrame
 }
@@ -150,7 +142,7 @@ func (r *runner) begin(s *wslot, req *frame) (status, a, b uint32, err error) {
 			delete(r.modules, k)
 		}
 	}
-	s.w, s.h = req.getU32(), req.getU32()
+	w, h := req.getU32(), req.getU32()
 	meta := req.getBytes()
 	if req.bad {
 		return stFailed, 0, 0, errFrame
@@ -160,6 +152,10 @@ func (r *runner) begin(s *wslot, req *frame) (status, a, b uint32, err error) {
 			return stInvalid, 0, 0, err
 		}
 	}
+	if s.pending && s.inst != nil && fresh == 0 && s.key == key {
+		r.deallocInputs(s)
+	}
+	s.pending, s.w, s.h = false, w, h
 	if fresh == 1 || s.inst == nil || s.key != key {
 		if err := r.instantiate(s, key); err != nil {
 			return stFailed, 0, 0, err
@@ -178,6 +174,17 @@ func (r *runner) begin(s *wslot, req *frame) (status, a, b uint32, err error) {
 	}
 	s.inst.Memory().Write(s.meta, meta)
 	return stOK, s.pix, s.meta, nil
+}
+
+// deallocInputs frees the last call's inputs; an instance whose dealloc
+// fails is discarded (the call that follows gets a new one).
+func (r *runner) deallocInputs(s *wslot) {
+	for _, p := range [][2]uint32{{s.pix, s.pixLen}, {s.meta, s.metaLen}} {
+		if _, err := s.dealloc.Call(context.Background(), uint64(p[0]), uint64(p[1])); err != nil {
+			r.fail(s, err)
+			return
+		}
+	}
 }
 
 // allocate calls the guest's alloc and checks the block is inside memory.

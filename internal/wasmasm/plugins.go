@@ -108,6 +108,8 @@ var (
 	// ExitCrash exits with code 2, as a Go plugin does when it panics.
 	ExitCrash = ABIModule(Cat(Const(2), []byte{Call}, U32(1), Const(0)),
 		Import{Module: "wasi_snapshot_preview1", Name: "proc_exit", Params: []byte{I32}})
+	// TrapInDealloc is Identity whose dealloc traps.
+	TrapInDealloc = trapInDealloc()
 	// ForbiddenImport imports WASI's path_open.
 	ForbiddenImport = ABIModule(Cat(Get(2), Const(8), []byte{I32Sub}),
 		Import{Module: "wasi_snapshot_preview1", Name: "path_open", Params: []byte{I32, I32, I32, I32, I32, 0x7e, 0x7e, I32, I32}, Results: []byte{I32}})
@@ -116,5 +118,11 @@ var (
 func tableBomb() []byte {
 	m := abi(Cat([]byte{0xd0, 0x70}, Const(1<<28), []byte{0xfc, 0x0f, 0x00, Drop}, Const(0)), nil)
 	m.Table = true
+	return m.Bytes()
+}
+
+func trapInDealloc() []byte {
+	m := abi(Cat(storeBE(2, 0, -8), storeBE(2, 1, -4), Get(2), Const(8), []byte{I32Sub}), nil)
+	m.Funcs[1].Body = []byte{Unreachable}
 	return m.Bytes()
 }
