@@ -100,9 +100,10 @@ func (h *Host) Close() error {
 
 // runtimeConfig is the wazero configuration of the workers (the
 // compilation cache is keyed on it); pages 0 is no limit. No termination
-// checks: a worker that overruns is killed.
+// checks: a worker that overruns is killed. No DWARF: loading a module
+// does not parse its debug sections (traps name functions, not lines).
 func runtimeConfig(cache wazero.CompilationCache, pages uint32) wazero.RuntimeConfig {
-	c := wazero.NewRuntimeConfigCompiler().WithCompilationCache(cache)
+	c := wazero.NewRuntimeConfigCompiler().WithCompilationCache(cache).WithDebugInfoEnabled(false)
 	if pages > 0 {
 		c = c.WithMemoryLimitPages(pages)
 	}
