@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"slices"
 	"sync"
 	"time"
 
@@ -201,7 +202,7 @@ func (w *worker) evictions(key string) []string {
 	for len(w.loaded)-len(drops) > maxLoaded {
 		old, oldest := "", ^uint64(0)
 		for k, t := range w.loaded {
-			if k != key && t < oldest && !w.holds(k) && !contains(drops, k) {
+			if k != key && t < oldest && !w.holds(k) && !slices.Contains(drops, k) {
 				old, oldest = k, t
 			}
 		}
@@ -211,15 +212,6 @@ func (w *worker) evictions(key string) []string {
 		drops = append(drops, old)
 	}
 	return drops
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // watchCPU kills w when it has used limit of CPU time from now on (its

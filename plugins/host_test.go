@@ -136,4 +136,3 @@ func TestValidateRefuses(t *testing.T) {
 		}
 	}
 }
-

@@ -46,7 +46,7 @@ func init() {
 type runner struct {
 	cache    wazero.CompilationCache
 	runtimes map[uint32]wazero.Runtime // by memory limit in pages
-	modules  map[string]loaded // by key
+	modules  map[string]loaded         // by key
 	slots    []*wslot
 	traces   [][]byte // this request's trace lines
 	lines    int      // trace lines of this call
@@ -60,13 +60,13 @@ type loaded struct {
 
 // wslot is one instance slot: its memory and the instance living in it.
 type wslot struct {
-	mem                       *shm
-	key                       string // the module instantiated here
-	inst                      api.Module
-	alloc, dealloc, transform api.Function
+	mem                        *shm
+	key                        string // the module instantiated here
+	inst                       api.Module
+	alloc, dealloc, transform  api.Function
 	pix, pixLen, meta, metaLen uint32
-	w, h                      uint32
-	pending                   bool // the last call's inputs are not deallocated yet
+	w, h                       uint32
+	pending                    bool // the last call's inputs are not deallocated yet
 }
 
 func runWorker(dir string, slots int) int {

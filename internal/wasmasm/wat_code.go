@@ -234,7 +234,9 @@ func (c *code) imm(at *sexpr, info opInfo, after []*sexpr) ([]byte, int, error) 
 	return c.blockType(after)
 }
 
-func isLabel(s string) bool { return strings.HasPrefix(s, "$") || (s != "" && s[0] >= '0' && s[0] <= '9') }
+func isLabel(s string) bool {
+	return strings.HasPrefix(s, "$") || (s != "" && s[0] >= '0' && s[0] <= '9')
+}
 
 // depth resolves a label to its branch depth.
 func (c *code) depth(s *sexpr) (uint32, error) {
