@@ -177,6 +177,9 @@ func (h *Host) roundTrip(w *worker, st *traceState) (reply, error) {
 	if err == nil {
 		err = w.f.recv(w.resp)
 	}
+	if err != nil && w.reason.Load() != 0 {
+		return reply{}, errors.New("worker killed") // Run names why
+	}
 	if err != nil {
 		return reply{}, errors.New(w.died())
 	}

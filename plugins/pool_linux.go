@@ -275,10 +275,13 @@ func (w *worker) free() {
 	}
 }
 
-// kill stops the process (once; the first reason stays).
+// kill stops the process (once; the first reason stays) and closes the
+// reply pipe, so that a call waiting for a reply returns at once rather
+// than when the kernel has torn the process down.
 func (w *worker) kill(reason int32) {
 	if w.reason.CompareAndSwap(0, reason) {
 		w.cmd.Process.Kill()
+		w.resp.Close()
 	}
 }
 
