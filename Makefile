@@ -6,6 +6,7 @@ TAGS     := nodynamic
 BIN      := bin/edgepix
 
 PLUGINS  := duotone placeholder watermark invert blur
+WAT_PLUGINS := simdinvert
 
 .PHONY: build test bench run fuzz vet lint plugins s3server
 
@@ -35,13 +36,19 @@ fuzz:
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzParsePath -fuzztime 30s ./transform/grammar
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./transform/codec
 
-# Example plugins, compiled to plugins/examples/build/NAME.wasm.
+# Example plugins, compiled to plugins/examples/build/NAME.wasm: the Go
+# ones with the Go toolchain, the WebAssembly text ones with the project's
+# own assembler (the tests build both from source too).
 plugins:
 	@mkdir -p plugins/examples/build
 	@for p in $(PLUGINS); do \
 		echo "plugins/examples/build/$$p.wasm"; \
 		GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags="-s -w" \
 			-o plugins/examples/build/$$p.wasm ./plugins/examples/$$p || exit 1; \
+	done
+	@for p in $(WAT_PLUGINS); do \
+		echo "plugins/examples/build/$$p.wasm"; \
+		$(GO) run ./internal/wasmasm/cmd/wat2wasm plugins/examples/$$p/$$p.wat plugins/examples/build/$$p.wasm || exit 1; \
 	done
 
 bench:

@@ -49,7 +49,7 @@ func TestMeasureJobsRuns(t *testing.T) {
 
 func TestMeasurePluginsRuns(t *testing.T) {
 	f, err := MeasurePlugins(1)
-	if err != nil || len(f.Calls) != 3 || f.Overhead == 0 || f.WarmRestart == 0 {
+	if err != nil || len(f.Calls) != 4 || f.Overhead.Ours == 0 || f.WarmRestart == 0 || f.SpinLate <= 0 {
 		t.Fatalf("plugins: %v %+v", err, f)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/png"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -96,6 +97,7 @@ func TestExamplePluginsMatchNativeGo(t *testing.T) {
 		meta                      plugin.Meta
 	}{
 		{"invert", "c_fill,w_200,h_150", "", "c_scale,w_100", fx.Invert, plugin.Meta{}},
+		{"simdinvert", "c_scale,w_300", "", "", fx.Invert, plugin.Meta{}}, // WAT, assembled from source
 		{"duotone", "c_scale,w_160", "$light_!00ff88!,", "a_90", fx.Duotone, plugin.Meta{Variables: map[string]any{"light": "00ff88"}}},
 		{"blur", "", "$radius_6,", "c_crop,w_300,h_200,g_center", fx.Blur, plugin.Meta{Variables: map[string]any{"radius": 6.0}}},
 		{"placeholder", "c_fill,w_120,h_90", "", "", fx.Placeholder, plugin.Meta{}},
@@ -150,9 +152,11 @@ func TestExamplePluginsMatchNativeGo(t *testing.T) {
 
 // TestHandMadeAndHostilePlugins: a plugin written in the wasm binary
 // format (Cloudinary's ABI, no runtime) works end to end; forbidden
-// imports are refused at upload; a plugin that loops fails its request
-// with 504 while other deliveries keep succeeding; overwriting a plugin
-// with invalidate purges what it produced.
+// imports are refused at upload; more plugins that loop (or recurse with
+// no loop) than there are cores fail their requests with 504 while other
+// deliveries keep succeeding, and so do plugins that trap or crash the
+// process running them; overwriting a plugin with invalidate purges what
+// it produced.
 func TestHandMadeAndHostilePlugins(t *testing.T) {
 	acct := testAccount
 	acct.PluginTimeoutMS = 300
@@ -178,22 +182,27 @@ func TestHandMadeAndHostilePlugins(t *testing.T) {
 	}
 
 	uploadPlugin(t, cld, "spin.wasm", wasmasm.Spin)
+	uploadPlugin(t, cld, "tree.wasm", wasmasm.CallTree)
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		resp, _ := get(t, a.EdgeURL+"/demo/image/upload/fn_wasm:spin.wasm/snake.png")
-		if resp.StatusCode != 504 || !strings.Contains(resp.Header.Get("X-Cld-Error"), "timed out") {
-			t.Errorf("looping plugin: %d %q", resp.StatusCode, resp.Header.Get("X-Cld-Error"))
-		}
-	}()
-	for i := range 5 {
+	for i := range 2*runtime.GOMAXPROCS(0) + 1 { // more than the plugin workers and the cores
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := []string{"spin.wasm", "tree.wasm"}[i%2]
+			resp, _ := get(t, fmt.Sprintf("%s/demo/image/upload/c_scale,w_%d/fn_wasm:%s/snake.png", a.EdgeURL, 20+i, name))
+			if resp.StatusCode != 504 || !strings.Contains(resp.Header.Get("X-Cld-Error"), "timed out") {
+				t.Errorf("%s: %d %q", name, resp.StatusCode, resp.Header.Get("X-Cld-Error"))
+			}
+		}()
+	}
+	for i := range 8 {
 		if resp, _ := get(t, fmt.Sprintf("%s/demo/image/upload/c_scale,w_%d/snake.jpg", a.EdgeURL, 50+i)); resp.StatusCode != 200 {
-			t.Errorf("a delivery failed while a plugin looped: %d", resp.StatusCode)
+			t.Errorf("a delivery failed while plugins looped: %d", resp.StatusCode)
 		}
 	}
 	wg.Wait()
-	for name, wasm := range map[string][]byte{"trap.wasm": wasmasm.Trap, "bad.wasm": wasmasm.BadPointer, "huge.wasm": wasmasm.HugeOutput} {
+	for name, wasm := range map[string][]byte{"trap.wasm": wasmasm.Trap, "bad.wasm": wasmasm.BadPointer, "huge.wasm": wasmasm.HugeOutput,
+		"tablebomb.wasm": wasmasm.TableBomb, "crash.wasm": wasmasm.ExitCrash} {
 		uploadPlugin(t, cld, name, wasm)
 		resp, _ := get(t, a.EdgeURL+"/demo/image/upload/fn_wasm:"+name+"/snake.png")
 		if resp.StatusCode < 400 || resp.Header.Get("X-Cld-Error") == "" {

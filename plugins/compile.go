@@ -6,11 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
 	"time"
-
-	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/experimental"
 )
 
 // DefaultCompileTimeout bounds compiling one module (a 3 MB Go plugin
@@ -20,16 +20,6 @@ const DefaultCompileTimeout = 20 * time.Second
 // failedFor is how long a module that failed to compile is refused
 // without trying again.
 const failedFor = 10 * time.Minute
-
-// runtimeConfig is the wazero configuration of every runtime, workers'
-// included (the compilation cache is keyed on it); pages 0 is no limit.
-func runtimeConfig(cache wazero.CompilationCache, pages uint32) wazero.RuntimeConfig {
-	c := wazero.NewRuntimeConfigCompiler().WithCompilationCache(cache).WithCloseOnContextDone(true)
-	if pages > 0 {
-		c = c.WithMemoryLimitPages(pages)
-	}
-	return c
-}
 
 // SetCompileTimeout changes how long compiling one module may take
 // (DefaultCompileTimeout unless set).
@@ -45,145 +35,151 @@ type failure struct {
 	until time.Time
 }
 
-// module compiles (or finds) wasm for a memory limit. Compiling happens
-// outside h.mu, once per module however many calls want it (the others
-// wait for it, or for their ctx), in at most cap(h.slots) compiles at
-// once, each within the compile timeout.
-func (h *Host) module(ctx context.Context, wasm []byte, l Limits) (*module, error) {
+// module makes sure wasm compiled into the cache and passed the ABI
+// check for a memory limit, and returns its key, "<sha256>/<pages>".
+// Compiling happens once per module however many calls want it (the
+// others wait for it, or for their ctx), in at most cap(h.slots) compile
+// workers at once, each within the compile timeout.
+func (h *Host) module(ctx context.Context, wasm []byte, l Limits) (string, error) {
 	if len(wasm) > MaxModuleBytes { // before hashing it
-		return nil, checkBinary(wasm)
+		return "", checkBinary(wasm)
 	}
 	sum := sha256.Sum256(wasm)
 	key := fmt.Sprintf("%s/%d", hex.EncodeToString(sum[:]), l.pages())
 	h.mu.Lock()
-	m, ok := h.modules[key]
+	ok := h.checked[key]
 	f, failed := h.failed[key]
 	h.mu.Unlock()
 	switch {
 	case ok:
-		return m, nil
+		return key, nil
 	case failed && time.Now().Before(f.until):
-		return nil, f.err
+		return "", f.err
+	case h.marked(key):
+		h.mu.Lock()
+		h.remember(key)
+		h.mu.Unlock()
+		return key, nil
 	}
-	ch := h.flight.DoChan(key, func() (any, error) { return h.compile(key, wasm, l) })
+	ch := h.flight.DoChan(key, func() (any, error) { return nil, h.compile(key, wasm, l) })
 	select {
 	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		return r.Val.(*module), nil
+		return key, r.Err
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return "", ctx.Err()
 	}
 }
 
 // compile checks, compiles and registers one module.
-func (h *Host) compile(key string, wasm []byte, l Limits) (*module, error) {
+func (h *Host) compile(key string, wasm []byte, l Limits) error {
 	if err := checkBinary(wasm); err != nil {
-		return nil, err
+		return err
 	}
 	h.mu.Lock()
 	timeout := h.compileTimeout
-	r, err := h.runtime(l.pages())
 	h.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
 	wait := time.NewTimer(timeout)
 	defer wait.Stop()
 	select {
 	case h.slots <- struct{}{}:
 	case <-wait.C:
-		return nil, &Error{Status: 503, Msg: "Too many plugins compiling; retry later"}
+		return &Error{Status: 503, Msg: "Too many plugins compiling; retry later"}
 	}
 	if h.onCompile != nil {
 		h.onCompile(key)
 	}
-	cm, err := h.compileWithin(timeout, r, wasm)
-	if err == nil {
-		if err = checkModule(cm, l.pages()); err != nil {
-			cm.Close(context.Background())
-		}
-	}
+	err := h.compileWithin(timeout, wasm, l.pages())
+	<-h.slots
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if err != nil {
 		var pe *Error
 		if errors.As(err, &pe) && pe.Status == 400 { // the module's fault: refuse it for a while
-			h.mu.Lock()
 			h.failed[key] = failure{err, time.Now().Add(failedFor)}
-			h.mu.Unlock()
 		}
-		return nil, err
+		return err
 	}
-	m := &module{rt: r, compiled: cm, idle: make(chan api.Module, h.poolSize), slots: make(chan struct{}, 2*h.poolSize)}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.modules[key] = m
-	h.order = append(h.order, key)
-	if len(h.order) > maxModules {
-		old := h.order[0]
-		h.order = h.order[1:]
-		h.modules[old].close()
-		delete(h.modules, old)
-	}
+	h.remember(key)
+	h.mark(key)
 	for k, f := range h.failed {
 		if time.Now().After(f.until) {
 			delete(h.failed, k)
 		}
 	}
-	return m, nil
+	return nil
 }
 
-// compileWithin compiles wasm, holding a slot of h.slots until the
-// compile has really stopped. With an on-disk cache it compiles in a
-// worker process, killed at the deadline, and then loads the result from
-// the cache. Otherwise (or if the worker could not run) it compiles here
-// and, at the deadline, stops between two functions or, within one,
-// leaves the compile to finish in the background (its slot held) and
-// answers at once.
-func (h *Host) compileWithin(timeout time.Duration, r wazero.Runtime, wasm []byte) (wazero.CompiledModule, error) {
+// compileWithin compiles wasm into the cache and checks its ABI in a
+// compile worker, killed at the deadline (wazero cannot stop compiling
+// one function midway, but a process can be killed).
+func (h *Host) compileWithin(timeout time.Duration, wasm []byte, pages uint32) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	tooLong := &Error{Status: 400, Msg: fmt.Sprintf("Invalid plugin: compiling took longer than %v", timeout)}
-	if h.cacheDir != "" {
-		err := h.compileInWorker(ctx, wasm)
-		var pe *Error
-		switch {
-		case errors.Is(err, context.DeadlineExceeded):
-			<-h.slots
-			return nil, tooLong
-		case errors.As(err, &pe):
-			<-h.slots
-			return nil, err
-		case err != nil:
-			h.log.Warn("compiling a plugin in a worker failed; compiling in process", "err", err)
+	err := h.compileInWorker(ctx, wasm, pages)
+	var pe *Error
+	switch {
+	case err == nil || errors.As(err, &pe):
+		return err
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Status: 400, Msg: fmt.Sprintf("Invalid plugin: compiling took longer than %v", timeout)}
+	}
+	h.log.Error("plugin compile worker failed", "err", err)
+	return &Error{Status: 500, Msg: "Plugin could not be compiled: " + err.Error()}
+}
+
+// remember notes a module key as good. Caller holds h.mu.
+func (h *Host) remember(key string) {
+	if h.checked[key] {
+		return
+	}
+	h.checked[key] = true
+	h.order = append(h.order, key)
+	if len(h.order) > maxChecked {
+		delete(h.checked, h.order[0])
+		h.order = h.order[1:]
+	}
+}
+
+// A file per good module key, in a directory named after wazero's
+// version and the workers' configuration, tells a restarted host that
+// the module is in the compilation cache and passed the ABI check: its
+// first call then starts no compile worker (which would load the module
+// only to find it cached). A new wazero version recompiles everything
+// and starts a new directory. Binaries without module information (test
+// binaries) do not use markers.
+var markerDir = func() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, d := range bi.Deps {
+		if d.Path == "github.com/tetratelabs/wazero" && d.Replace == nil && d.Version != "" {
+			return "checked-wazero-" + d.Version + "-nochecks"
 		}
 	}
-	type result struct {
-		cm  wazero.CompiledModule
-		err error
+	return ""
+}()
+
+func (h *Host) markerPath(key string) string {
+	return filepath.Join(h.cacheDir, markerDir, strings.ReplaceAll(key, "/", "-"))
+}
+
+// marked tells whether a previous run checked module key.
+func (h *Host) marked(key string) bool {
+	if markerDir == "" {
+		return false
 	}
-	done := make(chan result, 1)
-	go func() { // two workers: wazero then checks ctx between functions
-		cm, err := r.CompileModule(experimental.WithCompilationWorkers(ctx, 2), wasm)
-		done <- result{cm, err}
-	}()
-	select {
-	case res := <-done:
-		<-h.slots
-		switch {
-		case res.err != nil && ctx.Err() != nil:
-			return nil, tooLong
-		case res.err != nil:
-			return nil, &Error{Status: 400, Msg: "Invalid plugin: " + res.err.Error()}
-		}
-		return res.cm, nil
-	case <-ctx.Done():
-		go func() {
-			if res := <-done; res.cm != nil {
-				res.cm.Close(context.Background())
-			}
-			<-h.slots
-		}()
-		return nil, tooLong
+	_, err := os.Stat(h.markerPath(key))
+	return err == nil
+}
+
+// mark records that module key compiled and passed the check.
+func (h *Host) mark(key string) {
+	if markerDir == "" {
+		return
+	}
+	p := h.markerPath(key)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
+		os.WriteFile(p, nil, 0o644) // without it, a restart checks the module again
 	}
 }

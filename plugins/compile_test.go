@@ -1,3 +1,5 @@
+//go:build linux
+
 package plugins
 
 import (
@@ -186,7 +188,7 @@ func TestCompileInProcess(t *testing.T) {
 	}
 	defer h.Close()
 	src := testImage(16, 16)
-	out, err := h.Run(context.Background(), "invert", wasmasm.Invert(), src, nil, Limits{})
+	out, err := h.Run(context.Background(), "invert", wasmasm.Invert(), clone(src), nil, Limits{})
 	if err != nil || string(out.Pix) != string(inverted(src).Pix) {
 		t.Fatalf("in-process compile: %v", err)
 	}

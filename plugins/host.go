@@ -2,7 +2,6 @@ package plugins
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"os"
 	"runtime"
@@ -10,8 +9,6 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -19,6 +16,7 @@ import (
 type Limits struct {
 	MemoryBytes int64         // linear memory cap (default 128 MiB)
 	Timeout     time.Duration // wall time per call (default 2 s)
+	CPUTime     time.Duration // CPU time per call; 0: only the wall time bounds it
 	MaxPixels   int64         // largest output (default 100 MP)
 }
 
@@ -48,85 +46,68 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Msg }
 
-// Host compiles and runs plugins. It is safe for concurrent use.
+// Host compiles and runs plugins, never in its own process: modules
+// compile in compile workers (worker.go) and run in a pool of run
+// workers (pool_linux.go), processes it kills when a call overruns. It is
+// safe for concurrent use.
 type Host struct {
-	cache     wazero.CompilationCache
-	cacheDir  string // "" when the cache is in memory only
+	cacheDir  string
+	ownDir    bool // cacheDir was made by New: Close removes it
 	log       *slog.Logger
-	poolSize  int
 	slots     chan struct{}      // compiles running at once
 	flight    singleflight.Group // one compile per module key
 	onCompile func(key string)   // tests: a compile starts
+	pool      *pool
 
 	mu             sync.Mutex
 	compileTimeout time.Duration
-	runtimes       map[uint32]wazero.Runtime // by memory limit in pages
-	modules        map[string]*module        // by key: "<sha256>/<pages>"
-	order          []string                  // module keys, oldest first
-	failed         map[string]failure        // modules that did not compile, by key
+	checked        map[string]bool // module keys that compiled and passed the ABI check
+	order          []string        // checked keys, oldest first
+	failed         map[string]failure
 }
 
-// maxModules bounds the compiled modules kept (and their pools).
-const maxModules = 64
+// maxChecked bounds the module keys remembered as good.
+const maxChecked = 4096
 
 // New returns a host whose compiled code is cached in cacheDir (a restart
-// then does not recompile), filled by compile workers that the compile
-// deadline can kill (worker.go); an empty cacheDir caches in memory only
-// and compiles in process.
+// then does not recompile); with an empty cacheDir, in a temporary
+// directory removed by Close. Run workers start on first use, one per
+// core (at least two).
 func New(cacheDir string, log *slog.Logger) (*Host, error) {
-	h := &Host{log: log, poolSize: 4, runtimes: map[uint32]wazero.Runtime{}, modules: map[string]*module{},
-		failed: map[string]failure{}, cacheDir: cacheDir, compileTimeout: DefaultCompileTimeout,
-		slots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)/2))}
-	if cacheDir != "" {
-		if err := os.MkdirAll(cacheDir, 0o755); err != nil {
-			return nil, err
-		}
-		c, err := wazero.NewCompilationCacheWithDir(cacheDir)
+	h := &Host{log: log, checked: map[string]bool{}, failed: map[string]failure{}, cacheDir: cacheDir,
+		compileTimeout: DefaultCompileTimeout, slots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)/2))}
+	if cacheDir == "" {
+		d, err := os.MkdirTemp("", "edgepix-wasm-cache-*")
 		if err != nil {
 			return nil, err
 		}
-		h.cache = c
-	} else {
-		h.cache = wazero.NewCompilationCache()
+		h.cacheDir, h.ownDir = d, true
+	} else if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return nil, err
 	}
+	h.pool = newPool(h.cacheDir, max(2, runtime.GOMAXPROCS(0)), log)
 	return h, nil
 }
 
-// Close releases every runtime and the cache.
+// Close stops every worker (calls in flight fail) and waits for them.
 func (h *Host) Close() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	ctx := context.Background()
-	var errs []error
-	for _, m := range h.modules {
-		m.close()
+	h.pool.close()
+	if h.ownDir {
+		return os.RemoveAll(h.cacheDir)
 	}
-	for _, r := range h.runtimes {
-		errs = append(errs, r.Close(ctx))
-	}
-	h.modules, h.runtimes = map[string]*module{}, map[uint32]wazero.Runtime{}
-	return errors.Join(append(errs, h.cache.Close(ctx))...)
+	return nil
 }
 
-// runtime returns the runtime for a memory limit, creating it with the
-// host modules (env.trace and WASI) on first use. Caller holds h.mu.
-func (h *Host) runtime(pages uint32) (wazero.Runtime, error) {
-	if r, ok := h.runtimes[pages]; ok {
-		return r, nil
+// runtimeConfig is the wazero configuration of the workers (the
+// compilation cache is keyed on it); pages 0 is no limit. No termination
+// checks: a worker that overruns is killed. No DWARF: loading a module
+// does not parse its debug sections (traps name functions, not lines).
+func runtimeConfig(cache wazero.CompilationCache, pages uint32) wazero.RuntimeConfig {
+	c := wazero.NewRuntimeConfigCompiler().WithCompilationCache(cache).WithDebugInfoEnabled(false)
+	if pages > 0 {
+		c = c.WithMemoryLimitPages(pages)
 	}
-	ctx := context.Background()
-	r := wazero.NewRuntimeWithConfig(ctx, runtimeConfig(h.cache, pages))
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
-		r.Close(ctx)
-		return nil, err
-	}
-	_, err := r.NewHostModuleBuilder("env").NewFunctionBuilder().WithFunc(h.trace).Export("trace").Instantiate(ctx)
-	if err != nil {
-		r.Close(ctx)
-		return nil, err
-	}
-	h.runtimes[pages] = r
-	return r, nil
+	return c
 }
 
 // Validate checks a plugin as uploaded: size and shape (checkBinary),
@@ -138,31 +119,17 @@ func (h *Host) Validate(wasm []byte, l Limits) error {
 	return err
 }
 
-// traceKey carries a call's traceState into env.trace.
-type traceKey struct{}
-
-// traceState names the plugin being called, counts its lines and keeps
-// the last one (a failing kit plugin traces its error before returning 0).
+// traceState names the plugin being called and keeps its last trace
+// line (a failing kit plugin traces its error before returning 0).
 type traceState struct {
-	name  string
-	lines int
-	last  string
+	name string
+	last string
 }
 
-// maxTraceLines bounds what one call may log.
-const maxTraceLines = 50
-
-// trace is env.trace: one log line from the guest, capped at 1 KiB.
-func (h *Host) trace(ctx context.Context, m api.Module, ptr, size uint32) {
-	st, _ := ctx.Value(traceKey{}).(*traceState)
-	if st == nil || st.lines >= maxTraceLines {
-		return
+// traced logs the guest's lines.
+func (h *Host) traced(st *traceState, lines []string) {
+	for _, l := range lines {
+		st.last = l
+		h.log.Info("plugin trace", "plugin", st.name, "line", l)
 	}
-	b, ok := m.Memory().Read(ptr, min(size, 1024))
-	if !ok {
-		return
-	}
-	st.lines++
-	st.last = string(b)
-	h.log.Info("plugin trace", "plugin", st.name, "line", st.last)
 }

@@ -8,19 +8,24 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 
 	"github.com/tetratelabs/wazero"
 )
 
 // A compile worker is this same executable started with workerEnv set to
-// the compilation cache directory: it compiles the module on its stdin
-// into that cache and exits. wazero cannot stop compiling one function
-// midway, but a process can be killed, so the host compiles a module it
-// has not seen in a worker under the compile deadline and then loads the
-// result from the cache. Any binary that links this package can serve as
-// a worker (init runs before main).
-const workerEnv = "EDGEPIX_PLUGIN_COMPILE_WORKER"
+// the compilation cache directory and pagesEnv to the memory limit in
+// pages: it compiles the module on its stdin into that cache, checks its
+// ABI and exits. wazero cannot stop compiling one function midway, but a
+// process can be killed, so the host compiles a module it has not seen
+// in a worker under the compile deadline; run workers then load it from
+// the cache. Any binary that links this package can serve as a worker
+// (init runs before main).
+const (
+	workerEnv = "EDGEPIX_PLUGIN_COMPILE_WORKER"
+	pagesEnv  = "EDGEPIX_PLUGIN_PAGES"
+)
 
 // workerMemory caps a worker's memory (see limitWorkerMemory); compiling
 // a 3 MB Go plugin peaks at 75 MB.
@@ -34,13 +39,15 @@ const (
 
 func init() {
 	if dir, ok := os.LookupEnv(workerEnv); ok {
-		os.Exit(compileWorker(dir, os.Stdin, os.Stderr))
+		pages, _ := strconv.ParseUint(os.Getenv(pagesEnv), 10, 32)
+		os.Exit(compileWorker(dir, uint32(pages), os.Stdin, os.Stderr))
 	}
 }
 
-// compileWorker compiles the module read from in into the cache in dir.
-func compileWorker(dir string, in io.Reader, errOut io.Writer) int {
-	limitWorkerMemory()
+// compileWorker compiles the module read from in into the cache in dir
+// and checks its ABI for a memory limit of pages.
+func compileWorker(dir string, pages uint32, in io.Reader, errOut io.Writer) int {
+	limitWorkerMemory(workerMemory)
 	wasm, err := io.ReadAll(io.LimitReader(in, MaxModuleBytes+1))
 	if err != nil {
 		fmt.Fprint(errOut, err)
@@ -57,22 +64,26 @@ func compileWorker(dir string, in io.Reader, errOut io.Writer) int {
 		return exitFailed
 	}
 	r := wazero.NewRuntimeWithConfig(ctx, runtimeConfig(cache, 0))
-	if _, err := r.CompileModule(ctx, wasm); err != nil {
-		fmt.Fprint(errOut, err)
+	cm, err := r.CompileModule(ctx, wasm)
+	if err == nil {
+		err = checkModule(cm, pages)
+	}
+	if err != nil {
+		fmt.Fprint(errOut, strings.TrimPrefix(err.Error(), "Invalid plugin: "))
 		return exitInvalid
 	}
 	return 0
 }
 
 // compileInWorker fills the compilation cache with wasm in a worker
-// process, killed when ctx ends.
-func (h *Host) compileInWorker(ctx context.Context, wasm []byte) error {
+// process, killed when ctx ends, and checks its ABI.
+func (h *Host) compileInWorker(ctx context.Context, wasm []byte, pages uint32) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
 	cmd := exec.CommandContext(ctx, exe)
-	cmd.Env = append(os.Environ(), workerEnv+"="+h.cacheDir)
+	cmd.Env = append(os.Environ(), workerEnv+"="+h.cacheDir, fmt.Sprintf("%s=%d", pagesEnv, pages))
 	cmd.Stdin = bytes.NewReader(wasm)
 	var msg bytes.Buffer
 	cmd.Stderr = &limitedWriter{w: &msg, left: 4 << 10}
@@ -87,7 +98,7 @@ func (h *Host) compileInWorker(ctx context.Context, wasm []byte) error {
 		return &Error{Status: 400, Msg: "Invalid plugin: " + strings.TrimSpace(msg.String())}
 	case errors.As(err, &exit) && exit.ExitCode() != exitFailed: // out of memory (the runtime's fatal error), a signal
 		return &Error{Status: 400, Msg: fmt.Sprintf("Invalid plugin: compiling it failed (%v: %s)", err, firstLine(msg.String()))}
-	default: // the worker could not run or failed itself: the caller compiles in process
+	default: // the worker could not run or failed itself
 		return fmt.Errorf("plugin compile worker: %v: %s", err, firstLine(msg.String()))
 	}
 }

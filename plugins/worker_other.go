@@ -3,4 +3,4 @@
 package plugins
 
 // limitWorkerMemory does nothing where there is no RLIMIT_DATA.
-func limitWorkerMemory() {}
+func limitWorkerMemory(n uint64) {}

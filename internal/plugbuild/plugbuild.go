@@ -1,6 +1,7 @@
-// Package plugbuild compiles the example plugins (plugins/examples/NAME)
-// to WebAssembly with the standard Go toolchain, once per process, for
-// tests and benchmarks.
+// Package plugbuild builds the example plugins (plugins/examples/NAME)
+// from source, once per process, for tests and benchmarks: Go ones with
+// the standard Go toolchain, text-format ones (NAME/NAME.wat) with
+// wasmasm.Assemble.
 package plugbuild
 
 import (
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+
+	"github.com/edgepix/edgepix/internal/wasmasm"
 )
 
 var (
@@ -24,12 +27,20 @@ func Root() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// Build returns plugins/examples/name compiled with
-// GOOS=wasip1 GOARCH=wasm -buildmode=c-shared.
+// Build returns plugins/examples/name assembled from name.wat if it has
+// one, else compiled with GOOS=wasip1 GOARCH=wasm -buildmode=c-shared.
 func Build(name string) ([]byte, error) {
 	mu.Lock()
 	defer mu.Unlock()
 	if b, ok := built[name]; ok {
+		return b, nil
+	}
+	if src, err := os.ReadFile(filepath.Join(Root(), "plugins", "examples", name, name+".wat")); err == nil {
+		b, err := wasmasm.Assemble(string(src))
+		if err != nil {
+			return nil, fmt.Errorf("assembling plugin %s: %v", name, err)
+		}
+		built[name] = b
 		return b, nil
 	}
 	if dir == "" {

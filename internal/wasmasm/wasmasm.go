@@ -36,6 +36,7 @@ const (
 	I32Sub      = 0x6b
 	I32Mul      = 0x6c
 	I32And      = 0x71
+	I32Xor      = 0x73
 	I32Shl      = 0x74
 	I32ShrU     = 0x76
 	BlockVoid   = 0x40
@@ -116,6 +117,7 @@ type Module struct {
 	Funcs     []Func
 	MemoryMin uint32
 	NoMemory  bool // do not define or export the memory
+	Table     bool // define a funcref table of 0 entries and no maximum
 }
 
 func name(s string) []byte { return append(U32(uint32(len(s))), s...) }
@@ -165,6 +167,9 @@ func (m Module) Bytes() []byte {
 		out = append(out, section(2, vec(imports))...)
 	}
 	out = append(out, section(3, vec(funcs))...)
+	if m.Table {
+		out = append(out, section(4, vec([][]byte{{0x70, 0x00, 0x00}}))...)
+	}
 	if !m.NoMemory {
 		out = append(out, section(5, vec([][]byte{Cat([]byte{0x00}, U32(m.MemoryMin))}))...)
 		exports = append(exports, Cat(name("memory"), []byte{0x02}, U32(0)))

@@ -81,9 +81,20 @@ func Handle(f Func) { handler = f }
 
 // Run applies the registered function to w×h RGBA pixels and a JSON
 // metadata blob, and returns the ABI's output: big-endian width and
-// height, then the RGBA pixels. The wasm exports call it; tests can call
-// it natively.
+// height, then the RGBA pixels. Tests call it natively; the wasm exports
+// use apply and write the output in place when they can.
 func Run(w, h int, pix, meta []byte) ([]byte, error) {
+	out, err := apply(w, h, pix, meta)
+	if err != nil {
+		return nil, err
+	}
+	b := out.Rect
+	return writeOutput(nil, out, b.Dx(), b.Dy()), nil
+}
+
+// apply decodes the metadata and calls the registered function on pix,
+// which it may change in place.
+func apply(w, h int, pix, meta []byte) (*image.NRGBA, error) {
 	if handler == nil {
 		return nil, errors.New("plugin: no function registered (call plugin.Handle in init)")
 	}
@@ -97,22 +108,35 @@ func Run(w, h int, pix, meta []byte) ([]byte, error) {
 			return nil, errors.New("plugin: metadata: " + err.Error())
 		}
 	}
-	img := &image.NRGBA{Pix: pix, Stride: w * 4, Rect: image.Rect(0, 0, w, h)}
-	out, err := handler(img, m)
+	out, err := handler(&image.NRGBA{Pix: pix, Stride: w * 4, Rect: image.Rect(0, 0, w, h)}, m)
 	if err != nil {
 		return nil, err
 	}
 	if out == nil {
 		return nil, errors.New("plugin: the function returned no image")
 	}
-	b := out.Rect
-	res := make([]byte, 8+b.Dx()*b.Dy()*4)
-	binary.BigEndian.PutUint32(res, uint32(b.Dx()))
-	binary.BigEndian.PutUint32(res[4:], uint32(b.Dy()))
-	row := b.Dx() * 4
-	for y := 0; y < b.Dy(); y++ {
-		i := out.PixOffset(b.Min.X, b.Min.Y+y)
-		copy(res[8+y*row:], out.Pix[i:i+row])
+	return out, nil
+}
+
+// writeOutput appends the ABI output for img (its w×h pixels) to dst[:0],
+// reusing dst's room.
+func writeOutput(dst []byte, img *image.NRGBA, w, h int) []byte {
+	n := 8 + w*h*4
+	if cap(dst) < n {
+		dst = make([]byte, n)
 	}
-	return res, nil
+	dst = dst[:n]
+	header(dst, w, h)
+	row := w * 4
+	for y := 0; y < h; y++ {
+		i := img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y)
+		copy(dst[8+y*row:], img.Pix[i:i+row])
+	}
+	return dst
+}
+
+// header writes the output header: big-endian width and height.
+func header(b []byte, w, h int) {
+	binary.BigEndian.PutUint32(b, uint32(w))
+	binary.BigEndian.PutUint32(b[4:], uint32(h))
 }

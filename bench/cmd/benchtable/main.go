@@ -137,14 +137,19 @@ func main() {
 		fmt.Fprintln(os.Stderr, "plugins:", err)
 		os.Exit(1)
 	}
-	fmt.Fprintln(tw, "fn_wasm plugin, 1000x1000 RGBA\tpooled call\tnative Go\tratio\t")
-	for _, c := range pf.Calls {
-		fmt.Fprintf(tw, "%s\t%v\t%v\t%.2fx\t\n", c.Name, c.Ours.Round(10*time.Microsecond),
-			c.Baseline.Round(10*time.Microsecond), c.Ratio())
+	fmt.Fprintln(tw, "fn_wasm plugin, 1000x1000 RGBA\trun worker\tnative Go\tratio\tin process, checks\tin process, none\t")
+	for _, c := range append(pf.Calls, pf.Overhead) {
+		fmt.Fprintf(tw, "%s\t%v\t%v\t%.2fx\t%v\t%v\t\n", c.Name, c.Ours.Round(10*time.Microsecond),
+			c.Baseline.Round(10*time.Microsecond), c.Ratio(), c.InProcess.Round(10*time.Microsecond), c.Unchecked.Round(10*time.Microsecond))
 	}
-	fmt.Fprintf(tw, "fixed overhead (identity plugin: alloc, copy in, copy out)\t%v\t%v (copy)\t\t\n",
-		pf.Overhead.Round(10*time.Microsecond), pf.NativeHandle.Round(10*time.Microsecond))
-	fmt.Fprintf(tw, "first response (64x64), cold compile (%.1f MB module)\t%v\t\t\t\n", float64(pf.ModuleBytes)/1e6, pf.ColdCompile.Round(time.Millisecond))
-	fmt.Fprintf(tw, "first response (64x64) after restart, warm cache\t%v\t\t\t\n", pf.WarmRestart.Round(time.Millisecond))
+	tw.Flush()
+	fmt.Println()
+	fmt.Fprintln(tw, "fn_wasm plugin\t\t")
+	fmt.Fprintf(tw, "identity call on 64x64 (the exchanges with the worker)\t%v\t\n", pf.RoundTrips.Round(time.Microsecond))
+	fmt.Fprintf(tw, "answer after the deadline, module that loops\t%v\t\n", pf.SpinLate.Round(100*time.Microsecond))
+	fmt.Fprintf(tw, "answer after the deadline, loop-free call tree\t%v\t\n", pf.TreeLate.Round(100*time.Microsecond))
+	fmt.Fprintf(tw, "next call of a Go module after a kill (64x64)\t%v\t\n", pf.Respawn.Round(time.Millisecond))
+	fmt.Fprintf(tw, "first response (64x64), cold compile (%.1f MB module)\t%v\t\n", float64(pf.ModuleBytes)/1e6, pf.ColdCompile.Round(time.Millisecond))
+	fmt.Fprintf(tw, "first response (64x64) after restart, warm cache\t%v\t\n", pf.WarmRestart.Round(time.Millisecond))
 	tw.Flush()
 }

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/edgepix/edgepix/sdk/plugin"
 )
@@ -56,10 +57,32 @@ func Blur(img *image.NRGBA, m plugin.Meta) (*image.NRGBA, error) {
 	r := int(m.Number("radius", 4))
 	r = max(1, min(r, 64))
 	w, h := img.Rect.Dx(), img.Rect.Dy()
-	tmp := make([]uint8, len(img.Pix))
+	if img.Stride != w*4 { // a sub-image: work on a packed copy
+		img = packed(img)
+	}
+	tp, _ := scratch.Get().(*[]uint8)
+	if tp == nil || cap(*tp) < len(img.Pix) {
+		tp = &[]uint8{}
+		*tp = make([]uint8, len(img.Pix))
+	}
+	tmp := (*tp)[:len(img.Pix)]
 	pass(img.Pix, tmp, w, h, r, 4, w*4) // rows
 	pass(tmp, img.Pix, h, w, r, w*4, 4) // columns
+	scratch.Put(tp)
 	return img, nil
+}
+
+// scratch keeps Blur's intermediate buffer from one call to the next.
+var scratch sync.Pool
+
+// packed copies a sub-image into an image of its own.
+func packed(img *image.NRGBA) *image.NRGBA {
+	out := image.NewNRGBA(image.Rect(0, 0, img.Rect.Dx(), img.Rect.Dy()))
+	for y := 0; y < out.Rect.Dy(); y++ {
+		i := img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y)
+		copy(out.Pix[y*out.Stride:], img.Pix[i:i+out.Stride])
+	}
+	return out
 }
 
 // pass blurs n lines of length l; step is the byte distance between
