@@ -29,9 +29,11 @@ type Account struct {
 	// names none (CLOUDINARY_URL query parameter notification_url).
 	NotificationURL string `json:"notification_url,omitempty"`
 	// Plugin limits (0: the defaults, 128 MiB and 2 s); CLOUDINARY_URL
-	// query parameters plugin_memory_mb and plugin_timeout_ms.
+	// query parameters plugin_memory_mb, plugin_timeout_ms and
+	// plugin_cpu_ms (CPU time per call in a plugin worker).
 	PluginMemoryMB  int `json:"plugin_memory_mb,omitempty"`
 	PluginTimeoutMS int `json:"plugin_timeout_ms,omitempty"`
+	PluginCPUMS     int `json:"plugin_cpu_ms,omitempty"`
 	// FetchDomains, when set, are the only hosts (and their subdomains)
 	// /image/fetch/ may read from (query parameter fetch_domains=a.com,b.com).
 	FetchDomains []string `json:"fetch_domains,omitempty"`
@@ -40,7 +42,7 @@ type Account struct {
 // PluginLimits returns the account's limits for fn_wasm plugins.
 func (a Account) PluginLimits() plugins.Limits {
 	return plugins.Limits{MemoryBytes: int64(a.PluginMemoryMB) << 20,
-		Timeout: time.Duration(a.PluginTimeoutMS) * time.Millisecond}
+		Timeout: time.Duration(a.PluginTimeoutMS) * time.Millisecond, CPUTime: time.Duration(a.PluginCPUMS) * time.Millisecond}
 }
 
 // URL renders the account as a CLOUDINARY_URL pointing at apiBase.
@@ -62,6 +64,7 @@ func ParseCloudinaryURL(s string) (Account, error) {
 	a.NotificationURL = u.Query().Get("notification_url")
 	a.PluginMemoryMB, _ = strconv.Atoi(u.Query().Get("plugin_memory_mb"))
 	a.PluginTimeoutMS, _ = strconv.Atoi(u.Query().Get("plugin_timeout_ms"))
+	a.PluginCPUMS, _ = strconv.Atoi(u.Query().Get("plugin_cpu_ms"))
 	if d := u.Query().Get("fetch_domains"); d != "" {
 		a.FetchDomains = strings.Split(d, ",")
 	}

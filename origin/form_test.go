@@ -31,9 +31,10 @@ func TestParseContextEscapes(t *testing.T) {
 }
 
 func TestParseCloudinaryURL(t *testing.T) {
-	a, err := ParseCloudinaryURL("cloudinary://k:s@my-cloud?signature_algorithm=sha256&notification_url=http://h/n&fetch_domains=a.com,b.org&plugin_timeout_ms=500")
+	a, err := ParseCloudinaryURL("cloudinary://k:s@my-cloud?signature_algorithm=sha256&notification_url=http://h/n&fetch_domains=a.com,b.org&plugin_timeout_ms=500&plugin_cpu_ms=300")
 	if err != nil || a.Cloud != "my-cloud" || a.SignatureAlgorithm != "sha256" || a.NotificationURL != "http://h/n" ||
-		len(a.FetchDomains) != 2 || a.PluginLimits().Timeout.Milliseconds() != 500 {
+		len(a.FetchDomains) != 2 || a.PluginLimits().Timeout.Milliseconds() != 500 ||
+		a.PluginLimits().CPUTime.Milliseconds() != 300 {
 		t.Fatalf("%+v %v", a, err)
 	}
 	for _, bad := range []string{"cloudinary://k:s@my.cloud", "cloudinary://k@c", "http://k:s@c", "cloudinary://:s@c"} {
