@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -222,7 +223,10 @@ func TestReadyzNamesTheFailingPart(t *testing.T) {
 
 	ns.stop()
 	awaitReady(t, "the origin is unready without NATS", o.OriginURL, "nats", "jetstream")
-	awaitReady(t, "the edge is unready without NATS", e.EdgeURL, "nats", "jetstream", "purges")
+	r := awaitReady(t, "the edge is unready without NATS", e.EdgeURL, "nats", "jetstream", "purges")
+	if r.Checks["origin"] != "ok" {
+		t.Errorf("an origin that answers, unready, still counts for the edge: %+v", r)
+	}
 	if resp, _ := get(t, e.EdgeURL+"/healthz"); resp.StatusCode != 200 {
 		t.Errorf("/healthz is liveness, not readiness: %d", resp.StatusCode)
 	}
@@ -234,10 +238,53 @@ func TestReadyzNamesTheFailingPart(t *testing.T) {
 	if err := os.Rename(blobs, blobs+".away"); err != nil {
 		t.Fatal(err)
 	}
-	r := awaitReady(t, "the origin is unready without its blob store", o.OriginURL, "blob")
+	r = awaitReady(t, "the origin is unready without its blob store", o.OriginURL, "blob")
 	if len(r.Failing) != 1 || strings.Contains(r.Checks["blob"], data) {
 		t.Errorf("blob failure: %+v (only the blob store, and no path in the body)", r)
 	}
 	os.Rename(blobs+".away", blobs)
 	awaitReady(t, "the origin is ready again with its blob store", o.OriginURL)
+}
+
+// The position an edge keeps in its cache survives kill -9 with the
+// deletes before it: after the crash the cache is neither dropped nor
+// serving a purged asset.
+func TestEdgePositionSurvivesKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	data := t.TempDir()
+	edgeAddr, originAddr := freeAddr(t), freeAddr(t)
+	child := startChild(t, bin, data, edgeAddr, originAddr)
+	cld := sdkForURL(t, "http://"+originAddr, edgeAddr)
+	snake := fixtures.Path(t, "photo-snake-600x450-grayscale.jpg")
+	upload(t, cld, snake, uploadParams("a"))
+	upload(t, cld, snake, uploadParams("b"))
+	awaitReady(t, "serve is ready", "http://"+edgeAddr)
+	ua, ub := "http://"+edgeAddr+"/demo/image/upload/c_scale,w_80/a.jpg", "http://"+edgeAddr+"/demo/image/upload/c_scale,w_80/b.jpg"
+	cachedTwice(t, ua)
+	cachedTwice(t, ub)
+	if _, err := cld.Upload.Destroy(bg, uploader.DestroyParams{PublicID: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the destroyed asset leaves the edge", func() bool {
+		resp, _ := get(t, ua)
+		return resp.StatusCode == 404
+	})
+	child.Process.Signal(syscall.SIGKILL)
+	child.Wait()
+
+	child = startChild(t, bin, data, edgeAddr, originAddr)
+	defer func() {
+		child.Process.Signal(syscall.SIGTERM)
+		child.Wait()
+	}()
+	awaitReady(t, "serve is ready after kill -9", "http://"+edgeAddr)
+	if resp, _ := get(t, ua); resp.StatusCode != 404 {
+		t.Errorf("purged asset after kill -9: %d, X-Cache %q", resp.StatusCode, resp.Header.Get("X-Cache"))
+	}
+	if resp, _ := get(t, ub); resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "HIT" {
+		t.Errorf("kept asset after kill -9: %d, X-Cache %q; want a HIT (position kept)", resp.StatusCode, resp.Header.Get("X-Cache"))
+	}
 }

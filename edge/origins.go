@@ -18,8 +18,8 @@ import (
 )
 
 // Origin health: each origin's /readyz is polled every interval (with
-// the DNS names re-resolved); a connection error marks an origin down at
-// once, until a poll finds it ready again.
+// the DNS names re-resolved); a connection error marks an origin
+// unreachable at once, until a poll reaches it again.
 const (
 	DefaultHealthInterval = 2 * time.Second
 	healthTimeout         = 2 * time.Second
@@ -29,8 +29,9 @@ const (
 )
 
 // origins is the set of origin addresses an edge spreads its misses
-// over: round-robin over those ready, then the others (when none is
-// ready, each is still tried).
+// over: round-robin over those ready, then over those that answer but
+// are not ready (a store of theirs is away), then the unreachable ones:
+// a request tries each in that order while it fails over.
 type origins struct {
 	specs    []*url.URL
 	resolved [][]string // per spec, the addresses its name had last (resolve only)
@@ -48,10 +49,20 @@ type origins struct {
 
 // origin is one address of an origin.
 type origin struct {
-	base   string // scheme://host:port[/path], no trailing slash
-	ready  atomic.Bool
-	mu     sync.Mutex
-	reason string // why it is not ready
+	base      string // scheme://host:port[/path], no trailing slash
+	reachable atomic.Bool
+	ready     atomic.Bool // its /readyz answered 200
+}
+
+// rank orders origins: 0 ready, 1 reachable, 2 neither.
+func (m *origin) rank() int {
+	switch {
+	case m.ready.Load():
+		return 0
+	case m.reachable.Load():
+		return 1
+	}
+	return 2
 }
 
 // parseOrigins checks the configured origin URLs (none: every miss
@@ -131,7 +142,8 @@ func (o *origins) resolve() {
 		m := old[base]
 		if m == nil {
 			m = &origin{base: base}
-			m.ready.Store(true) // until its first check says otherwise
+			m.reachable.Store(true) // until its first check says otherwise
+			m.ready.Store(true)
 		}
 		members = append(members, m)
 	}
@@ -180,29 +192,30 @@ func (o *origins) checkAll() {
 			status, _, err := o.client.GetTimeout(nil, m.base+"/readyz", healthTimeout)
 			switch {
 			case err != nil:
-				o.mark(m, false, err.Error())
+				o.mark(m, false, false, err.Error())
 			case status != fasthttp.StatusOK:
-				o.mark(m, false, fmt.Sprintf("/readyz answered %d", status))
+				o.mark(m, true, false, fmt.Sprintf("/readyz answered %d", status))
 			default:
-				o.mark(m, true, "")
+				o.mark(m, true, true, "")
 			}
 		}()
 	}
 	wg.Wait()
 }
 
-// mark records m's state, logging changes.
-func (o *origins) mark(m *origin, ready bool, reason string) {
-	m.mu.Lock()
-	m.reason = reason
-	m.mu.Unlock()
-	if m.ready.Swap(ready) == ready {
-		return
-	}
-	if ready {
+// mark records m's state, logging changes with why.
+func (o *origins) mark(m *origin, reachable, ready bool, why string) {
+	before := m.rank()
+	m.reachable.Store(reachable)
+	m.ready.Store(ready)
+	switch after := m.rank(); {
+	case after == before:
+	case after == 0:
 		o.log.Info("origin ready", "origin", m.base)
-	} else {
-		o.log.Warn("origin not ready: misses go to the others", "origin", m.base, "why", reason)
+	case after == 1:
+		o.log.Warn("origin not ready: misses go to ready origins first", "origin", m.base, "why", why)
+	default:
+		o.log.Warn("origin unreachable: misses go to the others", "origin", m.base, "why", why)
 	}
 }
 
@@ -212,8 +225,8 @@ func (o *origins) list() []*origin {
 	return o.members
 }
 
-// order is the order in which a request tries the origins: those ready,
-// round-robin, then the others.
+// order is the order in which a request tries the origins: by rank,
+// round-robin within each.
 func (o *origins) order() []*origin {
 	ms := o.list()
 	n := len(ms)
@@ -222,9 +235,9 @@ func (o *origins) order() []*origin {
 	}
 	start := int(o.next.Add(1) % uint64(n))
 	out := make([]*origin, 0, n)
-	for _, ready := range []bool{true, false} {
+	for rank := range 3 {
 		for i := range n {
-			if m := ms[(start+i)%n]; m.ready.Load() == ready {
+			if m := ms[(start+i)%n]; m.rank() == rank {
 				out = append(out, m)
 			}
 		}
@@ -232,15 +245,17 @@ func (o *origins) order() []*origin {
 	return out
 }
 
-// check is the edge's readiness as to its origins: at least one ready.
+// check is the edge's readiness as to its origins: at least one
+// reachable. An origin that answers but is not ready (its own stores
+// are away) does not make the edge unready: it still serves its cache.
 func (o *origins) check(context.Context) error {
 	ms := o.list()
 	for _, m := range ms {
-		if m.ready.Load() {
+		if m.reachable.Load() {
 			return nil
 		}
 	}
-	return fmt.Errorf("none of %d origin addresses ready", len(ms))
+	return fmt.Errorf("none of %d origin addresses reachable", len(ms))
 }
 
 // failover reports whether a call that failed with err may be made

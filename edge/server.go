@@ -308,7 +308,7 @@ func (s *Server) internal(cloud, path, query string, c caller, timeout time.Dura
 			return err
 		}
 		if down {
-			s.origins.mark(o, false, err.Error())
+			s.origins.mark(o, false, false, err.Error())
 		}
 		s.log.Warn("origin failed; trying the next", "origin", o.base, "err", err, "request_id", c.requestID)
 	}
@@ -346,7 +346,7 @@ func (s *Server) call(uri, cloud string, c caller, deadline time.Time, read func
 }
 
 // CheckOrigins is the edge's readiness as to its origins: nil when at
-// least one passed its last health check.
+// least one was reachable at its last health check.
 func (s *Server) CheckOrigins(ctx context.Context) error { return s.origins.check(ctx) }
 
 // respond writes a cached entry with validators and caching headers.
