@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -19,7 +20,10 @@ func (h *Hostile) attack(ctx context.Context, wg *sync.WaitGroup, count func(str
 		return nil, err
 	}
 	h.BombHost = bombs.Addr().String()
-	run := func(n int, f func(i int)) {
+	run := func(kind string, n int, f func(i int)) {
+		if len(h.Only) > 0 && !slices.Contains(h.Only, kind) {
+			return
+		}
 		for i := range n {
 			wg.Add(1)
 			go func() {
@@ -33,7 +37,7 @@ func (h *Hostile) attack(ctx context.Context, wg *sync.WaitGroup, count func(str
 	// Slowloris: connections that send a header byte a second, from
 	// 127.0.0.3, half to each port.
 	edgeHost, originHost := strings.TrimPrefix(h.EdgeURL, "http://"), strings.TrimPrefix(h.OriginURL, "http://")
-	run(h.SlowConns, func(i int) {
+	run("slow", h.SlowConns, func(i int) {
 		host := edgeHost
 		if i%2 == 1 {
 			host = originHost
@@ -44,7 +48,7 @@ func (h *Hostile) attack(ctx context.Context, wg *sync.WaitGroup, count func(str
 	// Anonymous huge bodies: 100 MB multipart posts without a signature,
 	// from 127.0.0.4.
 	big := clientFrom("127.0.0.4", 2*time.Minute)
-	run(h.BigBodies, func(int) {
+	run("bodies", h.BigBodies, func(int) {
 		count("anonymous 100 MB bodies", 1)
 		pr, pw := io.Pipe()
 		go func() {
@@ -71,7 +75,7 @@ func (h *Hostile) attack(ctx context.Context, wg *sync.WaitGroup, count func(str
 	heavy := clientFrom("127.0.0.2", 2*time.Minute)
 	var n int64
 	var nmu sync.Mutex
-	run(4, func(int) {
+	run("heavy", 4, func(int) {
 		nmu.Lock()
 		n++
 		k := n
@@ -82,7 +86,7 @@ func (h *Hostile) attack(ctx context.Context, wg *sync.WaitGroup, count func(str
 	// Bombs: a GIF with a huge screen and many frames fetched anonymously
 	// (scaled up), and signed uploads of decompression bombs, from 127.0.0.5.
 	bomber := clientFrom("127.0.0.5", time.Minute)
-	run(2, func(i int) {
+	run("bombs", 2, func(i int) {
 		nmu.Lock()
 		n++
 		k := n

@@ -259,8 +259,11 @@ func MeasureMiss(path string, concs []int, n int) ([]MissFigure, error) {
 }
 
 // peakRSS reads the process's high-water resident set (Linux); 0 elsewhere.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
+func peakRSS() int64 { return statusHWM("/proc/self/status") }
+
+// statusHWM reads VmHWM from a /proc status file, in bytes.
+func statusHWM(path string) int64 {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}

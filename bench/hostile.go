@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +34,8 @@ type Hostile struct {
 	PID                  int    // the server process, for its peak RSS (0: not sampled)
 	BombHost             string // set by RunHostile: where the fetch bombs are served
 	SlowConns, BigBodies int    // attack sizes (defaults 200 and 6)
+	// Only, when set, runs just these attacks: "slow", "bodies", "heavy", "bombs".
+	Only []string
 }
 
 // Traffic is how one kind of ordinary request fared.
@@ -200,16 +201,40 @@ func (h *Hostile) upload(c *http.Client, id string, data []byte) (int, string, e
 }
 
 // processHWM is a process's peak resident set (VmHWM), in bytes.
-func processHWM(pid int) int64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+func processHWM(pid int) int64 { return statusHWM("/proc/" + strconv.Itoa(pid) + "/status") }
+
+// MeasureHostile runs the ordinary clients for d against the real binary,
+// quiet (the baseline) and then under attack (a fresh server each), and
+// returns both reports.
+func MeasureHostile(fixtures string, d time.Duration) (quiet, attacked *HostileReport, err error) {
+	dir, err := os.MkdirTemp("", "edgepix-hostile-*")
 	if err != nil {
-		return 0
+		return nil, nil, err
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
+	defer os.RemoveAll(dir)
+	bin, err := BuildBinary(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, attack := range []bool{false, true} {
+		srv, err := StartBinary(bin, "--allow-private-fetch")
+		if err != nil {
+			return nil, nil, err
+		}
+		rep, err := RunHostile(srv.Hostile(fixtures, d, attack))
+		alive := srv.Alive()
+		srv.Stop()
+		if err != nil {
+			return nil, nil, err
+		}
+		if !alive {
+			return nil, nil, fmt.Errorf("the server died (attack=%v)", attack)
+		}
+		if attack {
+			attacked = rep
+		} else {
+			quiet = rep
 		}
 	}
-	return 0
+	return quiet, attacked, nil
 }

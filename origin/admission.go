@@ -19,16 +19,20 @@ import (
 // cost above the budget is capped at it (the work then runs alone), so
 // memory follows the budget, not the number of requests.
 //
-// Waiters are served fairly: when capacity frees, the waiter whose client
-// (an edge's client address within a cloud, or a cloud's API work) has
-// the least work in flight goes first, the oldest among equals. One
-// client sending heavy renders then delays another's by at most one
-// render, which RenderTimeout bounds. A waiter is refused with errBusy
-// beyond QueueLimit waiters or after QueueWait; its own context ending
-// (deadline, or shutdown) ends the wait too.
+// Clients share it fairly. One client (an edge's client address within a
+// cloud, a cloud's API work, a cloud's background jobs) holds at most half
+// the slots, so the others always find capacity however long its renders
+// run; and when capacity frees, the waiter whose client has the least
+// work in flight goes first, the oldest among equals. Slots outnumber
+// cores (the pixel budget, not the slot count, bounds memory): a short
+// render then shares the CPU with long ones instead of queueing behind
+// them. A waiter is refused with errBusy beyond QueueLimit waiters or
+// after QueueWait; its own context ending (deadline, or shutdown) ends
+// the wait too.
 type admission struct {
 	mu         sync.Mutex
 	freeSlots  int
+	perClient  int // slots one client may hold
 	freePixels int64
 	budget     int64
 	queue      []*waiter
@@ -41,19 +45,20 @@ type admission struct {
 type waiter struct {
 	client string
 	cost   int64
+	since  time.Time
 	ready  chan struct{} // closed when admitted
 }
 
 func newAdmission(workers int, budget int64, queueLimit int, wait time.Duration, depth func(float64)) *admission {
-	return &admission{freeSlots: workers, freePixels: budget, budget: budget, inflight: map[string]int{},
-		queueLimit: queueLimit, wait: wait, depth: depth}
+	return &admission{freeSlots: workers, perClient: max(workers/2, 1), freePixels: budget, budget: budget,
+		inflight: map[string]int{}, queueLimit: queueLimit, wait: wait, depth: depth}
 }
 
 // acquire admits work of cost pixels for client and returns its release.
 func (a *admission) acquire(ctx context.Context, client string, cost int64) (func(), error) {
 	cost = min(max(cost, 1), a.budget)
 	a.mu.Lock()
-	if len(a.queue) == 0 && a.fits(cost) {
+	if len(a.queue) == 0 && a.fits(cost) && a.inflight[client] < a.perClient {
 		a.take(client, cost)
 		a.mu.Unlock()
 		return a.releaser(client, cost), nil
@@ -62,9 +67,10 @@ func (a *admission) acquire(ctx context.Context, client string, cost int64) (fun
 		a.mu.Unlock()
 		return nil, errBusy
 	}
-	w := &waiter{client: client, cost: cost, ready: make(chan struct{})}
+	w := &waiter{client: client, cost: cost, since: time.Now(), ready: make(chan struct{})}
 	a.queue = append(a.queue, w)
 	a.depth(1)
+	a.dispatch() // capacity the waiters ahead cannot use (their clients at their share) may fit this one
 	a.mu.Unlock()
 
 	timer := time.NewTimer(a.wait)
@@ -120,21 +126,15 @@ func (a *admission) releaser(client string, cost int64) func() {
 	}
 }
 
-// dispatch admits waiters while capacity allows, fairest first. Caller
-// holds a.mu. The chosen waiter is never skipped for a smaller one (a big
-// render would otherwise wait forever): it waits until it fits.
+// dispatch admits waiters while capacity allows (see next). Caller holds
+// a.mu.
 func (a *admission) dispatch() {
-	for len(a.queue) > 0 && a.freeSlots > 0 {
-		best := 0
-		for i, w := range a.queue {
-			if a.inflight[w.client] < a.inflight[a.queue[best].client] {
-				best = i
-			}
-		}
-		w := a.queue[best]
-		if !a.fits(w.cost) {
+	for a.freeSlots > 0 {
+		best := a.next()
+		if best < 0 {
 			return
 		}
+		w := a.queue[best]
 		a.queue = slices.Delete(a.queue, best, best+1)
 		a.depth(-1)
 		a.take(w.client, w.cost)
@@ -148,24 +148,57 @@ func (s *Server) limits(ctx context.Context) pipeline.Limits {
 	return pipeline.Limits{MaxPixels: s.cfg.MaxPixels, MaxOutputPixels: s.cfg.MaxPixels, Ctx: ctx}
 }
 
-// readmit compares what the probe of src says the render will hold with
-// what was admitted from the metadata; when it is more, the render waits
-// again for that much. The returned release replaces the given one.
+// readmit probes src, the file of a read under the admission release
+// holds: a render the limits refuse fails at once (it never waits for
+// capacity it would not use); otherwise, when what the render will hold
+// (pipeline.Cost: a reduced decode, the frames, the codecs' working
+// memory) is more than was admitted, it waits again for that much. The
+// returned release replaces the given one.
 func (s *Server) readmit(ctx context.Context, release func(), a *Asset, src []byte, chain grammar.Chain, format string) (func(), error) {
 	info, err := codec.Probe(src)
 	if err != nil {
 		return release, nil // the render reports it
 	}
-	c := pipeline.Cost(info, chain, format)
-	if c <= renderCost(a) {
+	if err := pipeline.Check(info, chain, format, s.limits(ctx)); err != nil {
+		return release, err
+	}
+	c := fileCost(a) + pipeline.Cost(info, chain, format)
+	if c <= fileCost(a) {
 		return release, nil
 	}
 	release()
 	return s.admitWork(ctx, c)
 }
 
-// renderCost is what rendering asset a costs in decoded pixels: every
-// frame of an animation may be decoded.
+// fileCost is an asset's file in budget pixels (4 bytes): what reading
+// it holds.
+func fileCost(a *Asset) int64 { return int64(a.Bytes)/4 + 1 }
+
+// next picks the waiter to admit, or -1: among those whose client is
+// under its share and whose cost fits, the one whose client has the least
+// in flight, the oldest among equals. A waiter too big for what is free is
+// passed over (small work keeps flowing beside a big render) until it has
+// waited half the queue wait: then nothing else is admitted, so capacity
+// drains for it and it does not starve.
+func (a *admission) next() int {
+	best := -1
+	for i, w := range a.queue {
+		n := a.inflight[w.client]
+		switch {
+		case n >= a.perClient:
+		case !a.fits(w.cost):
+			if time.Since(w.since) > a.wait/2 {
+				return -1
+			}
+		case best < 0 || n < a.inflight[a.queue[best].client]:
+			best = i
+		}
+	}
+	return best
+}
+
+// renderCost is what rendering asset a may cost in decoded pixels, from
+// its metadata: every frame at full size.
 func renderCost(a *Asset) int64 {
 	frames := int64(max(a.Pages, 1))
 	if a.Format == "pdf" {

@@ -62,7 +62,7 @@ func TestAdmissionByCost(t *testing.T) {
 // One client's queue of heavy work does not keep another client waiting
 // behind all of it: the client with the least in flight goes first.
 func TestAdmissionIsFairBetweenClients(t *testing.T) {
-	a := newAdmission(2, 1000, 64, time.Minute, func(float64) {})
+	a := newAdmission(4, 1000, 64, time.Minute, func(float64) {})
 	var held []func()
 	for range 2 {
 		r, _ := a.acquire(bg, "attacker", 10)
@@ -84,14 +84,13 @@ func TestAdmissionIsFairBetweenClients(t *testing.T) {
 	for len(a.queueSnapshot()) < 4 {
 		time.Sleep(time.Millisecond)
 	}
-	go admitted("visitor") // queued last
-	for len(a.queueSnapshot()) < 5 {
-		time.Sleep(time.Millisecond)
-	}
-	held[0]() // one slot frees: the visitor (nothing in flight) goes first
+	go admitted("visitor") // after them
+	// The attacker holds its share (half the slots): the visitor, queued
+	// behind four more of its requests, is admitted at once to a free slot.
 	if first := <-order; first != "visitor" {
-		t.Errorf("first admitted after a release: %s", first)
+		t.Errorf("first admitted: %s", first)
 	}
+	held[0]()
 	held[1]()
 	for range 4 {
 		<-order
@@ -121,4 +120,48 @@ func (a *admission) queueSnapshot() []*waiter {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return append([]*waiter(nil), a.queue...)
+}
+
+// A waiter too big for what is free does not hold up small work beside
+// it, until it has waited half the queue wait: then capacity drains for it.
+func TestAdmissionPassesOverABigWaiterForAWhile(t *testing.T) {
+	a := newAdmission(8, 100, 8, 400*time.Millisecond, func(float64) {})
+	running, _ := a.acquire(bg, "a", 50)
+	bigDone := make(chan error, 1)
+	go func() {
+		rel, err := a.acquire(bg, "b", 100)
+		if err == nil {
+			rel()
+		}
+		bigDone <- err
+	}()
+	for len(a.queueSnapshot()) < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	small, err := a.acquire(bg, "c", 10) // fits beside the running one: admitted
+	if err != nil {
+		t.Fatalf("small work behind a big waiter: %v", err)
+	}
+	small()
+	time.Sleep(250 * time.Millisecond) // the big one has now waited over half the queue wait
+	got := make(chan error, 1)
+	go func() {
+		rel, err := a.acquire(bg, "c", 10)
+		if err == nil {
+			rel()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("small work admitted past a big waiter that waited long: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	running() // capacity drains: the big one runs, then the small one
+	if err := <-bigDone; err != nil {
+		t.Errorf("big waiter: %v", err)
+	}
+	if err := <-got; err != nil {
+		t.Errorf("small waiter: %v", err)
+	}
 }

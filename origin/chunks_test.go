@@ -112,7 +112,7 @@ func TestOpenChunkedUploads(t *testing.T) {
 }
 
 // The gate queues uploads beyond its limits, then refuses them: 429 when
-// the account has too many, 503 when the origin has.
+// a client of an account has too many, 503 when the origin has.
 func TestUploadGate(t *testing.T) {
 	g := newUploadGate(UploadLimits{MaxUploads: 2, MaxUploadsPerAccount: 1, UploadWait: 50 * time.Millisecond}.withDefaults())
 	relA, err := g.enter("a")
@@ -139,4 +139,9 @@ func TestUploadGate(t *testing.T) {
 		t.Fatalf("queued upload: %v", err)
 	}
 	relB()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.clients) != 1 { // only c's, still held
+		t.Errorf("client entries left behind: %d", len(g.clients))
+	}
 }

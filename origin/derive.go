@@ -181,7 +181,9 @@ func (s *Server) deriveAsset(ctx context.Context, cloud string, p *grammar.Path,
 		} else if err != nil && !errors.Is(err, blob.ErrNotFound) {
 			return nil, err
 		}
-		release, err := s.admitWork(ctx, renderCost(a)) // from the metadata, before the file is read
+		// Admitted first for reading the file, then for what its probe says
+		// the render holds.
+		release, err := s.admitWork(ctx, fileCost(a))
 		if err != nil {
 			return nil, err
 		}
@@ -190,8 +192,6 @@ func (s *Server) deriveAsset(ctx context.Context, cloud string, p *grammar.Path,
 		if err != nil {
 			return nil, err
 		}
-		// The probe tells what the render really holds (a reduced decode,
-		// the codecs' working memory): admit that when it is more.
 		if release, err = s.readmit(ctx, release, a, src, chain, format); err != nil {
 			return nil, err
 		}

@@ -47,7 +47,7 @@ func (s *Server) remote(ctx context.Context, acct Account, u string) (*Asset, er
 		}
 		prev := a
 		n := &Asset{Cloud: acct.Cloud, ResourceType: "image", Type: "fetch", PublicID: u, Format: string(info.Format),
-			Width: info.Width, Height: info.Height, Pages: max(info.Pages, 1), Bytes: len(data), Tags: []string{},
+			Width: info.Width, Height: info.Height, Pages: max(info.Pages, info.Frames, 1), Bytes: len(data), Tags: []string{},
 			CreatedAt: time.Now().UTC().Truncate(time.Second), Version: time.Now().Unix(), AssetID: randomHex(32),
 			VersionID: randomHex(32)}
 		if prev != nil {

@@ -27,7 +27,7 @@ type Config struct {
 	MaxPixels         int64
 	AllowPrivateFetch bool
 	DeriveToken       string // shared secret edges send to /internal/derive
-	Workers           int    // concurrent renders (default: one per core, at least 2)
+	Workers           int    // concurrent renders (default: two per core, at least 4)
 	QueueLimit        int    // renders that may wait for a worker before 429
 	// RenderPixels bounds the decoded pixels of all renders in flight
 	// (default MaxPixels); RenderTimeout bounds one render (default 30 s)
@@ -89,7 +89,9 @@ func New(cfg Config, accounts []Account, st Deps, log *slog.Logger) *Server {
 		cfg.MaxPixels = codec.DefaultMaxPixels
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = max(runtime.GOMAXPROCS(0), 2) // renders are CPU-bound: one per core
+		// Two per core: CPU-bound renders, but a short one should share a
+		// core with a long one rather than wait for it (see admission).
+		cfg.Workers = 2 * max(runtime.GOMAXPROCS(0), 2)
 	}
 	if cfg.QueueLimit <= 0 {
 		cfg.QueueLimit = 64

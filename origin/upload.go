@@ -76,7 +76,7 @@ func randomHex(n int) string {
 // arrives with the file spooled to disk, and the file is read into memory
 // only once the request is authenticated.
 func (s *Server) handleUpload(ctx *fasthttp.RequestCtx, acct Account, rt string) {
-	release, le := s.uploads.enter(acct.Cloud)
+	release, le := s.uploads.enter(acct.Cloud + "/" + ctx.RemoteIP().String())
 	if le != nil {
 		refuse(ctx, le)
 		return

@@ -135,42 +135,63 @@ func isUploadPath(p string) bool {
 }
 
 // uploadGate admits uploads: at most MaxUploads at once across the origin
-// and MaxUploadsPerAccount for one account. Others queue (in arrival
-// order) for up to UploadWait, then are refused.
+// and MaxUploadsPerAccount for one client of an account (the cloud and the
+// client's address: the gate runs before authentication, so keying it on
+// the cloud alone would let an anonymous flood naming a cloud hold that
+// cloud's uploads). Others queue (in arrival order) for up to UploadWait,
+// then are refused.
 type uploadGate struct {
-	lim  UploadLimits
-	all  chan struct{}
-	mu   sync.Mutex
-	accs map[string]chan struct{}
+	lim     UploadLimits
+	all     chan struct{}
+	mu      sync.Mutex
+	clients map[string]*clientTurns
+}
+
+// clientTurns are one client's upload turns; users counts those holding
+// or waiting for one, so the entry goes when nobody does.
+type clientTurns struct {
+	turns chan struct{}
+	users int
 }
 
 func newUploadGate(l UploadLimits) *uploadGate {
-	return &uploadGate{lim: l, all: make(chan struct{}, l.MaxUploads), accs: map[string]chan struct{}{}}
+	return &uploadGate{lim: l, all: make(chan struct{}, l.MaxUploads), clients: map[string]*clientTurns{}}
 }
 
-// enter waits for a turn for an upload to cloud; release ends it.
-func (g *uploadGate) enter(cloud string) (release func(), err *limitError) {
+// enter waits for a turn for an upload by client (cloud/address);
+// release ends it.
+func (g *uploadGate) enter(client string) (release func(), err *limitError) {
 	g.mu.Lock()
-	acc, ok := g.accs[cloud]
+	c, ok := g.clients[client]
 	if !ok {
-		acc = make(chan struct{}, g.lim.MaxUploadsPerAccount)
-		g.accs[cloud] = acc
+		c = &clientTurns{turns: make(chan struct{}, g.lim.MaxUploadsPerAccount)}
+		g.clients[client] = c
 	}
+	c.users++
 	g.mu.Unlock()
+	leave := func() {
+		g.mu.Lock()
+		if c.users--; c.users == 0 {
+			delete(g.clients, client)
+		}
+		g.mu.Unlock()
+	}
 	t := time.NewTimer(g.lim.UploadWait)
 	defer t.Stop()
 	select {
-	case acc <- struct{}{}:
+	case c.turns <- struct{}{}:
 	case <-t.C:
-		return nil, &limitError{429, fmt.Sprintf("Too many concurrent uploads for this account (%d); retry later", g.lim.MaxUploadsPerAccount)}
+		leave()
+		return nil, &limitError{429, fmt.Sprintf("Too many concurrent uploads from this client (%d); retry later", g.lim.MaxUploadsPerAccount)}
 	}
 	select {
 	case g.all <- struct{}{}:
 	case <-t.C:
-		<-acc
+		<-c.turns
+		leave()
 		return nil, &limitError{503, fmt.Sprintf("Too many concurrent uploads (%d); retry later", g.lim.MaxUploads)}
 	}
-	return func() { <-g.all; <-acc }, nil
+	return func() { <-g.all; <-c.turns; leave() }, nil
 }
 
 // refuse answers a limitError, with Retry-After when it is a busy signal.

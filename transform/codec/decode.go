@@ -258,6 +258,11 @@ func failure(f Format, opt DecodeOptions, err error) error {
 	return &DecodeError{Format: f, Err: err}
 }
 
+// CheckDecode refuses, from the probe alone, what Decode with opt would
+// refuse before allocating any pixel: a page beyond the frames, too many
+// frames, or more pixels than the budget.
+func CheckDecode(info Info, opt DecodeOptions) error { return checkDecode(info, opt) }
+
 // checkDecode refuses, before any pixel is allocated, a page beyond the
 // frames, too many frames, or more pixels than the budget.
 func checkDecode(info Info, opt DecodeOptions) error {

@@ -55,6 +55,27 @@ func Cost(info codec.Info, ch grammar.Chain, format string) int64 {
 	return c + codec.EncodeCost(f, w, h)
 }
 
+// Check refuses, from the probe alone, what Load would refuse before
+// decoding: an invalid plan, a first resize over MaxOutputPixels, a
+// decode over MaxPixels. Admission control uses it not to make such a
+// request wait for capacity it will never use.
+func Check(info codec.Info, ch grammar.Chain, format string, l Limits) error {
+	d, err := planLoad(info, ch, format)
+	if err != nil {
+		return err
+	}
+	if d.first != nil {
+		if err := checkPlan(*d.first, l, d.frames); err != nil {
+			return err
+		}
+	}
+	if info.Format == codec.PDF {
+		return nil // pages are rendered to fit the budget, never refused for it
+	}
+	d.opt.MaxPixels = l.MaxPixels
+	return codec.CheckDecode(info, d.opt)
+}
+
 // loadPlan is what Load decides before decoding.
 type loadPlan struct {
 	opt    codec.DecodeOptions

@@ -104,6 +104,22 @@ func main() {
 	tw.Flush()
 	fmt.Println()
 
+	quiet, attacked, err := bench.MeasureHostile(dir, 20*time.Second)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hostile traffic:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(tw, "ordinary traffic, 20 s, real binary\tquiet ok\tunder attack ok\tquiet p99\tattack p99\tp99 ratio\t")
+	for i, a := range attacked.Ordinary {
+		q := quiet.Ordinary[i]
+		fmt.Fprintf(tw, "%s\t%d/%d\t%d/%d (%.0f%%)\t%v\t%v\t%.1fx\t\n", a.Name, q.OK, q.Total, a.OK, a.Total, 100*a.Rate(),
+			q.P99.Round(time.Millisecond), a.P99.Round(time.Millisecond), float64(a.P99)/float64(max(q.P99, 1)))
+	}
+	fmt.Fprintf(tw, "peak RSS\t%d MB\t%d MB\t\t\t\t\n", quiet.PeakRSS>>20, attacked.PeakRSS>>20)
+	fmt.Fprintf(tw, "attack sent\t\t%v\t\t\t\t\n", attacked.Attacks)
+	tw.Flush()
+	fmt.Println()
+
 	pf, err := bench.MeasurePlugins(7)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "plugins:", err)
