@@ -37,8 +37,8 @@ type Config struct {
 	Origins        []string
 	Resolver       *net.Resolver // resolves origin names; nil: the system's
 	HealthInterval time.Duration // between origin health checks (default 2 s)
-	// AwaitPurges keeps the cache from serving anything it held before
-	// start until it has caught up with the purges it missed (the purge
+	// AwaitPurges keeps a cache that starts with entries from serving
+	// any until it has caught up with the purges it missed (the purge
 	// follower says so through PurgeCache().CaughtUp).
 	AwaitPurges bool
 	DeriveToken string            // sent to the origin's derive endpoint
@@ -83,7 +83,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	c := openCache(cfg.CacheDir, cfg.MemBytes, cfg.DiskBytes, cfg.Metrics, log)
-	c.held.Store(cfg.AwaitPurges)
+	c.held.Store(cfg.AwaitPurges && c.index.bytes() > 0) // an empty cache has nothing stale to hold back
 	// Connections to an origin stay well under its per-IP cap (256 by
 	// default): an edge is one client address to its origins.
 	s := &Server{cfg: cfg, cache: c, log: log, wasm: newLRU[[]byte](256 << 20), client: &fasthttp.Client{

@@ -322,6 +322,13 @@ func (a *App) startEdge(cfg Config, token string, ln net.Listener, log *slog.Log
 	}
 	if a.nats != nil {
 		a.follower = purge.Follow(a.nats.JS, a.edge.PurgeCache(), a.natsReplicas(), log.With("component", "purges"))
+		// Most starts catch up at once: wait a little rather than send
+		// the first requests to the origin.
+		select {
+		case <-a.follower.Ready():
+		case <-time.After(5 * time.Second):
+			log.Warn("purges not caught up yet: cached entries wait until they are")
+		}
 	} else {
 		log.Warn("no --nats URL: this edge will not receive purges")
 	}

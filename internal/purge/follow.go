@@ -43,6 +43,7 @@ type Follower struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 
+	ready    chan struct{} // closed once caught up
 	mu       sync.Mutex
 	cons     jetstream.Consumer // the current ordered consumer, nil while none
 	err      error              // why following failed last, nil while following
@@ -54,7 +55,7 @@ type Follower struct {
 func Follow(js jetstream.JetStream, cache Cache, replicas int, log *slog.Logger) *Follower {
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &Follower{js: js, cache: cache, replicas: replicas, log: log, cancel: cancel, done: make(chan struct{}),
-		err: errors.New("starting")}
+		ready: make(chan struct{}), err: errors.New("starting")}
 	go f.run(ctx)
 	return f
 }
@@ -64,6 +65,9 @@ func (f *Follower) Stop() {
 	f.cancel()
 	<-f.done
 }
+
+// Ready is closed once the cache has caught up with the stream.
+func (f *Follower) Ready() <-chan struct{} { return f.ready }
 
 // Check reports whether the follower is live: caught up, with its
 // consumer answering on the server.
@@ -198,5 +202,6 @@ func (f *Follower) markCaughtUp() {
 	f.mu.Unlock()
 	if first {
 		f.cache.CaughtUp()
+		close(f.ready)
 	}
 }
