@@ -201,9 +201,16 @@ func TestReadyzNamesTheFailingPart(t *testing.T) {
 	ns := startNATSServer(t)
 	data := t.TempDir()
 	o := startApp(t, app.Origin, ns.url(), data)
-	e := startApp(t, app.Edge, ns.url(), t.TempDir(), func(c *app.Config) { c.OriginURL = o.OriginURL })
+	e := startApp(t, app.Edge, ns.url(), t.TempDir(), func(c *app.Config) {
+		c.OriginURL = o.OriginURL
+		c.MetricsAddr = "127.0.0.1:0"
+	})
+	metricsBase := strings.TrimSuffix(e.MetricsURL, "/metrics")
 	ro := awaitReady(t, "the origin is ready", o.OriginURL)
 	re := awaitReady(t, "the edge is ready", e.EdgeURL)
+	if rm := awaitReady(t, "the edge's metrics listener says ready", metricsBase); rm.Checks["edge.purges"] != "ok" || rm.Checks["edge.origin"] != "ok" {
+		t.Errorf("the metrics listener's /readyz: %+v", rm)
+	}
 	for _, c := range []struct {
 		r    map[string]string
 		want []string
@@ -227,6 +234,7 @@ func TestReadyzNamesTheFailingPart(t *testing.T) {
 	if r.Checks["origin"] != "ok" {
 		t.Errorf("an origin that answers, unready, still counts for the edge: %+v", r)
 	}
+	awaitReady(t, "the metrics listener is unready without NATS", metricsBase, "nats", "edge.purges")
 	if resp, _ := get(t, e.EdgeURL+"/healthz"); resp.StatusCode != 200 {
 		t.Errorf("/healthz is liveness, not readiness: %d", resp.StatusCode)
 	}
