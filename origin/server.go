@@ -16,7 +16,6 @@ import (
 	"github.com/edgepix/edgepix/notify"
 	"github.com/edgepix/edgepix/plugins"
 	"github.com/edgepix/edgepix/transform/codec"
-	"github.com/nats-io/nats.go"
 	"github.com/valyala/fasthttp"
 	"golang.org/x/sync/singleflight"
 )
@@ -51,7 +50,7 @@ type Server struct {
 	named    *NamedStore
 	presets  *PresetStore
 	blobs    *blob.FS
-	nc       *nats.Conn
+	purges   Purger
 	metrics  *metrics.Metrics
 	batches  *BatchStore
 	jobs     *jobs.Queue
@@ -66,14 +65,14 @@ type Server struct {
 	log      *slog.Logger
 }
 
-// Deps are what the origin keeps its state in and reports to. NC, when
-// set, carries purge messages to edges.
+// Deps are what the origin keeps its state in and reports to. Purges,
+// when set, carries purges to edges.
 type Deps struct {
 	Assets   *AssetStore
 	Named    *NamedStore
 	Presets  *PresetStore
 	Blobs    *blob.FS
-	NC       *nats.Conn
+	Purges   Purger
 	Metrics  *metrics.Metrics
 	Batches  *BatchStore
 	Jobs     *jobs.Queue
@@ -107,7 +106,7 @@ func New(cfg Config, accounts []Account, st Deps, log *slog.Logger) *Server {
 		cfg.QueueWait = 10 * time.Second
 	}
 	cfg.UploadLimits = cfg.UploadLimits.withDefaults()
-	s := &Server{cfg: cfg, accounts: map[string]Account{}, assets: st.Assets, named: st.Named, presets: st.Presets, blobs: st.Blobs, nc: st.NC, metrics: st.Metrics,
+	s := &Server{cfg: cfg, accounts: map[string]Account{}, assets: st.Assets, named: st.Named, presets: st.Presets, blobs: st.Blobs, purges: st.Purges, metrics: st.Metrics,
 		batches: st.Batches, jobs: st.Jobs, notifier: st.Notifier, plugins: st.Plugins,
 		fetch: fetchClient(cfg.AllowPrivateFetch, 30*time.Second), log: log,
 		uploads: newUploadGate(cfg.UploadLimits)}
