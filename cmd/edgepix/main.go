@@ -157,6 +157,11 @@ func run(mode app.Mode, args []string) error {
 	}
 	cfg.Accounts = accts
 	codec.PDFCacheDir = filepath.Join(cfg.DataDir, "pdfium-cache")
+	// Signals are caught before the servers start: one that arrives while
+	// they start (they answer /healthz before Start returns) is a graceful
+	// shutdown once they have, not the default abrupt exit.
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	a, err := app.Start(cfg, log)
 	if err != nil {
 		return err
@@ -177,8 +182,6 @@ func run(mode app.Mode, args []string) error {
 			fmt.Printf("  export CLOUDINARY_URL=%s\n", acct.URL(a.OriginURL))
 		}
 	}
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case s := <-sig:
 		log.Info("shutting down", "signal", s.String(), "timeout", cfg.ShutdownTimeout)
