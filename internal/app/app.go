@@ -69,6 +69,7 @@ type Config struct {
 	// an edge not at all.
 	MetricsAddr     string
 	ShutdownTimeout time.Duration // bound of Close (default 30 s)
+	ConsolePassword string        // accepted by the console instead of the API secret (single account)
 }
 
 // App is a running edgepix.
@@ -77,6 +78,7 @@ type App struct {
 	EdgeURL    string // empty in origin mode
 	OriginURL  string
 	MetricsURL string // where /metrics is served; empty if nowhere
+	ConsoleURL string // the web console (origin port); empty in edge mode
 	Metrics    *metrics.Metrics
 	Notifier   *notify.Notifier // nil in edge mode
 	NATSURL    string           // where edges reach the embedded NATS, with --nats-listen
@@ -204,7 +206,11 @@ func Start(cfg Config, log *slog.Logger) (*App, error) {
 		if err != nil {
 			return fail(err)
 		}
-		h := httpx.Wrap("origin", o.Handler, a.Metrics, log.With("server", "origin"))
+		routes, err := a.withConsole(o, cfg, log.With("server", "origin"))
+		if err != nil {
+			return fail(err)
+		}
+		h := httpx.Wrap("origin", routes, a.Metrics, log.With("server", "origin"))
 		if cfg.MetricsAddr == "" {
 			h = httpx.WithMetrics(h, a.Metrics)
 		}
