@@ -23,6 +23,7 @@ var funcs = template.FuncMap{
 		return 100 * done / total
 	},
 	"base": path.Base,
+	"inc":  func(i int) int { return i + 1 },
 }
 
 func parsePages() (map[string]*template.Template, error) {

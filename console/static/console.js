@@ -184,7 +184,7 @@
           var img = $("b-preview");
           img.onload = function () {
             $("b-stats").textContent = img.naturalWidth + " × " + img.naturalHeight + " · " +
-              (blob.size / 1024).toFixed(1) + " KB · " + ms + " ms · " + (r.headers.get("X-Cache") || "");
+              (blob.size / 1024).toFixed(1) + " KB · " + ms + " ms";
           };
           img.src = URL.createObjectURL(blob);
         });
