@@ -177,6 +177,20 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("POST with the token: %d, want 303", code)
 	}
 
+	// Settings: a named transformation made through the form, then listed.
+	run("settings", chromedp.Navigate(a.ConsoleURL+"settings"), chromedp.SendKeys(chromedp.CSS("#nn-name"), "thumb"),
+		chromedp.SendKeys(chromedp.CSS("#nn-def"), "c_fill,w_100,h_100"), chromedp.Submit(chromedp.CSS("#named-new")))
+	waitJS(t, ctx, "named transformation created", `!!document.getElementById('flash') && document.getElementById('flash').textContent.includes('t_thumb: created') &&
+		!!document.getElementById('nt-thumb') && document.getElementById('nt-thumb').value.includes('w_100')`)
+	screenshot(t, ctx, shots, "settings")
+
+	// A phone-sized window: the library fits its width.
+	run("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(a.ConsoleURL+"library"))
+	waitJS(t, ctx, "no sideways scrolling on a phone", `document.body.dataset.page === 'library' && document.querySelectorAll('#grid img').length === 3 &&
+		document.documentElement.scrollWidth <= window.innerWidth + 1`)
+	screenshot(t, ctx, shots, "phone")
+	run("desktop", chromedp.EmulateReset())
+
 	// Sign out: the session is over for the server too.
 	run("sign out", chromedp.Click(chromedp.CSS("#signout")))
 	waitJS(t, ctx, "signed out", `document.body.dataset.page === 'signin'`)
