@@ -298,6 +298,35 @@ func TestConsoleAccess(t *testing.T) {
 		}
 	}
 
+	// Move (rename) through the console's selection form.
+	c := sdk.New(mustConfig(t, a.OriginURL, a.EdgeURL))
+	if _, err := c.Upload(bg, "image", fixtures.Path(t, "photo-snake-600x450-grayscale.jpg"), url.Values{"public_id": {"inbox/snake"}}); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, a.ConsoleURL+"library", nil)
+	req.AddCookie(session)
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	_, rest, _ := strings.Cut(string(b), `data-csrf="`)
+	csrf, _, _ := strings.Cut(rest, `"`)
+	form := url.Values{"csrf": {csrf}, "action": {"move"}, "folder": {"archive/2026"}, "sel": {"image|upload|inbox/snake"}}
+	req, _ = http.NewRequest(http.MethodPost, a.ConsoleURL+"library/action", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(session)
+	if r, err := noRedirect.Do(req); err != nil || r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("move: %v %v", err, r)
+	}
+	if _, err := c.Resource(bg, "image", "upload", "archive/2026/snake"); err != nil {
+		t.Errorf("moved asset: %v", err)
+	}
+	if _, err := c.Resource(bg, "image", "upload", "inbox/snake"); err == nil {
+		t.Error("the asset is still at its old id")
+	}
+
 	// Failed sign-ins are bounded per address: after ten, even the right
 	// secret is refused for a while.
 	for i := range 10 {
