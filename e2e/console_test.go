@@ -342,7 +342,7 @@ func TestConsoleAccess(t *testing.T) {
 // clearInput empties an input by its id.
 func clearInput(id string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Evaluate[bool](`(document.getElementById('` + id + `').value = '') === ''`)(ctx, t)
+		_, err := chromedp.Evaluate[bool](`(document.getElementById('`+id+`').value = '') === ''`)(ctx, t)
 		return err
 	})
 }

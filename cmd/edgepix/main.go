@@ -156,6 +156,12 @@ func run(mode app.Mode, args []string) error {
 	}
 	cfg.Accounts = accts
 	codec.PDFCacheDir = filepath.Join(cfg.DataDir, "pdfium-cache")
+	// Signals are caught before the servers start: one that comes while
+	// they start (they answer before this function has printed its
+	// lines) starts the shutdown once they are up, rather than killing
+	// the process.
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	a, err := app.Start(cfg, log)
 	if err != nil {
 		return err
@@ -177,8 +183,6 @@ func run(mode app.Mode, args []string) error {
 			fmt.Printf("  export CLOUDINARY_URL=%s\n", acct.URL(a.OriginURL))
 		}
 	}
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case s := <-sig:
 		log.Info("shutting down", "signal", s.String(), "timeout", cfg.ShutdownTimeout)
