@@ -160,7 +160,7 @@ func TestExpressions(t *testing.T) {
 			t.Errorf("%s: %v", in, err)
 			continue
 		}
-		if got := e.Eval(v); math.Abs(got-want) > 1e-9 {
+		if got, err := e.Number(v); err != nil || math.Abs(got-want) > 1e-9 {
 			t.Errorf("%s = %v, want %v", in, got, want)
 		}
 	}
@@ -169,8 +169,12 @@ func TestExpressions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := ch[1].Resolved(v)
-	if r.Width.Value != 500 || r.Height.Value != 250 || r.Width.Expr != nil || r.Width.Relative {
+	v.Vars = map[string]Value{"w": Number(250)} // what the pipeline assigned
+	r, err := ch[1].Resolved(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Width.Value != 500 || r.Height.Value != 250 || r.Width.Relative || r.Deferred() {
 		t.Errorf("resolved w %v h %v", r.Width, r.Height)
 	}
 }
@@ -215,7 +219,7 @@ func TestClientHints(t *testing.T) {
 	}
 	// Without an edge, dpr_auto is 1.0 and w_auto its fallback.
 	ch, _ := ParseChain("c_scale,w_auto:100:300,dpr_auto")
-	r := ch[0].Resolved(Values{})
+	r, _ := ch[0].Resolved(Values{})
 	if r.DPR != 1 || r.Width.Value != 300 || r.AutoWidth != nil {
 		t.Errorf("unresolved auto: dpr %v w %v", r.DPR, r.Width)
 	}
@@ -227,8 +231,8 @@ func TestExpressionBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := ch[0].Resolved(Values{W: 1000, H: 1000, IW: 1000, IH: 1000})
-	if r.Width.Value != maxDim || r.X.Value != -maxDim || r.Height.Value != 1 || r.AspectRatio != 1e4 {
+	r, err := ch[0].Resolved(Values{W: 1000, H: 1000, IW: 1000, IH: 1000})
+	if err != nil || r.Width.Value != maxDim || r.X.Value != -maxDim || r.Height.Value != 1 || r.AspectRatio != 1e4 {
 		t.Errorf("w %v x %v h %v ar %v", r.Width.Value, r.X.Value, r.Height.Value, r.AspectRatio)
 	}
 }
