@@ -34,6 +34,8 @@ func TestBreadthParams(t *testing.T) {
 		"w_auto:breakpoints":                   "w_auto:breakpoints_50_1000_20_20",
 		"w_auto:breakpoints_200_1920_30_15":    "w_auto:breakpoints_200_1920_30_15",
 		"w_auto:breakpoints:600":               "w_auto:breakpoints_50_1000_20_20:600",
+		"w_auto:breakpoints:json":              "w_auto:breakpoints_50_1000_20_20:json",
+		"w_auto:breakpoints_100_900_10_5:json": "w_auto:breakpoints_100_900_10_5:json",
 		"w_iw_div_2":                           "w_iw_div_2",
 		"h_ih_mul_0.5":                         "h_ih_mul_0.5",
 		"$w_100,w_$w_mul_2":                    "$w_100,w_$w_mul_2",
@@ -97,7 +99,8 @@ func TestBreadthParams(t *testing.T) {
 		"w_auto:0":                   "Invalid width in transformation: auto:0",
 		"w_auto:100:400:5":           "Invalid width in transformation: auto:100:400:5",
 		"w_auto:breakpoints_1_2_3":   "Invalid width in transformation: auto:breakpoints_1_2_3",
-		"w_auto:breakpoints:json":    "Invalid width in transformation: auto:breakpoints:json",
+		"w_auto:json":                "Invalid width in transformation: auto:json",
+		"w_auto:breakpoints:json:40": "Invalid width in transformation: auto:breakpoints:json:40",
 		"w_iw_div":                   "Invalid expression in transformation: iw_div",
 		"w_iw_plus_2":                "Invalid expression in transformation: iw_plus_2 (unknown operator plus)",
 		"w_iw_div_zz":                "Invalid expression in transformation: iw_div_zz (unknown operand zz)",
@@ -197,9 +200,13 @@ func TestClientHints(t *testing.T) {
 		{"image/upload/w_auto/e_sepia/s.jpg", Hints{}, "e_sepia"},
 		{"image/upload/c_scale,dpr_auto,w_auto/s.jpg", Hints{DPR: 2, Width: 800}, "c_scale,dpr_1.0,w_800"},
 		{"image/upload/c_scale,dpr_auto,w_auto/s.jpg", Hints{DPR: 2, ViewportWidth: 375}, "c_scale,dpr_2.0,w_400"},
-		{"image/upload/c_limit,w_auto:breakpoints/s.jpg", Hints{Width: 333}, "c_limit,w_350"},
-		{"image/upload/c_limit,w_auto:breakpoints_100_1000_20_10/s.jpg", Hints{Width: 5000}, "c_limit,w_1000"},
-		{"image/upload/c_limit,w_auto:breakpoints_100_1000_20_10/s.jpg", Hints{Width: 101}, "c_limit,w_200"},
+		// breakpoints: the hint rounded up onto n even widths, for the
+		// pipeline to take the image's breakpoint at or above it
+		{"image/upload/c_limit,w_auto:breakpoints/s.jpg", Hints{Width: 333}, "c_limit,w_auto:breakpoints_50_1000_20_20:350"},
+		{"image/upload/c_limit,w_auto:breakpoints_100_1000_20_10/s.jpg", Hints{Width: 5000}, "c_limit,w_auto:breakpoints_100_1000_20_10:1000"},
+		{"image/upload/c_limit,w_auto:breakpoints_100_1000_20_10/s.jpg", Hints{Width: 101}, "c_limit,w_auto:breakpoints_100_1000_20_10:200"},
+		{"image/upload/c_limit,w_auto:breakpoints:300/s.jpg", Hints{}, "c_limit,w_auto:breakpoints_50_1000_20_20:300"},
+		{"image/upload/w_auto:breakpoints:json/s.jpg", Hints{Width: 500}, "w_auto:breakpoints_50_1000_20_20:json"},
 	}
 	for _, c := range cases {
 		p, err := ParsePath(c.path)

@@ -66,11 +66,12 @@ func (c *Component) Deferred() bool { return len(c.deferred) > 0 }
 // Resolved returns c with its expressions evaluated for v (sizes and
 // offsets rounded to pixels, every value clamped to its parameter's
 // range), and dpr_auto and w_auto given their values without client hints
-// (1.0, and the fallback width or none): what the pipeline renders. c
+// (1.0, and the fallback width or none; w_auto:breakpoints stays, for the
+// pipeline to resolve on the image): what the pipeline renders. c
 // itself is returned when it has none. An expression that cannot be
 // evaluated (a variable not assigned on the branch taken) is an error.
 func (c *Component) Resolved(v Values) (*Component, error) {
-	if len(c.deferred) == 0 && c.AutoWidth == nil && !c.DPRAuto {
+	if len(c.deferred) == 0 && (c.AutoWidth == nil || c.AutoWidth.Breakpoints) && !c.DPRAuto {
 		return c, nil
 	}
 	r := *c
@@ -82,7 +83,7 @@ func (c *Component) Resolved(v Values) (*Component, error) {
 		}
 	}
 	r.scope = nil
-	if r.AutoWidth != nil {
+	if r.AutoWidth != nil && !r.AutoWidth.Breakpoints { // breakpoints are found on the image
 		if w, _ := r.AutoWidth.Resolve(Hints{}); w > 0 {
 			r.Width = Dim{Value: float64(w), Set: true}
 		}

@@ -78,13 +78,16 @@ func Render(src []byte, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, ran, err := run(img, req.Chain, lw, lh, req.Limits, req.Env, nil)
+	img, done, err := run(img, req.Chain, lw, lh, req.Limits, req.Env, nil)
 	if err != nil {
 		return nil, err
 	}
+	if done.breakpoints != nil { // w_auto:breakpoints:json
+		return breakpointsJSON(done.breakpoints)
+	}
 	// What is encoded follows the components that ran, as resolved (a q_
 	// in a branch not taken does not apply; q_$q has its value).
-	req.Chain = ran
+	req.Chain = done.chain
 	budget := codec.MemoryBudget(req.Limits.decode())
 	if _, ok := req.Chain.Flag("getinfo"); ok {
 		return getInfo(src, img, req, budget)
@@ -112,10 +115,16 @@ func ApplyWith(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env
 	return img, err
 }
 
+// ran is what a run did: the components that ran, resolved, and the
+// breakpoints w_auto:breakpoints:json asked for (the run stops there).
+type ran struct {
+	chain       grammar.Chain
+	breakpoints []int
+}
+
 // run is ApplyWith that starts with the user variables vars (a layer's
-// steps see its base chain's) and also returns the components that ran,
-// resolved.
-func run(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env, vars map[string]grammar.Value) (*codec.Image, grammar.Chain, error) {
+// steps see its base chain's) and also says what ran.
+func run(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env, vars map[string]grammar.Value) (*codec.Image, ran, error) {
 	frames := img.Frames
 	iw, ih := lw, lh
 	var branches []bool // per open if_: whether its branch is taken
@@ -125,17 +134,17 @@ func run(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env, vars
 	if scope.Vars == nil {
 		scope.Vars = map[string]grammar.Value{}
 	}
-	var ran grammar.Chain
+	var done ran
 	for i := 0; i < len(ch); i++ {
 		if err := codec.CheckContext(l.Ctx); err != nil {
-			return nil, nil, err
+			return nil, ran{}, err
 		}
 		c := ch[i]
 		scope.W, scope.H = float64(lw), float64(lh)
 		switch {
 		case c.IfEnd || c.IfElse:
 			if len(branches) == 0 {
-				return nil, nil, &grammar.Error{Msg: "if_else or if_end without if_"}
+				return nil, ran{}, &grammar.Error{Msg: "if_else or if_end without if_"}
 			}
 			if c.IfEnd {
 				branches = branches[:len(branches)-1]
@@ -151,43 +160,56 @@ func run(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env, vars
 		case c.IsBranch():
 			ok, err := c.If.Holds(scope)
 			if err != nil {
-				return nil, nil, err
+				return nil, ran{}, err
 			}
 			branches = append(branches, ok)
 			continue
 		case c.If != nil:
 			if ok, err := c.If.Holds(scope); err != nil || !ok {
 				if err != nil {
-					return nil, nil, err
+					return nil, ran{}, err
 				}
 				continue
 			}
 		}
 		if err := assign(c, scope); err != nil {
-			return nil, nil, err
+			return nil, ran{}, err
 		}
 		if c.Overlay != "" {
 			var err error
 			end := i
 			if frames, end, err = overlay(frames, ch, i, l, env, scope); err != nil {
-				return nil, nil, err
+				return nil, ran{}, err
 			}
-			ran, i = append(ran, ch[i:end+1]...), end
+			done.chain, i = append(done.chain, ch[i:end+1]...), end
 			b := frames[0].Rect
 			lw, lh = b.Dx(), b.Dy()
 			continue
 		}
 		if c.Plugin != "" {
-			return nil, nil, errors.New("pipeline: plugin steps must be split off before Apply")
+			return nil, ran{}, errors.New("pipeline: plugin steps must be split off before Apply")
 		}
 		if len(c.Named) > 0 {
-			return nil, nil, &grammar.Error{Msg: "Unknown transformation " + c.Named[0]}
+			return nil, ran{}, &grammar.Error{Msg: "Unknown transformation " + c.Named[0]}
 		}
 		c, err := c.Resolved(scope)
 		if err != nil {
-			return nil, nil, err
+			return nil, ran{}, err
 		}
-		ran = append(ran, c)
+		if a := c.AutoWidth; a != nil && a.Breakpoints {
+			bps, err := breakpoints(l.Ctx, frames[0], a, quality(ch))
+			if err != nil {
+				return nil, ran{}, err
+			}
+			if a.JSON {
+				done.breakpoints = bps
+				break
+			}
+			r := *c
+			r.Width, r.AutoWidth = grammar.Dim{Value: float64(breakpointWidth(bps, a.Fallback)), Set: true}, nil
+			c = &r
+		}
+		done.chain = append(done.chain, c)
 		var rotated bool
 		frames, rotated = applyAutoRotate(frames, c, lw, lh)
 		if rotated {
@@ -199,28 +221,37 @@ func run(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env, vars
 		}
 		w, h = grownSize(c, w, h) // rotation, border, shadow and outline enlarge the resized frames
 		if err := codec.CheckFrames("output", len(frames), w, h, l.output()); err != nil {
-			return nil, nil, err
+			return nil, ran{}, err
 		}
 		if hasResize(c) {
 			if frames, err = applyResize(l.Ctx, frames, c, lw, lh); err != nil {
-				return nil, nil, err
+				return nil, ran{}, err
 			}
 		}
 		for j, f := range frames {
 			m, err := applyComponent(l.Ctx, f, c)
 			if err != nil {
-				return nil, nil, err
+				return nil, ran{}, err
 			}
 			frames[j] = m
 		}
 		b := frames[0].Rect
 		if err := codec.CheckFrames("output", len(frames), b.Dx(), b.Dy(), l.output()); err != nil {
-			return nil, nil, err
+			return nil, ran{}, err
 		}
 		lw, lh = b.Dx(), b.Dy()
 	}
 	img.Frames = frames
-	return img, ran, nil
+	return img, done, nil
+}
+
+// quality is the chain's q_ value, or 80: what w_auto:breakpoints measures
+// file sizes at.
+func quality(ch grammar.Chain) int {
+	if q := ch.Quality(); q != nil && q.Value > 0 && q.Auto == "" {
+		return q.Value
+	}
+	return 80
 }
 
 // assign evaluates the component's variable assignments, in order, into
