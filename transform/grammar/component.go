@@ -169,12 +169,26 @@ func (ch Chain) Default() string {
 	return ""
 }
 
-// Delay returns the last dl_ in the chain (ms), or 0.
+// Delay returns the last dl_ in the chain (ms), or 0. A dl_ given as an
+// expression is evaluated with the chain's variables (taken in order,
+// conditions untested) and no image: dl_$d after $d_250 is 250.
 func (ch Chain) Delay() int {
 	d := 0
+	v := Values{Vars: map[string]Value{}}
 	for _, c := range ch {
-		if c.Delay > 0 {
-			d = c.Delay
+		for _, a := range c.Assigns {
+			if val, err := a.Value.Eval(v); err == nil {
+				v.Vars[a.Name] = val
+			}
+		}
+		if c.Delay <= 0 {
+			continue
+		}
+		d = c.Delay
+		if _, ok := c.deferred["dl"]; ok {
+			if r, err := c.Resolved(v); err == nil {
+				d = r.Delay
+			}
 		}
 	}
 	return d

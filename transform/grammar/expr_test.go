@@ -92,6 +92,18 @@ func TestExpressionsEverywhere(t *testing.T) {
 	}
 }
 
+// A chain's delay (multi and sprite frames read it without rendering)
+// evaluates its variables.
+func TestChainDelayExpression(t *testing.T) {
+	ch, err := ParseChain("$d_250/c_scale,w_10/dl_$d_add_50")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ch.Delay(); d != 300 {
+		t.Errorf("delay %d, want 300", d)
+	}
+}
+
 // Conditions use the same evaluator: names on both sides, variables,
 // strings, context values, tags, and/or.
 func TestConditionExpressions(t *testing.T) {

@@ -60,8 +60,18 @@ func (c *Component) int(s string, lo, hi int) (int, bool) {
 }
 
 // Deferred reports whether the component has parameters given as
-// expressions, resolved when it runs.
-func (c *Component) Deferred() bool { return len(c.deferred) > 0 }
+// expressions, resolved when it runs (only key's, when keys are given).
+func (c *Component) Deferred(keys ...string) bool {
+	if len(keys) == 0 {
+		return len(c.deferred) > 0
+	}
+	for _, k := range keys {
+		if _, ok := c.deferred[k]; ok {
+			return true
+		}
+	}
+	return false
+}
 
 // Resolved returns c with its expressions evaluated for v (sizes and
 // offsets rounded to pixels, every value clamped to its parameter's

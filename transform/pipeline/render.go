@@ -245,13 +245,16 @@ func run(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env, vars
 	return img, done, nil
 }
 
-// quality is the chain's q_ value, or 80: what w_auto:breakpoints measures
-// file sizes at.
+// quality is the chain's last literal q_ value, or 80: what
+// w_auto:breakpoints measures file sizes at.
 func quality(ch grammar.Chain) int {
-	if q := ch.Quality(); q != nil && q.Value > 0 && q.Auto == "" {
-		return q.Value
+	q := 80
+	for _, c := range ch {
+		if c.Quality != nil && c.Quality.Value > 0 && !c.Deferred("q") {
+			q = c.Quality.Value
+		}
 	}
-	return 80
+	return q
 }
 
 // assign evaluates the component's variable assignments, in order, into
