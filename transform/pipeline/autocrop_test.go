@@ -57,3 +57,24 @@ func clone(m *image.NRGBA) *image.NRGBA {
 	c.Pix = append([]uint8(nil), m.Pix...)
 	return &c
 }
+
+// c_auto decodes reduced, with room for its zoom: twice the pixels c_fill
+// asks for.
+func TestAutoCropReducedDecode(t *testing.T) {
+	info := mustProbe(t, "photo-storm-1920x1280.jpg")
+	plan := func(chain string) int {
+		ch, err := grammar.ParseChain(chain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := planLoad(info, ch, "", Env{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.opt.MinWidth
+	}
+	fill, auto := plan("c_fill,g_auto,w_100,h_100"), plan("c_auto,g_auto,w_100,h_100")
+	if fill == 0 || auto < 2*fill-1 || auto > 2*fill+1 {
+		t.Errorf("reduced decode: c_fill asks for %d px, c_auto for %d", fill, auto)
+	}
+}

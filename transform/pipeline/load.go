@@ -139,9 +139,13 @@ func planLoad(info codec.Info, ch grammar.Chain, format string, env Env) (loadPl
 		if first, err := ch[0].Resolved(*firstScope); err == nil { // else not planned: a full decode
 			p := planResize(first, d.lw, d.lh)
 			d.first = &p
-			if canDecodeReduced(first, p) {
-				d.opt.MinWidth = round(float64(d.lw) * p.Scale * 1.5)
-				d.opt.MinHeight = round(float64(d.lh) * p.Scale * 1.5)
+			zoom := 1.0
+			if first.Crop == "auto" { // c_auto may keep a window up to autoMaxZoom times smaller
+				zoom = autoMaxZoom
+			}
+			if canDecodeReduced(first, p, zoom) {
+				d.opt.MinWidth = round(float64(d.lw) * p.Scale * 1.5 * zoom)
+				d.opt.MinHeight = round(float64(d.lh) * p.Scale * 1.5 * zoom)
 			}
 		}
 	}
@@ -160,10 +164,11 @@ func planLoad(info codec.Info, ch grammar.Chain, format string, env Env) (loadPl
 var ErrPageAll = &grammar.Error{Msg: "pg_all is only valid for explode"}
 
 // canDecodeReduced reports whether the first component only scales down
-// the whole image in a way that a reduced decode can feed exactly.
-func canDecodeReduced(c *grammar.Component, p Plan) bool {
+// the whole image in a way that a reduced decode can feed exactly, zoom
+// times larger than its plan says.
+func canDecodeReduced(c *grammar.Component, p Plan, zoom float64) bool {
 	switch c.Crop {
-	case "", "scale", "fit", "limit", "fill", "lfill", "thumb", "pad", "lpad":
+	case "", "scale", "fit", "limit", "fill", "lfill", "thumb", "pad", "lpad", "auto":
 	default:
 		return false
 	}
@@ -172,7 +177,7 @@ func canDecodeReduced(c *grammar.Component, p Plan) bool {
 			return false
 		}
 	}
-	return p.Scale < 0.5 && !c.X.Set && !c.Y.Set
+	return p.Scale*zoom < 0.5 && !c.X.Set && !c.Y.Set
 }
 
 // planSize is the size a resize plan produces (the canvas for pad modes).
