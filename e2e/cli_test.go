@@ -212,8 +212,8 @@ func TestCLISyncAndBatch(t *testing.T) {
 	run(true, "sync", "pull", back, "-folder", "mirror")
 	n := 0
 	filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if d.IsDir() {
-			return nil
+		if err != nil || d.IsDir() {
+			return err
 		}
 		rel, _ := filepath.Rel(src, p)
 		want, _ := os.ReadFile(p)

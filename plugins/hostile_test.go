@@ -23,9 +23,9 @@ import (
 const stopped = 30 * time.Second
 
 // runBounded runs one call and fails the test if it does not return
-// within its timeout plus stopped; it returns the error and how long
-// past the timeout the answer came.
-func runBounded(t *testing.T, h *Host, name string, wasm []byte, lim Limits) (error, time.Duration) {
+// within its timeout plus stopped; it returns how long past the
+// timeout the answer came and the call's error.
+func runBounded(t *testing.T, h *Host, name string, wasm []byte, lim Limits) (time.Duration, error) {
 	t.Helper()
 	done := make(chan error, 1)
 	start := time.Now()
@@ -35,10 +35,10 @@ func runBounded(t *testing.T, h *Host, name string, wasm []byte, lim Limits) (er
 	}()
 	select {
 	case err := <-done:
-		return err, time.Since(start) - lim.Timeout
+		return time.Since(start) - lim.Timeout, err
 	case <-time.After(lim.Timeout + stopped):
 		t.Fatalf("%s: the call was not stopped", name)
-		return nil, 0
+		return 0, nil
 	}
 }
 
@@ -95,7 +95,7 @@ func TestHostilePlugins(t *testing.T) {
 		{"huge output", wasmasm.HugeOutput, 400, "pixel limit"},
 	} {
 		for range 2 {
-			err, late := runBounded(t, h, c.name, c.wasm, lim)
+			late, err := runBounded(t, h, c.name, c.wasm, lim)
 			wantRefusal(t, c.name, err, c.status, c.want)
 			if c.status == 504 {
 				t.Logf("%s: answered %v after the deadline", c.name, late.Round(time.Millisecond))
@@ -117,7 +117,7 @@ func TestMoreSpinnersThanWorkers(t *testing.T) {
 	errs := make(chan error, n)
 	for range n {
 		go func() {
-			err, _ := runBounded(t, h, "spin", wasmasm.Spin, lim)
+			_, err := runBounded(t, h, "spin", wasmasm.Spin, lim)
 			errs <- err
 		}()
 	}
@@ -141,7 +141,7 @@ func TestMoreSpinnersThanWorkers(t *testing.T) {
 // A call over its CPU time is stopped before its wall time.
 func TestCPUTimeLimit(t *testing.T) {
 	h, _ := newHost(t)
-	err, _ := runBounded(t, h, "spin", wasmasm.Spin, Limits{Timeout: time.Minute, CPUTime: 300 * time.Millisecond})
+	_, err := runBounded(t, h, "spin", wasmasm.Spin, Limits{Timeout: time.Minute, CPUTime: 300 * time.Millisecond})
 	wantRefusal(t, "spin", err, 504, "used more than 300ms of CPU time")
 }
 
@@ -151,7 +151,7 @@ func TestWorkerDiesMidCall(t *testing.T) {
 	h, _ := newHost(t)
 	done := make(chan error, 1)
 	go func() {
-		err, _ := runBounded(t, h, "spin", wasmasm.Spin, Limits{Timeout: time.Minute})
+		_, err := runBounded(t, h, "spin", wasmasm.Spin, Limits{Timeout: time.Minute})
 		done <- err
 	}()
 	var pid int
