@@ -18,22 +18,73 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// OpTimeout bounds each operation of a Bucket: NATS buffers requests
+// while it reconnects, and a store that does not answer within it is
+// taken as unavailable rather than waited for (a client reconnects to
+// another node of a cluster well within it).
+const OpTimeout = 5 * time.Second
+
 // Bucket is a key-value bucket whose reads, listings included, are
-// answered by its stream leader.
+// answered by its stream leader, each operation within OpTimeout.
 type Bucket struct {
-	jetstream.KeyValue
+	kv     jetstream.KeyValue
 	stream jetstream.Stream
 	prefix string // of the bucket's subjects
 }
 
-// KeysMatching returns the keys matching filter (with KV wildcards), sorted, as
-// the leader has them: a key just written is there. Deleted keys may be
-// listed too (their delete markers hold the subject): callers get each.
+func bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, OpTimeout)
+}
+
+// Get returns the latest value of key.
+func (b *Bucket) Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	return b.kv.Get(ctx, key)
+}
+
+// Put stores value under key and returns its revision.
+func (b *Bucket) Put(ctx context.Context, key string, value []byte) (uint64, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	return b.kv.Put(ctx, key, value)
+}
+
+// Create stores value under key unless the key has a value
+// (jetstream.ErrKeyExists).
+func (b *Bucket) Create(ctx context.Context, key string, value []byte) (uint64, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	return b.kv.Create(ctx, key, value)
+}
+
+// Update stores value under key if its latest revision is last
+// (otherwise jetstream.ErrKeyExists).
+func (b *Bucket) Update(ctx context.Context, key string, value []byte, last uint64) (uint64, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	return b.kv.Update(ctx, key, value, last)
+}
+
+// Delete removes key; a missing key is not an error.
+func (b *Bucket) Delete(ctx context.Context, key string) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	return b.kv.Delete(ctx, key)
+}
+
+// KeysMatching returns the keys matching filter (with KV wildcards),
+// sorted, as the leader has them: a key just written is there. Deleted
+// keys may be listed too (their delete markers hold the subject): callers
+// get each.
 func (b *Bucket) KeysMatching(ctx context.Context, filter string) ([]string, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
 	info, err := b.stream.Info(ctx, jetstream.WithSubjectFilter(b.prefix+filter))
 	if err != nil {
 		return nil, err
@@ -76,7 +127,7 @@ func KeyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValu
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s: %w", cfg.Bucket, err)
 	}
-	return &Bucket{KeyValue: kv, stream: st, prefix: "$KV." + cfg.Bucket + "."}, nil
+	return &Bucket{kv: kv, stream: st, prefix: "$KV." + cfg.Bucket + "."}, nil
 }
 
 // Stream creates or updates the stream cfg describes, with at least
