@@ -86,6 +86,7 @@ func (s *Server) requeueStuck(ctx context.Context, now time.Time) (int, error) {
 		if err := s.jobs.Enqueue(ctx, b.Kind, b.ID, b.Job, fmt.Sprintf("%s-r%d", b.ID, b.Requeues)); err != nil {
 			return n, err // queued again on the next sweep
 		}
+		s.metrics.Jobs.WithLabelValues(b.Kind, "requeued").Inc()
 		s.log.Warn("queued the job of a stuck batch again", "batch", b.ID, "kind", b.Kind, "cloud", b.Cloud,
 			"status", b.Status, "requeues", b.Requeues)
 		n++

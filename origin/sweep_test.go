@@ -54,6 +54,22 @@ func (e *testEnv) queueEager(t *testing.T, a *catalog.Asset) *catalog.Batch {
 	return b
 }
 
+// counted is the sum of the counter name's series with a label value.
+func (e *testEnv) counted(name, label string) float64 {
+	mfs, _ := e.metrics.Registry.Gather()
+	n := 0.0
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if mf.GetName() == name && l.GetValue() == label {
+					n += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return n
+}
+
 func (e *testEnv) batch(t *testing.T, id string) *catalog.Batch {
 	t.Helper()
 	b, ok, err := e.batches.Get(bg, "demo", id)
@@ -83,6 +99,9 @@ func TestRequeueStuckBatches(t *testing.T) {
 	}
 	if n, _ := e.requeueStuck(bg, later); n != 0 {
 		t.Fatal("a batch whose job is queued was queued again")
+	}
+	if n := e.counted("edgepix_jobs_total", "requeued"); n != 1 {
+		t.Errorf("requeues counted: %v", n)
 	}
 
 	lost := e.queueEager(t, a)
