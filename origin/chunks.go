@@ -59,11 +59,21 @@ type openChunks struct {
 }
 
 // reserve admits n more bytes for the part key of upload id: the parts
-// stored (a retried part replaces itself) plus those being written must
-// stay within MaxUploadBytes, and a cloud keeps at most
+// stored (a retried part replaces itself) plus those being written here
+// must stay within MaxUploadBytes, and a cloud keeps at most
 // MaxOpenChunkedUploads uploads open (a day without a chunk closes one,
 // as Sweep does). done gives the reservation back.
 func (s *Server) reserveChunk(ctx context.Context, cloud, id, key string, n int64) (done func(), err error) {
+	keys, err := blob.Keys(ctx, s.blobs, chunkDir(cloud, id))
+	if err != nil {
+		return nil, blobFault(err)
+	}
+	var stored int64
+	for _, k := range keys {
+		if st, en, ok := chunkRange(k); ok && k != key {
+			stored += en - st + 1
+		}
+	}
 	b := &s.chunks
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -84,22 +94,17 @@ func (s *Server) reserveChunk(ctx context.Context, cloud, id, key string, n int6
 	u := ups[id]
 	if u == nil {
 		if len(ups) >= s.cfg.MaxOpenChunkedUploads {
+			if err := s.pruneFinished(ctx, cloud, ups); err != nil {
+				return nil, err
+			}
+		}
+		if len(ups) >= s.cfg.MaxOpenChunkedUploads {
 			return nil, &limitError{429, fmt.Sprintf("Too many chunked uploads in progress (%d): finish one first", s.cfg.MaxOpenChunkedUploads)}
 		}
 		u = &openChunks{}
 		ups[id] = u
 	}
-	keys, err := blob.Keys(ctx, s.blobs, chunkDir(cloud, id))
-	if err != nil {
-		return nil, blobFault(err)
-	}
-	held := u.writing + n
-	for _, k := range keys {
-		if st, en, ok := chunkRange(k); ok && k != key {
-			held += en - st + 1
-		}
-	}
-	if held > s.cfg.MaxUploadBytes {
+	if held := stored + u.writing + n; held > s.cfg.MaxUploadBytes {
 		return nil, &limitError{400, fmt.Sprintf("File size too large. Chunks of upload %s hold %d bytes. Maximum is %d.", id, held, s.cfg.MaxUploadBytes)}
 	}
 	u.writing += n
@@ -109,6 +114,27 @@ func (s *Server) reserveChunk(ctx context.Context, cloud, id, key string, n int6
 		u.writing -= n
 		b.mu.Unlock()
 	}, nil
+}
+
+// pruneFinished drops from ups the uploads that have no part left in the
+// store: assembled (or swept) by another origin.
+func (s *Server) pruneFinished(ctx context.Context, cloud string, ups map[string]*openChunks) error {
+	keys, err := blob.Keys(ctx, s.blobs, "chunks/"+cloud)
+	if err != nil {
+		return blobFault(err)
+	}
+	open := map[string]bool{}
+	for _, k := range keys {
+		if id, _, ok := strings.Cut(strings.TrimPrefix(k, "chunks/"+cloud+"/"), "/"); ok {
+			open[id] = true
+		}
+	}
+	for uid, u := range ups {
+		if u.writing == 0 && !open[uid] {
+			delete(ups, uid)
+		}
+	}
+	return nil
 }
 
 // forgetChunks closes upload id once assembled.

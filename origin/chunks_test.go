@@ -104,6 +104,17 @@ func TestOpenChunkedUploads(t *testing.T) {
 	if err := first("demo", "one-more", 20); err != nil {
 		t.Fatalf("after one finished: %v", err)
 	}
+	// Another origin assembles u1 (its chunks leave the store): it no
+	// longer counts here either.
+	if err := first("demo", "yet-another", 20); statusOf(err, 0) != 429 {
+		t.Fatalf("over the limit again: %v", err)
+	}
+	if err := s.blobs.DeletePrefix(bg, chunkDir("demo", "u1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := first("demo", "yet-another", 20); err != nil {
+		t.Fatalf("after another origin finished one: %v", err)
+	}
 }
 
 // The gate queues uploads beyond its limits, then refuses them: 429 when
