@@ -139,6 +139,13 @@ func TestStoreFaults(t *testing.T) {
 	if n := pending(); n != 0 {
 		t.Errorf("%d batches pending for a call that failed", n)
 	}
+	// Without the webhook queue, a synchronous upload's notification cannot
+	// be queued: the call says so (503), its retry will notify.
+	if err := js.DeleteStream(context.Background(), "WEBHOOKS"); err != nil {
+		t.Fatal(err)
+	}
+	resp, m = up("no-webhooks", "notification_url", "http://127.0.0.1:9/hook")
+	unavailable("upload with a notification and no webhook queue", resp, m)
 	// A new origin on the same stores creates the queue again; its work runs.
 	b, cldB := start(t, cfg)
 	rcv := newReceiver(t, cldB)

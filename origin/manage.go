@@ -297,6 +297,9 @@ func (s *Server) handleExplicit(ctx *fasthttp.RequestCtx, acct Account, rt strin
 		failure(ctx, err, 400)
 		return
 	}
-	s.notifyUpload(ctx, acct, f, r, requestID(ctx))
+	if err := s.notifyUpload(ctx, acct, f, r, requestID(ctx)); err != nil {
+		failure(ctx, err, 503)
+		return
+	}
 	writeJSON(ctx, r)
 }

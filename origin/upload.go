@@ -147,7 +147,10 @@ func (s *Server) handleUpload(ctx *fasthttp.RequestCtx, acct Account, rt string)
 		failure(ctx, err, 400)
 		return
 	}
-	s.notifyUpload(ctx, acct, f, r, reqID)
+	if err := s.notifyUpload(ctx, acct, f, r, reqID); err != nil {
+		failure(ctx, err, 503)
+		return
+	}
 	writeJSON(ctx, r)
 }
 
@@ -212,11 +215,16 @@ func (s *Server) uploadNotice(acct Account, f *form, r uploadResult, reqID strin
 	return &catalog.Notice{URL: to, Type: "upload", ID: id, Payload: p}
 }
 
-// notifyUpload queues a synchronous upload's notification.
-func (s *Server) notifyUpload(ctx context.Context, acct Account, f *form, r uploadResult, reqID string) {
+// notifyUpload queues a synchronous upload's notification. If it cannot
+// be queued the call answers 503: the upload is stored, and the client's
+// retry stores it again and notifies.
+func (s *Server) notifyUpload(ctx context.Context, acct Account, f *form, r uploadResult, reqID string) error {
 	if n := s.uploadNotice(acct, f, r, reqID); n != nil {
-		s.send(ctx, acct, "", n)
+		if err := s.send(ctx, acct, "", n); err != nil {
+			return fmt.Errorf("%s is stored but its notification could not be queued: %w", r.PublicID, err)
+		}
 	}
+	return nil
 }
 
 // uniq drops duplicates and keeps the order; never nil (tags are an array
