@@ -71,7 +71,7 @@ func main() {
 	tw.Flush()
 	fmt.Println()
 
-	be, err := bench.MeasureBackends(filepath.Join(dir, "photo-storm-1920x1280.jpg"), filepath.Join(dir, "photo-storm-1920x1280.jpg"), 6, 12, 8, 4)
+	be, err := bench.MeasureBackends(filepath.Join(dir, "photo-storm-1920x1280.jpg"), filepath.Join(dir, "photo-storm-1920x1280.jpg"), 12, 8, 6, 4)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "blob backends:", err)
 		os.Exit(1)
