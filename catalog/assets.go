@@ -230,12 +230,3 @@ func (s *AssetStore) page(ctx context.Context, cloud, rt string, refs []ref, cur
 	}
 	return p, nil
 }
-
-// Ping checks that the assets bucket answers through its leader.
-func (s *AssetStore) Ping(ctx context.Context) error {
-	_, err := s.kv.Get(ctx, "ping")
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil
-	}
-	return fault(err)
-}

@@ -159,7 +159,7 @@ func TestExamplePluginsMatchNativeGo(t *testing.T) {
 // it produced.
 func TestHandMadeAndHostilePlugins(t *testing.T) {
 	acct := testAccount
-	acct.PluginTimeoutMS = 300
+	acct.PluginTimeoutMS = 1500 // short, yet room for a first call that loads its module on a busy machine
 	a, cld := start(t, func(c *app.Config) { c.Accounts = []origin.Account{acct} })
 	snake := fixtures.Path(t, "photo-snake-600x450-grayscale.jpg")
 	upload(t, cld, snake, uploadParams("snake"))

@@ -65,19 +65,30 @@ type cache struct {
 	index   *lru[struct{}] // the keys on disk: a key not in it is never read from disk
 	disk    *diskTier
 	log     *slog.Logger
+	// held: nothing cached is served (every get is a miss) until the
+	// cache has caught up with the purges it missed.
+	held atomic.Bool
+	// pos is the last purge applied (see cache_position.go).
+	pos      atomic.Uint64
+	posKnown atomic.Bool
 }
 
 // openCache opens the cache in dir, bounded to diskBytes on disk, with a
 // memory tier of memBytes. It cannot fail: see openDisk.
 func openCache(dir string, memBytes, diskBytes int64, m *metrics.Metrics, log *slog.Logger) *cache {
 	d, index := openDisk(dir, diskBytes, log, m)
-	return &cache{mem: newLRU[*entry](memBytes), index: index, disk: d, log: log}
+	c := &cache{mem: newLRU[*entry](memBytes), index: index, disk: d, log: log}
+	c.loadPosition()
+	return c
 }
 
 // generation changes with every purge; fills carry the one they began in.
 func (c *cache) generation() uint64 { return c.gen.Load() }
 
 func (c *cache) get(k string) (*entry, bool) {
+	if c.held.Load() {
+		return nil, false
+	}
 	if e, ok := c.mem.get(k); ok {
 		c.index.get(k)
 		return e, true

@@ -22,6 +22,7 @@ const DefaultCloseTimeout = 10 * time.Second
 // the cache is abandoned and the error wraps ErrCacheAbandoned. It never
 // waits longer than d.
 func (s *Server) CloseWithin(d time.Duration) error {
+	s.stopOrigins.Do(s.origins.close)
 	s.client.CloseIdleConnections()
 	return s.cache.close(d)
 }

@@ -131,6 +131,9 @@ func (d *diskTier) loadIndex(index *lru[struct{}]) error {
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			item := it.Item()
+			if item.Key()[0] == 0 {
+				continue // the cache's own records (positionKey), not entries
+			}
 			index.pushBack(string(item.Key()), struct{}{}, item.ValueSize())
 		}
 		return nil

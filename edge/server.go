@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 	"mime"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/edgepix/edgepix/internal/httpx"
@@ -30,7 +32,15 @@ const deriveTimeout = 60 * time.Second
 
 // Config holds the edge's settings.
 type Config struct {
-	OriginURL   string            // e.g. http://127.0.0.1:8081
+	// Origins are the origins' base URLs (e.g. http://127.0.0.1:8081);
+	// a plain-HTTP host name stands for every address it resolves to.
+	Origins        []string
+	Resolver       *net.Resolver // resolves origin names; nil: the system's
+	HealthInterval time.Duration // between origin health checks (default 2 s)
+	// AwaitPurges keeps a cache that starts with entries from serving
+	// any until it has caught up with the purges it missed (the purge
+	// follower says so through PurgeCache().CaughtUp).
+	AwaitPurges bool
 	DeriveToken string            // sent to the origin's derive endpoint
 	CacheDir    string            // Badger directory
 	MemBytes    int64             // hot-tier bound
@@ -52,6 +62,9 @@ type Server struct {
 	client *fasthttp.Client
 	flight singleflight.Group
 	log    *slog.Logger
+
+	origins     *origins // where misses go
+	stopOrigins sync.Once
 }
 
 // New opens the cache and returns an edge.
@@ -65,13 +78,20 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New()
 	}
+	specs, err := parseOrigins(cfg.Origins)
+	if err != nil {
+		return nil, err
+	}
 	c := openCache(cfg.CacheDir, cfg.MemBytes, cfg.DiskBytes, cfg.Metrics, log)
+	c.held.Store(cfg.AwaitPurges && c.index.bytes() > 0) // an empty cache has nothing stale to hold back
 	// Connections to an origin stay well under its per-IP cap (256 by
 	// default): an edge is one client address to its origins.
-	return &Server{cfg: cfg, cache: c, log: log, wasm: newLRU[[]byte](256 << 20), client: &fasthttp.Client{
+	s := &Server{cfg: cfg, cache: c, log: log, wasm: newLRU[[]byte](256 << 20), client: &fasthttp.Client{
 		ReadTimeout: deriveTimeout + 5*time.Second, WriteTimeout: 10 * time.Second, MaxResponseBodySize: 512 << 20,
 		MaxConnsPerHost: 128, MaxConnWaitTimeout: 10 * time.Second,
-	}}, nil
+	}}
+	s.origins = newOrigins(specs, cfg.Resolver, cfg.HealthInterval, log)
+	return s, nil
 }
 
 // Close is CloseWithin(DefaultCloseTimeout).
@@ -201,41 +221,6 @@ func assetPrefix(cloud, rt, typ, publicID string) string {
 	return cloud + "/" + rt + "/" + typ + "/" + publicID + "\x00"
 }
 
-// Purge drops every cached delivery of an asset and returns how many
-// entries went. It also drops what used the asset as a plugin (a raw
-// .wasm) or as an overlay (an image in l_ or u_): those are found by scanning
-// the cache index, which purges can afford.
-func (s *Server) Purge(cloud, rt, typ, publicID string) int {
-	n := s.cache.purge(assetPrefix(cloud, rt, typ, publicID))
-	var refs []string
-	id := strings.ReplaceAll(publicID, "/", ":")
-	switch {
-	case rt == "raw" && strings.HasSuffix(publicID, ".wasm"):
-		refs = []string{"fn_wasm:" + id}
-	case rt == "image" && typ == "upload":
-		refs = []string{"l_" + id, "u_" + id}
-	}
-	for _, ref := range refs {
-		n += s.cache.purgeMatch(func(k string) bool {
-			if !strings.HasPrefix(k, cloud+"/") {
-				return false
-			}
-			_, key, _ := strings.Cut(k, "\x00") // rt/type/chain/v…: every step is between / or ,
-			for _, before := range []string{"/", ","} {
-				for _, after := range []string{"/", ","} {
-					if strings.Contains(key, before+ref+after) {
-						return true
-					}
-				}
-			}
-			return false
-		})
-	}
-	s.cfg.Metrics.Purges.Inc()
-	s.log.Info("purged", "cloud", cloud, "public_id", publicID, "entries", n)
-	return n
-}
-
 // fetchQuery returns the part of the query string that belongs to a fetch
 // URL (/{cloud}/{rt}/fetch/...): all of it but the SDKs' _a parameter.
 func fetchQuery(path string, query []byte) string {
@@ -303,30 +288,54 @@ func (s *Server) fromOrigin(cloud string, p *grammar.Path, class string, c calle
 
 // internal calls an internal origin endpoint for cloud with the derive
 // token and hands a 200 answer to read; any other answer is an
-// *originError. path is built from parsed, validated parts and decoded: it
-// is escaped again here (spaces, and text overlays' %2C, must reach the
-// origin as they reached the edge). The origin checks that the path's
-// cloud is the one named in X-Edgepix-Cloud.
+// *originError. It tries the origins in turn (see origins.order) while
+// one cannot be reached or answers 502 or 503 and time is left; every
+// call carries the same headers and the request's one deadline. path is
+// built from parsed, validated parts and decoded: it is escaped again
+// here (spaces, and text overlays' %2C, must reach the origin as they
+// reached the edge). The origin checks that the path's cloud is the one
+// named in X-Edgepix-Cloud.
 func (s *Server) internal(cloud, path, query string, c caller, timeout time.Duration, read func(*fasthttp.Response)) error {
+	deadline := time.Now().Add(timeout)
+	uri := (&url.URL{Path: path}).EscapedPath()
+	if query != "" {
+		uri += "?" + query
+	}
+	err := errors.New("no origin configured")
+	for i, o := range s.origins.order() {
+		if i > 0 && time.Until(deadline) < minRetry {
+			break
+		}
+		err = s.call(o.base+uri, cloud, c, deadline, read)
+		retry, down := failover(err)
+		if !retry {
+			return err
+		}
+		if down {
+			s.origins.mark(o, false, false, err.Error())
+		}
+		s.log.Warn("origin failed; trying the next", "origin", o.base, "err", err, "request_id", c.requestID)
+	}
+	return err
+}
+
+// call makes one call to an origin.
+func (s *Server) call(uri, cloud string, c caller, deadline time.Time, read func(*fasthttp.Response)) error {
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	uri := s.cfg.OriginURL + (&url.URL{Path: path}).EscapedPath()
-	if query != "" {
-		uri += "?" + query
-	}
 	req.SetRequestURI(uri)
 	req.Header.Set(wire.TokenHeader, s.cfg.DeriveToken)
 	req.Header.Set(wire.CloudHeader, cloud)
-	req.Header.Set(wire.DeadlineHeader, strconv.FormatInt(time.Now().Add(timeout).UnixMilli(), 10))
+	req.Header.Set(wire.DeadlineHeader, strconv.FormatInt(deadline.UnixMilli(), 10))
 	if c.requestID != "" {
 		req.Header.Set(httpx.RequestIDHeader, c.requestID)
 	}
 	if c.client != "" {
 		req.Header.Set(wire.ClientHeader, c.client)
 	}
-	if err := s.client.DoTimeout(req, resp, timeout); err != nil {
+	if err := s.client.DoDeadline(req, resp, deadline); err != nil {
 		return err
 	}
 	if resp.StatusCode() != 200 {
@@ -339,6 +348,10 @@ func (s *Server) internal(cloud, path, query string, c caller, timeout time.Dura
 	read(resp)
 	return nil
 }
+
+// CheckOrigins is the edge's readiness as to its origins: nil when at
+// least one was reachable at its last health check.
+func (s *Server) CheckOrigins(ctx context.Context) error { return s.origins.check(ctx) }
 
 // respond writes a cached entry with validators and caching headers.
 func (s *Server) respond(ctx *fasthttp.RequestCtx, p *grammar.Path, e *entry, hit bool) {

@@ -52,7 +52,7 @@ func newTestEnv(t *testing.T, cfg Config) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(cfg, []Account{testAccount}, Deps{Catalog: cat, Blobs: blobs, NC: nc.NC, Jobs: q, Notifier: n}, log)
+	s := New(cfg, []Account{testAccount}, Deps{Catalog: cat, Blobs: blobs, Jobs: q, Notifier: n}, log)
 	return &testEnv{Server: s, nats: nc, blobs: blobs, queue: q}
 }
 

@@ -4,10 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 
 	"github.com/edgepix/edgepix/catalog"
+	"github.com/edgepix/edgepix/internal/purge"
 )
 
 // assetDir is the blob-store folder of one asset: its original versions
@@ -22,26 +22,23 @@ func originalKey(a *catalog.Asset) string {
 	return fmt.Sprintf("%s/original-v%d", assetDir(a.Cloud, a.ResourceType, a.Type, a.PublicID), a.Version)
 }
 
-// PurgeSubject is the NATS subject edges listen on to drop cached entries.
-const PurgeSubject = "edgepix.purge"
-
-// Purge names the asset whose cached deliveries edges must drop.
-type Purge struct {
-	Cloud        string `json:"cloud"`
-	ResourceType string `json:"resource_type"`
-	Type         string `json:"type"`
-	PublicID     string `json:"public_id"`
+// Purger carries purges to edges (internal/purge.Publisher): Publish
+// returns once the purge stream has taken the purge, or with an error
+// after retrying for a while; the purge is then owed and retried in the
+// background until the stream takes it.
+type Purger interface {
+	Publish(purge.Message) error
 }
 
-// purge tells every edge to drop the asset's cached entries.
+// purge tells every edge to drop the asset's cached entries. The call
+// waits for the purge stream's acknowledgement (up to purge.RetryFor);
+// past that the purge is retried in the background and the API call
+// goes on: the change it made is done, and its purge is owed.
 func (s *Server) purge(a *catalog.Asset) {
-	if s.nc == nil {
+	if s.purges == nil {
 		return
 	}
-	b, _ := json.Marshal(Purge{Cloud: a.Cloud, ResourceType: a.ResourceType, Type: a.Type, PublicID: a.PublicID})
-	if err := s.nc.Publish(PurgeSubject, b); err != nil {
-		s.log.Warn("publishing purge", "public_id", a.PublicID, "err", err)
-	}
+	s.purges.Publish(purge.Message{Cloud: a.Cloud, ResourceType: a.ResourceType, Type: a.Type, PublicID: a.PublicID})
 }
 
 // removeAsset deletes the metadata first (the asset disappears at once),

@@ -16,7 +16,6 @@ import (
 	"github.com/edgepix/edgepix/notify"
 	"github.com/edgepix/edgepix/plugins"
 	"github.com/edgepix/edgepix/transform/codec"
-	"github.com/nats-io/nats.go"
 	"github.com/valyala/fasthttp"
 	"golang.org/x/sync/singleflight"
 )
@@ -57,7 +56,7 @@ type Server struct {
 	batches    *catalog.BatchStore
 	assemblies *catalog.UploadStore
 	blobs      blob.Store
-	nc         *nats.Conn
+	purges     Purger
 	metrics    *metrics.Metrics
 	jobs       *jobs.Queue
 	notifier   *notify.Notifier
@@ -70,12 +69,12 @@ type Server struct {
 	log        *slog.Logger
 }
 
-// Deps are what the origin keeps its state in and reports to. NC, when
-// set, carries purge messages to edges.
+// Deps are what the origin keeps its state in and reports to. Purges,
+// when set, carries purges to edges.
 type Deps struct {
 	Catalog  *catalog.Catalog // records, in JetStream KV
 	Blobs    blob.Store       // originals, derived files, parked work
-	NC       *nats.Conn
+	Purges   Purger
 	Metrics  *metrics.Metrics
 	Jobs     *jobs.Queue
 	Notifier *notify.Notifier
@@ -111,7 +110,7 @@ func New(cfg Config, accounts []Account, st Deps, log *slog.Logger) *Server {
 		cfg.StuckBatchAge = time.Minute
 	}
 	cfg.UploadLimits = cfg.UploadLimits.withDefaults()
-	s := &Server{cfg: cfg, accounts: map[string]Account{}, blobs: st.Blobs, nc: st.NC, metrics: st.Metrics,
+	s := &Server{cfg: cfg, accounts: map[string]Account{}, blobs: st.Blobs, purges: st.Purges, metrics: st.Metrics,
 		jobs: st.Jobs, notifier: st.Notifier, plugins: st.Plugins,
 		fetch: fetchClient(cfg.AllowPrivateFetch, 30*time.Second), log: log,
 		uploads: newUploadGate(cfg.UploadLimits)}

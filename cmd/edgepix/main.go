@@ -20,6 +20,7 @@ import (
 	"github.com/edgepix/edgepix/internal/app"
 	"github.com/edgepix/edgepix/internal/httpx"
 	"github.com/edgepix/edgepix/internal/netlimit"
+	"github.com/edgepix/edgepix/internal/purge"
 	"github.com/edgepix/edgepix/notify"
 	"github.com/edgepix/edgepix/origin"
 	"github.com/edgepix/edgepix/transform/codec"
@@ -100,7 +101,7 @@ func run(mode app.Mode, args []string) error {
 	fs.StringVar(&cfg.DataDir, "data", env("data", "./edgepix-data"), "data directory")
 	fs.StringVar(&cfg.EdgeAddr, "edge-addr", env("edge-addr", "127.0.0.1:8080"), "edge listen address")
 	fs.StringVar(&cfg.OriginAddr, "origin-addr", env("origin-addr", "127.0.0.1:8081"), "origin (API) listen address")
-	fs.StringVar(&cfg.OriginURL, "origin", env("origin", ""), "edge: the origin's URL, e.g. http://127.0.0.1:8081")
+	fs.StringVar(&cfg.OriginURL, "origin", env("origin", ""), "edge: the origins' URLs, comma-separated, e.g. http://10.0.0.5:8081,http://10.0.0.6:8081; an http:// host name stands for every address it resolves to")
 	fs.StringVar(&cfg.DeriveToken, "derive-token", env("derive-token", ""), "secret shared by edges and origin (default: kept in the data dir)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("public-url", ""), "base of url/secure_url (default http://<edge-addr>)")
 	fs.BoolVar(&cfg.AllowPrivateFetch, "allow-private-fetch", envBool("allow-private-fetch"), "allow remote file URLs on private/loopback addresses")
@@ -109,6 +110,7 @@ func run(mode app.Mode, args []string) error {
 	fs.Int64Var(&cfg.MaxPixels, "max-pixels", envInt("max-pixels", 100_000_000), "largest accepted image, in pixels")
 	fs.BoolVar(&cfg.Strict, "strict", envBool("strict"), "serve only signed URLs and named transformations")
 	fs.StringVar(&cfg.NATSURL, "nats", env("nats", ""), "external NATS URL (default: embedded server)")
+	fs.DurationVar(&cfg.PurgeRetention, "purge-retention", envDuration("purge-retention", purge.DefaultRetention), "how long the purge stream keeps purges: an edge stopped for longer drops its whole cache at start")
 	fs.StringVar(&cfg.NATSListen, "nats-listen", env("nats-listen", ""), "serve/origin: host:port where separate edges reach the embedded NATS (token: the derive token)")
 	fs.IntVar(&cfg.NATSReplicas, "nats-replicas", int(envInt("nats-replicas", 1)), "copies of every KV bucket and stream (3 on a NATS cluster); existing ones are raised, never lowered")
 	fs.StringVar(&cfg.Blob, "blob", env("blob", ""), "blob store: file:///path or s3://bucket/prefix?endpoint=&region=&path_style=1 (AWS_* credentials; default file://<data>/blobs)")
@@ -157,6 +159,11 @@ func run(mode app.Mode, args []string) error {
 	}
 	cfg.Accounts = accts
 	codec.PDFCacheDir = filepath.Join(cfg.DataDir, "pdfium-cache")
+	// Signals are caught before the servers start: one that arrives while
+	// they start (they answer /healthz before Start returns) is a graceful
+	// shutdown once they have, not the default abrupt exit.
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	a, err := app.Start(cfg, log)
 	if err != nil {
 		return err
@@ -177,8 +184,6 @@ func run(mode app.Mode, args []string) error {
 			fmt.Printf("  export CLOUDINARY_URL=%s\n", acct.URL(a.OriginURL))
 		}
 	}
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case s := <-sig:
 		log.Info("shutting down", "signal", s.String(), "timeout", cfg.ShutdownTimeout)

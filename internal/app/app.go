@@ -7,13 +7,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,14 +21,15 @@ import (
 	"github.com/edgepix/edgepix/blob"
 	"github.com/edgepix/edgepix/catalog"
 	"github.com/edgepix/edgepix/edge"
+	"github.com/edgepix/edgepix/internal/health"
 	"github.com/edgepix/edgepix/internal/httpx"
 	"github.com/edgepix/edgepix/internal/metrics"
 	"github.com/edgepix/edgepix/internal/natsembed"
+	"github.com/edgepix/edgepix/internal/purge"
 	"github.com/edgepix/edgepix/jobs"
 	"github.com/edgepix/edgepix/notify"
 	"github.com/edgepix/edgepix/origin"
 	"github.com/edgepix/edgepix/plugins"
-	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -48,7 +49,7 @@ type Config struct {
 	DataDir           string
 	EdgeAddr          string
 	OriginAddr        string
-	OriginURL         string // edge mode: the origin to ask on a miss
+	OriginURL         string // edge mode: the origins to ask on a miss, comma-separated (see edge.Config.Origins)
 	DeriveToken       string // shared edge↔origin secret (default: kept in DataDir)
 	PublicURL         string // default http://<edge addr>
 	AllowPrivateFetch bool
@@ -77,6 +78,16 @@ type Config struct {
 	// an edge not at all.
 	MetricsAddr     string
 	ShutdownTimeout time.Duration // bound of Close (default 30 s)
+
+	// PurgeRetention (origin) is how long the purge stream keeps purges:
+	// an edge stopped for longer drops its whole cache when it starts
+	// again. Default purge.DefaultRetention.
+	PurgeRetention time.Duration
+	// HealthInterval (edge) is the time between origin health checks
+	// (default edge.DefaultHealthInterval).
+	HealthInterval time.Duration
+	// Resolver (edge) resolves origin host names; nil: the system's.
+	Resolver *net.Resolver
 }
 
 // App is a running edgepix.
@@ -92,7 +103,6 @@ type App struct {
 	log        *slog.Logger
 	plugins    *plugins.Host
 	nats       *natsembed.Conn
-	purges     *nats.Subscription
 	edge       *edge.Server
 	stopWork   context.CancelFunc // cancels running jobs and deliveries
 	workers    []worker
@@ -103,6 +113,13 @@ type App struct {
 	done       chan error
 	closeOnce  sync.Once
 	closeErr   error
+
+	purges    *purge.Publisher // origin: publishes purges
+	follower  *purge.Follower  // edge: applies them
+	blobs     pinger           // origin: the blob store, for /readyz
+	originRdy *health.Checker
+	edgeRdy   *health.Checker
+	allRdy    atomic.Pointer[health.Checker] // the metrics listener's
 }
 
 // worker is background work the shutdown stops, then waits for.
@@ -212,7 +229,7 @@ func Start(cfg Config, log *slog.Logger) (*App, error) {
 		if err != nil {
 			return fail(err)
 		}
-		h := httpx.Wrap("origin", o.Handler, a.Metrics, log.With("server", "origin"))
+		h := a.originRdy.Serve(httpx.Wrap("origin", o.Handler, a.Metrics, log.With("server", "origin")))
 		if cfg.MetricsAddr == "" {
 			h = httpx.WithMetrics(h, a.Metrics)
 		}
@@ -224,6 +241,7 @@ func Start(cfg Config, log *slog.Logger) (*App, error) {
 			return fail(err)
 		}
 	}
+	a.allRdy.Store(health.New(log.With("component", "readiness"), a.allChecks()...))
 	return a, nil
 }
 
@@ -253,6 +271,17 @@ func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Ser
 	if err != nil {
 		return nil, err
 	}
+	ps, err := purge.EnsureStream(ctx, a.nats.JS, a.natsReplicas(), cfg.PurgeRetention)
+	if err != nil {
+		return nil, err
+	}
+	if n := ps.CachedInfo().Config.Replicas; n > a.natsReplicas() { // as internal/replicated says it
+		log.Warn("keeping the replicas a stream has: it is never scaled down", "stream", purge.Stream,
+			"replicas", n, "nats_replicas", a.natsReplicas())
+	}
+	a.purges = purge.NewPublisher(a.nats.JS, log.With("component", "purges"))
+	a.blobs = blobs
+	a.originRdy = health.New(log.With("component", "readiness"), a.originChecks()...)
 	secrets := func(cloud string) (string, bool, bool) {
 		for _, acct := range a.Accounts {
 			if acct.Cloud == cloud {
@@ -269,7 +298,7 @@ func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Ser
 	}
 	o := origin.New(origin.Config{PublicURL: cfg.PublicURL, MaxUploadBytes: cfg.MaxUploadBytes, SpoolDir: filepath.Join(cfg.DataDir, "tmp"),
 		MaxPixels: cfg.MaxPixels, AllowPrivateFetch: cfg.AllowPrivateFetch, DeriveToken: token, Strict: cfg.Strict},
-		a.Accounts, origin.Deps{Catalog: cat, Blobs: blobs, NC: a.nats.NC, Metrics: a.Metrics,
+		a.Accounts, origin.Deps{Catalog: cat, Blobs: blobs, Purges: a.purges, Metrics: a.Metrics,
 			Jobs: queue, Notifier: notifier, Plugins: a.plugins}, log)
 	work, stop := context.WithCancel(context.Background())
 	a.stopWork = stop
@@ -286,7 +315,7 @@ func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Ser
 	return o, nil
 }
 
-// startEdge opens the edge cache, subscribes to purges when NATS is
+// startEdge opens the edge cache, follows the purge stream when NATS is
 // there, and serves.
 func (a *App) startEdge(cfg Config, token string, ln net.Listener, log *slog.Logger) error {
 	secrets := map[string]string{}
@@ -296,29 +325,27 @@ func (a *App) startEdge(cfg Config, token string, ln net.Listener, log *slog.Log
 		limits[acct.Cloud] = acct.PluginLimits()
 	}
 	var err error
-	a.edge, err = edge.New(edge.Config{OriginURL: a.OriginURL, DeriveToken: token,
+	a.edge, err = edge.New(edge.Config{Origins: strings.Split(a.OriginURL, ","), Resolver: cfg.Resolver,
+		HealthInterval: cfg.HealthInterval, AwaitPurges: a.nats != nil, DeriveToken: token,
 		CacheDir: filepath.Join(cfg.DataDir, "edge-cache"), DiskBytes: cfg.CacheSize, Secrets: secrets,
 		Strict: cfg.Strict, Metrics: a.Metrics, Plugins: a.plugins, PluginLimits: limits, MaxPixels: cfg.MaxPixels}, log)
 	if err != nil {
 		return err
 	}
 	if a.nats != nil {
-		a.purges, err = a.nats.NC.Subscribe(origin.PurgeSubject, func(m *nats.Msg) {
-			var p origin.Purge
-			if err := json.Unmarshal(m.Data, &p); err != nil {
-				log.Warn("bad purge message", "err", err)
-				return
-			}
-			a.edge.Purge(p.Cloud, p.ResourceType, p.Type, p.PublicID)
-		})
-		if err != nil {
-			return err
+		a.follower = purge.Follow(a.nats.JS, a.edge.PurgeCache(), a.natsReplicas(), log.With("component", "purges"))
+		// Most starts catch up at once: wait a little rather than send
+		// the first requests to the origin.
+		select {
+		case <-a.follower.Ready():
+		case <-time.After(5 * time.Second):
+			log.Warn("purges not caught up yet: cached entries wait until they are")
 		}
-		a.nats.NC.Flush()
 	} else {
 		log.Warn("no --nats URL: this edge will not receive purges")
 	}
-	a.serve("edge", ln, httpx.Wrap("edge", a.edge.Handler, a.Metrics, log), smallBody)
+	a.edgeRdy = health.New(log.With("component", "readiness"), a.edgeChecks()...)
+	a.serve("edge", ln, a.edgeRdy.Serve(httpx.Wrap("edge", a.edge.Handler, a.Metrics, log)), smallBody)
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/edgepix/edgepix/internal/natsembed/natstest"
+	"github.com/edgepix/edgepix/internal/purge"
 	"github.com/edgepix/edgepix/origin"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -58,7 +59,7 @@ func TestNATSReplicas(t *testing.T) {
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
 	want := []string{"KV_assets", "KV_tags", "KV_transformations", "KV_presets", "KV_batches", "KV_uploads",
-		"KV_deliveries", "JOBS", "WEBHOOKS"}
+		"KV_deliveries", "JOBS", "WEBHOOKS", purge.Stream}
 	check := func() {
 		t.Helper()
 		var names []string

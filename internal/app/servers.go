@@ -55,15 +55,29 @@ func (a *App) serve(name string, ln net.Listener, h fasthttp.RequestHandler, max
 	go func() { a.done <- srv.Serve(ln) }()
 }
 
-// serveMetrics serves /metrics (and /healthz) on their own listener.
+// serveMetrics serves /metrics, /healthz and /readyz (every server's
+// checks; unready until Start is done) on their own listener.
 func (a *App) serveMetrics(ln net.Listener) {
 	health := func(ctx *fasthttp.RequestCtx) {
-		if string(ctx.Path()) != "/healthz" {
+		switch string(ctx.Path()) {
+		case "/healthz":
+			ctx.SetBodyString("ok\n")
+		case "/readyz": // not started yet
+			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+			ctx.SetContentType("application/json")
+			ctx.SetBodyString(`{"status":"unready","failing":["starting"],"checks":{"starting":"not started yet"}}` + "\n")
+		default:
 			ctx.Error("Not found", fasthttp.StatusNotFound)
-			return
 		}
-		ctx.SetBodyString("ok\n")
 	}
 	log := a.log.With("server", "metrics")
-	a.serve("metrics", ln, httpx.WithMetrics(httpx.Wrap("metrics", health, a.Metrics, log), a.Metrics), smallBody)
+	h := httpx.Wrap("metrics", health, a.Metrics, log)
+	ready := func(ctx *fasthttp.RequestCtx) {
+		if c := a.allRdy.Load(); c != nil {
+			c.Serve(h)(ctx)
+			return
+		}
+		h(ctx)
+	}
+	a.serve("metrics", ln, httpx.WithMetrics(ready, a.Metrics), smallBody)
 }

@@ -21,7 +21,9 @@ import (
 //     webhook deliveries finish, or are cancelled at the drain deadline
 //     and handed back to the queue (nacked) for another origin or the
 //     next start;
-//  3. stores: purges stop reaching the edge, then at once the edge cache
+//  3. stores: purges stop reaching the edge (the follower stops after
+//     the purge in hand) and owed purges get a last try (until half-way
+//     through the reserve), then at once the edge cache
 //     (its memtable flushed), NATS (drained, then the embedded server
 //     stopped) and the plugin host.
 //
@@ -54,12 +56,18 @@ func (a *App) shutdown(timeout time.Duration) error {
 	}
 	s.phase(drainBy.Add(reserve/2), drain...)
 
+	var purges []step
+	if a.follower != nil {
+		purges = append(purges, step{name: "purge follower", run: func() error { a.follower.Stop(); return nil }})
+	}
 	if a.purges != nil {
-		s.phase(deadline, step{name: "purge subscription", run: func() error {
-			a.purges.Unsubscribe() // fails only if NATS is closed already: nothing then to stop
-			return nil
+		purges = append(purges, step{name: "purge publisher", run: func() error {
+			ctx, cancel := context.WithDeadline(context.Background(), drainBy.Add(reserve/2))
+			defer cancel()
+			return a.purges.Close(ctx)
 		}})
 	}
+	s.phase(deadline, purges...)
 	var stores []step
 	if a.edge != nil {
 		stores = append(stores, step{name: "edge cache", run: a.edge.Close})

@@ -72,7 +72,10 @@ func Start(url, storeDir string, o ...Options) (*Conn, error) {
 		}
 		c.NC = nc
 	} else {
-		var opts []nats.Option
+		// Keep reconnecting for as long as the process runs: a NATS
+		// outage must not outlive its cause (the default gives up after
+		// two minutes, and the connection stays closed).
+		opts := []nats.Option{nats.MaxReconnects(-1)}
 		if opt.Token != "" {
 			opts = append(opts, nats.Token(opt.Token))
 		}
