@@ -8,7 +8,7 @@ BIN      := bin/edgepix
 PLUGINS  := duotone placeholder watermark invert blur
 WAT_PLUGINS := simdinvert
 
-.PHONY: build test bench run fuzz vet lint plugins s3server
+.PHONY: build test bench run fuzz vet lint plugins s3server chromium
 
 build:
 	@mkdir -p bin
@@ -27,7 +27,13 @@ lint:
 s3server:
 	$(GO) run ./blob/s3test/cmd/s3server
 
-test: vet s3server
+# Debian's Chromium, which the console's browser tests drive
+# (e2e/console_test.go); they skip, saying so, only when it cannot be had.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+		echo "WARNING: Debian's chromium could not be installed: the console's browser tests will be SKIPPED"
+
+test: vet s3server chromium
 	$(GO) test -tags $(TAGS) -count=1 -timeout 12m ./...
 
 # Short fuzzing sessions over the URL parser and the decoders (the seed

@@ -61,8 +61,9 @@ func New(c Config) *Client { return &Client{Config: c, HTTP: &http.Client{Timeou
 
 // APIError is an error answer: {"error":{"message":...}} and its status.
 type APIError struct {
-	Status  int
-	Message string
+	Status     int
+	Message    string
+	RetryAfter time.Duration // the answer's Retry-After, if any
 }
 
 func (e *APIError) Error() string { return fmt.Sprintf("%d: %s", e.Status, e.Message) }
@@ -141,18 +142,48 @@ func (c *Client) endpoint(resourceType, action string) string {
 }
 
 func (c *Client) do(req *http.Request) (map[string]any, error) {
+	var out map[string]any
+	err := c.send(req, &out)
+	return out, err
+}
+
+// send performs req and decodes its JSON answer into out; an error answer
+// is an *APIError.
+func (c *Client) send(req *http.Request, out any) error {
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&out); err != nil {
-		return nil, fmt.Errorf("sdk: %s answered %d with no JSON: %w", req.URL.Path, resp.StatusCode, err)
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
 	}
-	if e, ok := out["error"].(map[string]any); ok || resp.StatusCode >= 400 {
-		msg, _ := e["message"].(string)
-		return out, &APIError{Status: resp.StatusCode, Message: msg}
+	var probe struct {
+		Error *struct {
+			Message string `json:"message"`
+		} `json:"error"`
 	}
-	return out, nil
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return &APIError{Status: resp.StatusCode, Message: fmt.Sprintf("%s answered with no JSON: %.200s", req.URL.Path, b),
+			RetryAfter: retryAfter(resp)}
+	}
+	if probe.Error != nil || resp.StatusCode >= 400 {
+		e := &APIError{Status: resp.StatusCode, RetryAfter: retryAfter(resp)}
+		if probe.Error != nil {
+			e.Message = probe.Error.Message
+		}
+		json.Unmarshal(b, out)
+		return e
+	}
+	return json.Unmarshal(b, out)
+}
+
+// retryAfter reads a Retry-After header given in seconds.
+func retryAfter(resp *http.Response) time.Duration {
+	n, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return time.Duration(n) * time.Second
 }

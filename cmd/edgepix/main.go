@@ -128,6 +128,7 @@ func run(mode app.Mode, args []string) error {
 	fs.Int64Var(&cfg.Limits.MinBodyRate, "min-upload-rate", envInt("min-upload-rate", l.MinBodyRate), "bytes/s a request body must average (it gets --header-timeout + length/rate)")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("metrics-addr", ""), "serve /metrics on this host:port only (default: the origin port; an edge: nowhere)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", envDuration("shutdown-timeout", 30*time.Second), "bound of a graceful shutdown; then exit non-zero")
+	fs.StringVar(&cfg.ConsolePassword, "console-password", env("console-password", ""), "web console: accepted instead of the API secret (single account only)")
 	fs.StringVar(&logLevel, "log-level", env("log-level", "info"), "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -180,6 +181,7 @@ func run(mode app.Mode, args []string) error {
 	}
 	if mode != app.Edge {
 		fmt.Printf("  origin (API):    %s\n", a.OriginURL)
+		fmt.Printf("  console:         %s   (sign in with the key and secret below)\n", a.ConsoleURL)
 		for _, acct := range a.Accounts {
 			fmt.Printf("  export CLOUDINARY_URL=%s\n", acct.URL(a.OriginURL))
 		}

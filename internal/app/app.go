@@ -87,7 +87,8 @@ type Config struct {
 	// (default edge.DefaultHealthInterval).
 	HealthInterval time.Duration
 	// Resolver (edge) resolves origin host names; nil: the system's.
-	Resolver *net.Resolver
+	Resolver        *net.Resolver
+	ConsolePassword string // accepted by the console instead of the API secret (single account)
 }
 
 // App is a running edgepix.
@@ -96,6 +97,7 @@ type App struct {
 	EdgeURL    string // empty in origin mode
 	OriginURL  string
 	MetricsURL string // where /metrics is served; empty if nowhere
+	ConsoleURL string // the web console (origin port); empty in edge mode
 	Metrics    *metrics.Metrics
 	Notifier   *notify.Notifier // nil in edge mode
 	NATSURL    string           // where edges reach the embedded NATS, with --nats-listen
@@ -229,7 +231,11 @@ func Start(cfg Config, log *slog.Logger) (*App, error) {
 		if err != nil {
 			return fail(err)
 		}
-		h := a.originRdy.Serve(httpx.Wrap("origin", o.Handler, a.Metrics, log.With("server", "origin")))
+		routes, err := a.withConsole(o, cfg, log.With("server", "origin"))
+		if err != nil {
+			return fail(err)
+		}
+		h := a.originRdy.Serve(httpx.Wrap("origin", routes, a.Metrics, log.With("server", "origin")))
 		if cfg.MetricsAddr == "" {
 			h = httpx.WithMetrics(h, a.Metrics)
 		}

@@ -165,4 +165,20 @@ func main() {
 	fmt.Fprintf(tw, "first response (64x64), cold compile (%.1f MB module)\t%v\t\n", float64(pf.ModuleBytes)/1e6, pf.ColdCompile.Round(time.Millisecond))
 	fmt.Fprintf(tw, "first response (64x64) after restart, warm cache\t%v\t\n", pf.WarmRestart.Round(time.Millisecond))
 	tw.Flush()
+	fmt.Println()
+
+	cli, err := bench.MeasureCLI(dir, []string{"photo-storm-1920x1280.jpg", "photo-snake-600x450-grayscale.jpg",
+		"interlaced-rgb-horse-200x200.png", "photo-dune-grass-1680x1050.jpg"}, 10, []int{1, 4, 8})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bulk CLI:", err)
+		os.Exit(1)
+	}
+	sdkRun := cli[0]
+	fmt.Fprintf(tw, "bulk upload, %d files, %.1f MB, real binary\tconcurrency\tfiles/s\tMB/s\tvs Go SDK loop\t\n", sdkRun.Files, float64(sdkRun.Bytes)/1e6)
+	fmt.Fprintf(tw, "official Go SDK, one after another\t1\t%.1f\t%.2f\t1.00x\t\n", sdkRun.FilesPerSecond(), sdkRun.MBPerSecond())
+	for _, f := range cli[1:] {
+		fmt.Fprintf(tw, "edgepix upload DIR\t%d\t%.1f\t%.2f\t%.2fx\t\n", f.Concurrency, f.FilesPerSecond(), f.MBPerSecond(),
+			sdkRun.Took.Seconds()/f.Took.Seconds())
+	}
+	tw.Flush()
 }
