@@ -88,6 +88,12 @@ func (s *Server) RunJob(ctx context.Context, jb jobs.Job) error {
 		}
 		return nil
 	}
+	if jb.Kind == "eager" && jb.Attempt < maxJobAttempts && s.notStoredYet(ctx, &j) {
+		// Queued before the upload's metadata, which follows at once: the
+		// batch stays pending until the job can really run.
+		return &jobs.RetryError{After: time.Duration(jb.Attempt) * 250 * time.Millisecond,
+			Err: fmt.Errorf("asset %s version %d is not stored yet", j.PublicID, j.Version)}
+	}
 	b.Status = catalog.BatchProcessing
 	s.batches.Put(ctx, b)
 	switch jb.Kind {
@@ -125,6 +131,13 @@ func (s *Server) RunJob(ctx context.Context, jb jobs.Job) error {
 		return &jobs.RetryError{After: time.Second, Err: perr}
 	}
 	return err
+}
+
+// notStoredYet reports whether the asset version an eager job is for is
+// not stored (yet): its job was queued before its metadata.
+func (s *Server) notStoredYet(ctx context.Context, j *job) bool {
+	a, err := s.assets.Get(ctx, j.Cloud, j.RT, j.Type, j.PublicID)
+	return errors.Is(err, catalog.ErrAssetNotFound) || (err == nil && a.Version < j.Version)
 }
 
 // transient tells failures worth retrying from bad input.
