@@ -168,7 +168,11 @@ func (s *Server) readmit(ctx context.Context, release func(), a *catalog.Asset, 
 		return release, nil
 	}
 	release()
-	return s.admitWork(ctx, c)
+	r, err := s.admitWork(ctx, c)
+	if err != nil {
+		return func() {}, err // the caller's deferred release must not be nil
+	}
+	return r, nil
 }
 
 // fileCost is an asset's file in budget pixels (4 bytes): what reading
