@@ -173,7 +173,7 @@ func TestFlagSpellings(t *testing.T) {
 	}
 }
 
-// TestNodeSDKBreadth builds client-hint and multi-flag URLs with the
+// TestNodeSDKBreadth builds client-hint, multi-flag and expression URLs with the
 // official Node SDK (e2e/node/breadth.mjs) and delivers them.
 func TestNodeSDKBreadth(t *testing.T) {
 	if testing.Short() {

@@ -77,6 +77,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.mu.Unlock()
 	time.Sleep(hang)
 	w.WriteHeader(status)
+	fmt.Fprintf(w, "receiver says %d\n", status) // kept in the delivery log as the attempt's response
 	if status == 200 {
 		r.arrived <- h
 	}
@@ -289,6 +290,14 @@ func TestNotificationRetries(t *testing.T) {
 	}
 	if _, ok := first["duration_ms"]; !ok {
 		t.Errorf("attempt fields: %v", first)
+	}
+	// Each attempt keeps the start of the answer and the signature headers
+	// it carried (the id is the same on every attempt).
+	last := ds[0]["attempts"].([]any)[3].(map[string]any)
+	sigs, _ := first["signatures"].(map[string]any)
+	if first["response"] != "receiver says 500\n" || last["response"] != "receiver says 200\n" ||
+		sigs["webhook-id"] != h.ID || sigs["X-Cld-Signature"] == "" || sigs["webhook-signature"] == "" {
+		t.Errorf("attempt response and signatures: %v", first)
 	}
 	eventually(t, "attempts counted in /metrics", func() bool {
 		_, m := get(t, a.OriginURL+"/metrics")

@@ -87,7 +87,9 @@ func decodePNG(t *testing.T, b []byte) *image.NRGBA {
 }
 
 func TestExamplePluginsMatchNativeGo(t *testing.T) {
-	a, cld := start(t)
+	acct := testAccount
+	acct.PluginTimeoutMS = 20000 // correctness here, not limits: room for cold loads on a busy machine
+	a, cld := start(t, func(c *app.Config) { c.Accounts = []origin.Account{acct} })
 	snake := fixtures.Path(t, "photo-snake-600x450-grayscale.jpg")
 	upload(t, cld, snake, uploader.UploadParams{PublicID: "snake", Tags: []string{"reptile"}})
 	src, _ := os.ReadFile(snake)

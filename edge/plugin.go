@@ -84,7 +84,7 @@ func (s *Server) runPlugins(ctx context.Context, cloud string, p *grammar.Path, 
 		}
 		b := img.Frames[0].Rect
 		if img, err = pipeline.ApplyWith(img, step, b.Dx(), b.Dy(), pipeline.Limits{MaxPixels: maxPixels, MaxOutputPixels: maxPixels, Ctx: ctx},
-			pipeline.Env{Layers: s.layers(cloud), Tags: info.Tags}); err != nil {
+			pipeline.Env{Layers: s.layers(cloud), Tags: info.Tags, Context: info.Context}); err != nil {
 			return nil, err
 		}
 		rest = rest[1+len(step):]

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/edgepix/edgepix/internal/replicated"
 	"github.com/edgepix/edgepix/internal/safedial"
@@ -93,6 +94,26 @@ type Attempt struct {
 	StatusCode int       `json:"status_code,omitempty"`
 	Error      string    `json:"error,omitempty"`
 	DurationMS int64     `json:"duration_ms"`
+	// Response is the start of the receiver's answer (snippetBytes, as
+	// text), Signatures the signature headers this attempt carried.
+	Response   string            `json:"response,omitempty"`
+	Signatures map[string]string `json:"signatures,omitempty"`
+}
+
+// snippetBytes is how much of a receiver's answer an attempt keeps.
+const snippetBytes = 256
+
+// snippet is the start of a response body as printable text.
+func snippet(b []byte) string {
+	if len(b) > snippetBytes {
+		b = b[:snippetBytes]
+	}
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || (r < 0x20 && r != '\n' && r != '\t') {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(string(b), "?"))
 }
 
 // Notifier stores, sends and retries deliveries.
@@ -311,12 +332,19 @@ func (n *Notifier) post(ctx context.Context, d *Delivery) (Attempt, time.Duratio
 	h.Set("webhook-id", d.ID)
 	h.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
 	h.Set("webhook-signature", signature.StandardWebhook(d.ID, ts, d.Body, []byte(secret)))
+	a.Signatures = map[string]string{}
+	for _, k := range []string{"X-Cld-Timestamp", "X-Cld-Signature", "webhook-id", "webhook-timestamp", "webhook-signature"} {
+		a.Signatures[k] = h.Get(k)
+	}
 	resp, err := n.client.Do(req)
 	a.DurationMS = time.Since(start).Milliseconds()
 	if err != nil {
 		a.Error = err.Error()
 		return a, 0
 	}
+	head := make([]byte, snippetBytes)
+	k, _ := io.ReadFull(resp.Body, head)
+	a.Response = snippet(head[:k])
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	a.StatusCode = resp.StatusCode

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -109,5 +110,18 @@ func TestRetryAfterAndRedirects(t *testing.T) {
 	}
 	if redirected.Load() != 0 {
 		t.Error("a redirect was followed")
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	long := strings.Repeat("a", 1000)
+	for in, want := range map[string]string{
+		"ok\n":                     "ok\n",
+		"bad\x00\x1bbytes\xff\xfe": "bad??bytes?",
+		long:                       long[:snippetBytes],
+	} {
+		if got := snippet([]byte(in)); got != want {
+			t.Errorf("snippet(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -268,7 +268,7 @@ func (s *Server) renderFrame(ctx context.Context, a *catalog.Asset, chain gramma
 		return nil, err
 	}
 	if img, err = pipeline.ApplyWith(img, chain, lw, lh, lim,
-		pipeline.Env{Layers: s.layers(ctx, a.Cloud), Tags: a.Tags, Pages: a.Pages}); err != nil {
+		pipeline.Env{Layers: s.layers(ctx, a.Cloud), Tags: a.Tags, Context: a.Context, Pages: a.Pages}); err != nil {
 		return nil, err
 	}
 	return img.Frames[0], nil

@@ -201,7 +201,7 @@ func (s *Server) deriveAsset(ctx context.Context, cloud string, p *grammar.Path,
 		}
 		start := time.Now()
 		res, err := pipeline.Render(src, pipeline.Request{Chain: chain, Format: format, AcceptClass: class,
-			Env: pipeline.Env{Layers: s.layers(ctx, cloud), Tags: a.Tags, Pages: a.Pages}, Limits: s.limits(ctx)})
+			Env: pipeline.Env{Layers: s.layers(ctx, cloud), Tags: a.Tags, Context: a.Context, Pages: a.Pages}, Limits: s.limits(ctx)})
 		if err != nil {
 			s.metrics.Renders.WithLabelValues("error").Inc()
 			return nil, err

@@ -189,7 +189,7 @@ func (s *Server) incoming(ctx context.Context, cloud string, f *form, data []byt
 	if ch, err = ch.Expand(resolver{ctx, s.named, cloud}); err != nil {
 		return nil, err
 	}
-	res, err := pipeline.Render(data, pipeline.Request{Chain: ch, Format: format, Env: pipeline.Env{Layers: s.layers(ctx, cloud), Tags: a.Tags, Pages: a.Pages},
+	res, err := pipeline.Render(data, pipeline.Request{Chain: ch, Format: format, Env: pipeline.Env{Layers: s.layers(ctx, cloud), Tags: a.Tags, Context: a.Context, Pages: a.Pages},
 		Limits: s.limits(ctx)})
 	if err != nil {
 		return nil, fmt.Errorf("Incoming transformation failed: %w", err)

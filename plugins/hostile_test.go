@@ -58,7 +58,7 @@ func keepServing(t *testing.T, h *Host) (stop func() int) {
 			default:
 			}
 			src := testImage(64, 64)
-			out, err := h.Run(context.Background(), "good", wasmasm.Invert(), clone(src), nil, Limits{})
+			out, err := h.Run(context.Background(), "good", wasmasm.Invert(), clone(src), nil, Limits{Timeout: time.Minute})
 			if err != nil || string(out.Pix) != string(inverted(src).Pix) {
 				t.Errorf("a good plugin failed while a hostile one ran: %v", err)
 				return
@@ -74,7 +74,9 @@ func keepServing(t *testing.T, h *Host) (stop func() int) {
 // while a good plugin keeps being served.
 func TestHostilePlugins(t *testing.T) {
 	h, _ := newHost(t)
-	lim := Limits{Timeout: 300 * time.Millisecond, MemoryBytes: 16 << 20, MaxPixels: 25_000_000}
+	// The deadline leaves the non-looping ones room to reach their own
+	// failure on a busy machine; the loops need it to end.
+	lim := Limits{Timeout: 2 * time.Second, MemoryBytes: 16 << 20, MaxPixels: 25_000_000}
 	stop := keepServing(t, h)
 	for _, c := range []struct {
 		name   string

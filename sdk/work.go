@@ -89,10 +89,12 @@ type Delivery struct {
 
 // Attempt is one POST of a delivery.
 type Attempt struct {
-	At         time.Time `json:"at"`
-	StatusCode int       `json:"status_code"`
-	Error      string    `json:"error"`
-	DurationMS int64     `json:"duration_ms"`
+	At         time.Time         `json:"at"`
+	StatusCode int               `json:"status_code"`
+	Error      string            `json:"error"`
+	DurationMS int64             `json:"duration_ms"`
+	Response   string            `json:"response"`   // the start of the receiver's answer
+	Signatures map[string]string `json:"signatures"` // the signature headers sent
 }
 
 // Deliveries lists webhook deliveries, filtered by status and batch when

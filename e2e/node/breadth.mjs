@@ -54,3 +54,18 @@ const rawURL = cloudinary.url("node/storm", { ...urlOpts, format: "png",
 const [a, b] = [await get(arrayURL), await get(rawURL)];
 check(a.status === 200 && b.status === 200, "both spellings deliver", [a.error, b.error]);
 check(pngWidth(a.body) === 100 && a.body.equals(b.body), "both spellings give the same 100 px image", [pngWidth(a.body), pngWidth(b.body)]);
+
+// Expressions as the SDK normalises them: operators and long names in
+// every numeric parameter, variables, conditions (after a colon the SDK
+// leaves the long name: e_brightness:initial_width_div_96).
+const exprURL = cloudinary.url("node/storm", { ...urlOpts, format: "png", transformation: [
+  { variables: [["$w", "initial_width / 16"], ["$turn", "90"]] },
+  { if: "width > 1000", crop: "scale", width: "$w", effect: "brightness:initial_width / 96", opacity: "$w / 2", angle: "$turn" }] });
+check(exprURL.includes("$w_iw_div_16") && exprURL.includes("e_brightness:initial_width_div_96") && exprURL.includes("o_$w_div_2") &&
+  exprURL.includes("if_w_gt_1000"), "SDK normalises expressions", exprURL);
+const e = await get(exprURL);
+check(e.status === 200 && pngWidth(e.body) === 80, "expressions in w, e, o and a render (120 px, turned 90°)", e.error || pngWidth(e.body));
+const bpURL = cloudinary.url("node/storm", { ...urlOpts, crop: "scale", width: "auto:breakpoints:json" });
+const bp = await get(bpURL);
+const list = bp.status === 200 ? JSON.parse(bp.body.toString()).breakpoints : [];
+check(list.length >= 2 && list[0] === 50 && list[list.length - 1] === 1000, "w_auto:breakpoints:json lists breakpoints by file size", bp.error || list);

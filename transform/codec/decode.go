@@ -314,9 +314,6 @@ func decodeStill(f Format, dec func() (image.Image, error)) (*Image, error) {
 }
 
 func decodeJPEG(b []byte, info Info, opt DecodeOptions) (*Image, error) {
-	if info.jpeg.unusual && info.jpeg.progressive {
-		return nil, &DecodeError{Format: JPEG, Err: errProgressiveSampling}
-	}
 	if d := jpegScale(info, opt); d > 1 {
 		if m, ok := decodeJPEGScaled(b, d, opt); ok {
 			return &Image{Frames: []*image.NRGBA{m}, Delays: []int{0}}, nil
@@ -325,14 +322,16 @@ func decodeJPEG(b []byte, info Info, opt DecodeOptions) (*Image, error) {
 			return nil, err
 		}
 	}
-	img, err := decodeStill(JPEG, func() (image.Image, error) { return jpeg.Decode(reader(opt.Ctx, bytes.NewReader(b))) })
-	var ue jpeg.UnsupportedError
-	if errors.As(err, &ue) && ue == "luma/chroma subsampling ratio" {
-		if m, ok := decodeJPEGScaled(b, 1, opt); ok { // libjpeg reads these: so do we
+	if info.jpeg.unusual { // libjpeg reads these (baseline or progressive): so do we
+		if m, ok := decodeJPEGScaled(b, 1, opt); ok {
 			return &Image{Frames: []*image.NRGBA{m}, Delays: []int{0}}, nil
 		}
+		if err := CheckContext(opt.Ctx); err != nil {
+			return nil, err
+		}
+		return nil, &DecodeError{Format: JPEG, Err: errBadJPEG}
 	}
-	return img, err
+	return decodeStill(JPEG, func() (image.Image, error) { return jpeg.Decode(reader(opt.Ctx, bytes.NewReader(b))) })
 }
 
 // jpegScale is the reduction a JPEG decode tries first: the smallest of

@@ -8,8 +8,8 @@ import (
 	"github.com/edgepix/edgepix/internal/fixtures"
 )
 
-// FuzzDecode feeds arbitrary bytes to every decoder, including the
-// reduced-scale JPEG paths and Validate's streaming checks: nothing may
+// FuzzDecode feeds arbitrary bytes to every decoder, including our own
+// JPEG decoder at every scale and Validate's streaming checks: nothing may
 // panic (Decode and Validate recover third-party decoder panics, but our
 // own code must not rely on that) or hold more than the pixel budget,
 // all frames together.
@@ -24,8 +24,16 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	}
+	// Progressive and baseline JPEGs with unusual subsamplings: our full
+	// decoder, refinement scans and restart markers included.
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "sampling", "*.jpg"))
+	for _, n := range seeds {
+		if b, err := os.ReadFile(n); err == nil {
+			f.Add(b, 16)
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte, min int) {
-		for _, d := range []int{8, 4, 2} {
+		for _, d := range []int{8, 4, 2, 1} {
 			func() {
 				defer func() {
 					if r := recover(); r != nil {

@@ -13,11 +13,12 @@ type jpegFrame struct {
 	comps       int
 	samples     float64 // component samples per pixel: 1 gray, 1.5 at 4:2:0, 3 at 4:4:4
 	w, h        int
-	unusual     bool // a chroma subsampling image/jpeg refuses (only our baseline decoder reads it)
+	unusual     bool // a chroma subsampling image/jpeg refuses (only our own decoder reads it)
 }
 
-// errProgressiveSampling refuses what no decoder here reads in full.
-var errProgressiveSampling = errors.New("progressive JPEG with an unusual chroma subsampling is not supported")
+// errBadJPEG is our full decoder's refusal of a file it cannot read
+// (truncated, corrupt, over the memory budget).
+var errBadJPEG = errors.New("invalid, truncated or too large JPEG (chroma subsampling read by edgepix's own decoder)")
 
 // readJPEGFrame reads the first frame header (SOF0/1/2) of b.
 func readJPEGFrame(b []byte) jpegFrame {

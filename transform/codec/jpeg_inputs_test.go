@@ -3,10 +3,14 @@ package codec
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"image"
 	"image/jpeg"
+	"image/png"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -181,3 +185,68 @@ func TestTruncatedProgressiveAndArithmetic(t *testing.T) {
 }
 
 func errOf[T any](_ T, err error) error { return err }
+
+// Progressive JPEGs with subsamplings image/jpeg refuses (written by
+// libjpeg's cjpeg, with successive approximation and EOB runs; with and
+// without restart markers, and a baseline one with them) decode as
+// libjpeg's djpeg decodes them, at upload (Validate) and delivery alike;
+// truncated, over budget or cancelled, they are refused.
+func TestProgressiveUnusualSubsampling(t *testing.T) {
+	for _, name := range []string{"progressive-3_1_1_1_1_1", "progressive-3_1_1_1_1_1-rst", "progressive-1_1_2_2_2_2",
+		"progressive-2_1_1_1_2_1", "baseline-3_1_1_1_1_1-rst"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "sampling", name+".jpg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, refName, _ := strings.Cut(strings.TrimSuffix(name, "-rst"), "-")
+		rb, err := os.ReadFile(filepath.Join("testdata", "sampling", "libjpeg-"+refName+".png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refImg, err := png.Decode(bytes.NewReader(rb))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := toNRGBA(refImg)
+		if _, err := jpeg.Decode(bytes.NewReader(b)); err == nil {
+			t.Fatalf("%s: image/jpeg reads it; the test needs a sampling it refuses", name)
+		}
+		if _, err := Validate(b, DecodeOptions{}); err != nil {
+			t.Errorf("%s: validation: %v", name, err)
+		}
+		img, err := Decode(b, DecodeOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := img.Frames[0]
+		if got.Rect != ref.Rect {
+			t.Fatalf("%s: %v, libjpeg %v", name, got.Rect, ref.Rect)
+		}
+		if p := psnr(got, ref); p < 40 {
+			t.Errorf("%s: PSNR %.1f dB against libjpeg's decode", name, p)
+		}
+		// Reduced decodes: 1/8 from the DC scans; 1/2 falls back to the full decode.
+		for _, min := range []int{20, 90} {
+			if m, err := Decode(b, DecodeOptions{MinWidth: min, MinHeight: min * 3 / 4}); err != nil || m.Frames[0].Rect.Dx() < min {
+				t.Errorf("%s at %d px: %v", name, min, err)
+			}
+		}
+		cut := b[:len(b)*8/10]
+		var de *DecodeError
+		if _, err := Validate(cut, DecodeOptions{}); !errors.As(err, &de) {
+			t.Errorf("%s truncated: validate %v", name, err)
+		}
+		if _, err := Decode(cut, DecodeOptions{}); !errors.As(err, &de) {
+			t.Errorf("%s truncated: decode %v", name, err)
+		}
+		if _, err := Decode(b, DecodeOptions{MaxPixels: 20000}); err == nil {
+			t.Errorf("%s: decoded over MaxPixels", name)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var ce *CanceledError
+		if _, err := Decode(b, DecodeOptions{Ctx: ctx}); !errors.As(err, &ce) {
+			t.Errorf("%s: cancelled decode: %v", name, err)
+		}
+	}
+}

@@ -14,13 +14,13 @@ import (
 // (baseline only) the lowest 2×2 or 4×4 coefficients of each block are kept
 // and a reduced inverse DCT gives 2×2 or 4×4 pixels. It returns ok=false
 // for anything it does not handle (arithmetic coding, CMYK, progressive
-// below 1/8, malformed data, a second frame header, a frame over
+// at 1/4 and 1/2, malformed data, a second frame header, a frame over
 // opt's MaxPixels, a done opt.Ctx), and the caller falls back to the full
 // decoder, which reports errors.
 //
-// At 1/1 (baseline only: decodeJPEGFull) every coefficient is kept and
-// the full 8-point inverse DCT gives every pixel: the decoder for the
-// chroma subsamplings image/jpeg refuses (factors of 3, chroma sampled
+// At 1/1 (baseline or progressive, jpeg_progfull.go) every coefficient is
+// kept and the full 8-point inverse DCT gives every pixel: the decoder for
+// the chroma subsamplings image/jpeg refuses (factors of 3, chroma sampled
 // differently from each other or more finely than luma), upsampled by
 // replication.
 func decodeJPEGScaled(b []byte, d int, opt DecodeOptions) (*image.NRGBA, bool) {
@@ -28,7 +28,7 @@ func decodeJPEGScaled(b []byte, d int, opt DecodeOptions) (*image.NRGBA, bool) {
 		return nil, false
 	}
 	j := dcDecoder{n: 8 / d, maxPixels: opt.maxPixels(), ctx: opt.Ctx}
-	if !j.parse(b) || !j.haveFrame || (j.progressive && j.n > 1) {
+	if !j.parse(b) || !j.haveFrame || (j.progressive && j.n > 1 && j.n < 8) {
 		return nil, false
 	}
 	if j.n == 1 {
@@ -76,6 +76,7 @@ type dcDecoder struct {
 	acc       uint64
 	nbits     uint
 	hitMarker bool
+	eobrun    int // progressive AC: blocks left whose band has ended
 }
 
 func (j *dcDecoder) parse(b []byte) bool {
@@ -92,6 +93,9 @@ func (j *dcDecoder) parse(b []byte) bool {
 			continue
 		}
 		if m == 0xD9 {
+			if j.haveFrame && j.progressive && j.n == 8 {
+				j.dequantize()
+			}
 			return j.haveFrame
 		}
 		if i+4 > len(b) {
@@ -105,8 +109,8 @@ func (j *dcDecoder) parse(b []byte) bool {
 		switch m {
 		case 0xC0, 0xC1, 0xC2:
 			j.progressive = m == 0xC2
-			if (j.progressive && j.n > 1) || !j.frame(seg) {
-				return false // progressive AC scans are only skipped, never decoded
+			if (j.progressive && j.n > 1 && j.n < 8) || !j.frame(seg) {
+				return false // progressive: DC only (1/8) or every coefficient (1/1)
 			}
 		case 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF:
 			return false // lossless, hierarchical or arithmetic coding
@@ -364,36 +368,26 @@ func (j *dcDecoder) scan(s []byte, start int) (int, bool) {
 	}
 	ss, se := int(s[1+2*ns]), int(s[2+2*ns])
 	ah, al := uint(s[3+2*ns]>>4), uint(s[3+2*ns]&15)
-	if j.progressive && ss != 0 {
+	if j.progressive && ss != 0 && j.n == 1 {
 		return skipEntropy(j.b, start), true // AC scans are not needed at 1/8
 	}
-	if se < ss || se > 63 || al > 13 {
-		return 0, false
+	if se < ss || se > 63 || al > 13 || j.progressive && (ss == 0 && se != 0 || ss != 0 && ns != 1) {
+		return 0, false // a progressive scan is DC only, or one component's band
 	}
 	for _, c := range sc {
 		c.pred = 0
-		if (!j.progressive || ah == 0) && !j.dcT[c.dcTable].ok {
+		if (!j.progressive || ah == 0 && ss == 0) && !j.dcT[c.dcTable].ok {
 			return 0, false
 		}
-		if !j.progressive && !j.acT[c.acTable].ok {
+		if (!j.progressive || ss != 0) && !j.acT[c.acTable].ok {
 			return 0, false
 		}
 	}
-	j.pos, j.acc, j.nbits, j.hitMarker = start, 0, 0, false
+	j.pos, j.acc, j.nbits, j.hitMarker, j.eobrun = start, 0, 0, false, 0
 	decodeBlock := func(c *dcComponent, bx, by int) bool {
 		idx := by*c.bw + bx
 		if j.progressive {
-			if ah == 0 {
-				t, ok := j.decode(&j.dcT[c.dcTable])
-				if !ok || t > 11 {
-					return false
-				}
-				c.pred += j.receiveExtend(uint(t))
-				c.dc[idx] = c.pred << al
-			} else if j.bits(1) == 1 {
-				c.dc[idx] |= 1 << al
-			}
-			return true
+			return j.progressiveBlock(c, c.dc[idx*j.n*j.n:(idx+1)*j.n*j.n], ss, se, ah, al)
 		}
 		t, ok := j.decode(&j.dcT[c.dcTable])
 		if !ok || t > 11 {
@@ -435,10 +429,14 @@ func (j *dcDecoder) scan(s []byte, start int) (int, bool) {
 		}
 		return true
 	}
-	units := 0
+	units, total := 0, j.mcusX*j.mcusY
+	if ns == 1 {
+		c := sc[0]
+		total = (ceilDiv(j.w*c.h, j.hmax) + 7) / 8 * ((ceilDiv(j.h*c.v, j.vmax) + 7) / 8)
+	}
 	restart := func() bool {
 		units++
-		if j.restart == 0 || units%j.restart != 0 {
+		if j.restart == 0 || units%j.restart != 0 || units == total { // no marker after the last unit
 			return true
 		}
 		// Expect RSTn: drop buffered bits and resynchronise after the marker.
@@ -449,7 +447,7 @@ func (j *dcDecoder) scan(s []byte, start int) (int, bool) {
 		if p+1 >= len(j.b) {
 			return false
 		}
-		j.pos, j.acc, j.nbits, j.hitMarker = p+2, 0, 0, false
+		j.pos, j.acc, j.nbits, j.hitMarker, j.eobrun = p+2, 0, 0, false, 0
 		for _, c := range sc {
 			c.pred = 0
 		}

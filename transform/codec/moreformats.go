@@ -13,8 +13,8 @@ import (
 )
 
 // BMP, TIFF and ICO are read and written through golang.org/x/image (BMP
-// and TIFF) and our own ICO container code (PNG entries, and 24- or
-// 32-bit DIB entries with their AND mask).
+// and TIFF) and our own ICO container code (PNG entries, and DIB entries
+// of 1 to 32 bits a pixel, palettes and AND mask included).
 const (
 	BMP  Format = "bmp"
 	TIFF Format = "tiff"
@@ -101,8 +101,8 @@ func icoLargest(b []byte) (icoEntry, error) {
 	return best, nil
 }
 
-// decodeICO decodes the largest entry: a PNG, or a DIB (bottom-up rows,
-// height doubled to hold the AND mask) of 24 or 32 bits a pixel.
+// decodeICO decodes the largest entry: a PNG, or a DIB of 1, 4, 8, 24 or
+// 32 bits a pixel.
 func decodeICO(b []byte) (image.Image, error) {
 	e, err := icoLargest(b)
 	if err != nil {
@@ -119,6 +119,14 @@ func decodeICO(b []byte) (image.Image, error) {
 		}
 		return m, nil
 	}
+	return decodeICODIB(data, e)
+}
+
+// decodeICODIB decodes an icon bitmap: a BITMAPINFOHEADER (height doubled
+// to hold the AND mask), then for 1, 4 and 8 bits a pixel a palette of
+// BGRx entries, bottom-up rows padded to 4 bytes, and the 1-bit AND mask
+// (set: transparent) unless the pixels have their own alpha (32 bits).
+func decodeICODIB(data []byte, e icoEntry) (image.Image, error) {
 	if len(data) < 40 {
 		return nil, errors.New("truncated icon bitmap")
 	}
@@ -126,26 +134,54 @@ func decodeICO(b []byte) (image.Image, error) {
 	w := int(int32(binary.LittleEndian.Uint32(data[4:8])))
 	h := int(int32(binary.LittleEndian.Uint32(data[8:12]))) / 2
 	bpp := int(binary.LittleEndian.Uint16(data[14:16]))
-	if w != e.w || h != e.h || hdr < 40 || hdr > len(data) || bpp != 32 && bpp != 24 {
-		return nil, errors.New("unsupported icon bitmap (24 and 32 bits a pixel are read)")
+	if w != e.w || h != e.h || hdr < 40 || hdr > len(data) {
+		return nil, errors.New("icon bitmap does not match its directory entry")
 	}
-	stride := (w*bpp/8 + 3) &^ 3
-	maskStride := ((w + 31) / 32) * 4
-	pix := data[hdr:]
+	var palette [][]byte
+	switch bpp {
+	case 1, 4, 8:
+		n := int(binary.LittleEndian.Uint32(data[32:36])) // colours used; 0: all
+		if n == 0 || n > 1<<bpp {
+			n = 1 << bpp
+		}
+		if hdr+4*n > len(data) {
+			return nil, io.ErrUnexpectedEOF
+		}
+		for i := 0; i < n; i++ {
+			palette = append(palette, data[hdr+4*i:hdr+4*i+4])
+		}
+	case 24, 32:
+	default:
+		return nil, errors.New("unsupported icon bitmap (1, 4, 8, 24 and 32 bits a pixel are read)")
+	}
+	stride := (w*bpp + 31) / 32 * 4
+	maskStride := (w + 31) / 32 * 4
+	pix := data[hdr+4*len(palette):]
 	if len(pix) < stride*h {
 		return nil, io.ErrUnexpectedEOF
 	}
 	mask := pix[stride*h:]
+	hasMask := bpp != 32 && len(mask) >= maskStride*h
 	m := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for y := 0; y < h; y++ {
 		row := pix[(h-1-y)*stride:]
 		for x := 0; x < w; x++ {
 			o := m.PixOffset(x, y)
-			s := row[x*bpp/8:]
+			var s []byte
+			if palette != nil {
+				bit := x * bpp
+				i := int(row[bit/8]>>(8-bpp-bit%8)) & (1<<bpp - 1)
+				if i >= len(palette) {
+					return nil, errors.New("icon pixel outside its palette")
+				}
+				s = palette[i]
+			} else {
+				s = row[x*bpp/8:]
+			}
 			m.Pix[o], m.Pix[o+1], m.Pix[o+2], m.Pix[o+3] = s[2], s[1], s[0], 255
 			if bpp == 32 {
 				m.Pix[o+3] = s[3]
-			} else if len(mask) >= maskStride*h && mask[(h-1-y)*maskStride+x/8]&(0x80>>(x%8)) != 0 {
+			} else if hasMask && mask[(h-1-y)*maskStride+x/8]&(0x80>>(x%8)) != 0 {
 				m.Pix[o+3] = 0
 			}
 		}

@@ -46,9 +46,14 @@ func Validate(b []byte, opt DecodeOptions) (info Info, err error) {
 	switch info.Format {
 	case JPEG:
 		if info.jpeg.unusual && info.jpeg.progressive {
-			return Info{}, &DecodeError{Format: JPEG, Err: errProgressiveSampling}
-		}
-		if _, ok := decodeJPEGScaled(b, 8, opt); !ok {
+			// Only our full decode reads these at delivery, AC scans
+			// included: validate with it.
+			if _, ok := decodeJPEGScaled(b, 1, opt); !ok {
+				if err = CheckContext(opt.Ctx); err == nil {
+					err = &DecodeError{Format: JPEG, Err: errBadJPEG}
+				}
+			}
+		} else if _, ok := decodeJPEGScaled(b, 8, opt); !ok {
 			_, err = jpeg.Decode(reader(opt.Ctx, bytes.NewReader(b)))
 		}
 	case PNG:

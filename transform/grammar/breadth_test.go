@@ -34,6 +34,8 @@ func TestBreadthParams(t *testing.T) {
 		"w_auto:breakpoints":                   "w_auto:breakpoints_50_1000_20_20",
 		"w_auto:breakpoints_200_1920_30_15":    "w_auto:breakpoints_200_1920_30_15",
 		"w_auto:breakpoints:600":               "w_auto:breakpoints_50_1000_20_20:600",
+		"w_auto:breakpoints:json":              "w_auto:breakpoints_50_1000_20_20:json",
+		"w_auto:breakpoints_100_900_10_5:json": "w_auto:breakpoints_100_900_10_5:json",
 		"w_iw_div_2":                           "w_iw_div_2",
 		"h_ih_mul_0.5":                         "h_ih_mul_0.5",
 		"$w_100,w_$w_mul_2":                    "$w_100,w_$w_mul_2",
@@ -97,7 +99,8 @@ func TestBreadthParams(t *testing.T) {
 		"w_auto:0":                   "Invalid width in transformation: auto:0",
 		"w_auto:100:400:5":           "Invalid width in transformation: auto:100:400:5",
 		"w_auto:breakpoints_1_2_3":   "Invalid width in transformation: auto:breakpoints_1_2_3",
-		"w_auto:breakpoints:json":    "Invalid width in transformation: auto:breakpoints:json",
+		"w_auto:json":                "Invalid width in transformation: auto:json",
+		"w_auto:breakpoints:json:40": "Invalid width in transformation: auto:breakpoints:json:40",
 		"w_iw_div":                   "Invalid expression in transformation: iw_div",
 		"w_iw_plus_2":                "Invalid expression in transformation: iw_plus_2 (unknown operator plus)",
 		"w_iw_div_zz":                "Invalid expression in transformation: iw_div_zz (unknown operand zz)",
@@ -160,7 +163,7 @@ func TestExpressions(t *testing.T) {
 			t.Errorf("%s: %v", in, err)
 			continue
 		}
-		if got := e.Eval(v); math.Abs(got-want) > 1e-9 {
+		if got, err := e.Number(v); err != nil || math.Abs(got-want) > 1e-9 {
 			t.Errorf("%s = %v, want %v", in, got, want)
 		}
 	}
@@ -169,8 +172,12 @@ func TestExpressions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := ch[1].Resolved(v)
-	if r.Width.Value != 500 || r.Height.Value != 250 || r.Width.Expr != nil || r.Width.Relative {
+	v.Vars = map[string]Value{"w": Number(250)} // what the pipeline assigned
+	r, err := ch[1].Resolved(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Width.Value != 500 || r.Height.Value != 250 || r.Width.Relative || r.Deferred() {
 		t.Errorf("resolved w %v h %v", r.Width, r.Height)
 	}
 }
@@ -193,9 +200,13 @@ func TestClientHints(t *testing.T) {
 		{"image/upload/w_auto/e_sepia/s.jpg", Hints{}, "e_sepia"},
 		{"image/upload/c_scale,dpr_auto,w_auto/s.jpg", Hints{DPR: 2, Width: 800}, "c_scale,dpr_1.0,w_800"},
 		{"image/upload/c_scale,dpr_auto,w_auto/s.jpg", Hints{DPR: 2, ViewportWidth: 375}, "c_scale,dpr_2.0,w_400"},
-		{"image/upload/c_limit,w_auto:breakpoints/s.jpg", Hints{Width: 333}, "c_limit,w_350"},
-		{"image/upload/c_limit,w_auto:breakpoints_100_1000_20_10/s.jpg", Hints{Width: 5000}, "c_limit,w_1000"},
-		{"image/upload/c_limit,w_auto:breakpoints_100_1000_20_10/s.jpg", Hints{Width: 101}, "c_limit,w_200"},
+		// breakpoints: the hint rounded up onto n even widths, for the
+		// pipeline to take the image's breakpoint at or above it
+		{"image/upload/c_limit,w_auto:breakpoints/s.jpg", Hints{Width: 333}, "c_limit,w_auto:breakpoints_50_1000_20_20:350"},
+		{"image/upload/c_limit,w_auto:breakpoints_100_1000_20_10/s.jpg", Hints{Width: 5000}, "c_limit,w_auto:breakpoints_100_1000_20_10:1000"},
+		{"image/upload/c_limit,w_auto:breakpoints_100_1000_20_10/s.jpg", Hints{Width: 101}, "c_limit,w_auto:breakpoints_100_1000_20_10:200"},
+		{"image/upload/c_limit,w_auto:breakpoints:300/s.jpg", Hints{}, "c_limit,w_auto:breakpoints_50_1000_20_20:300"},
+		{"image/upload/w_auto:breakpoints:json/s.jpg", Hints{Width: 500}, "w_auto:breakpoints_50_1000_20_20:json"},
 	}
 	for _, c := range cases {
 		p, err := ParsePath(c.path)
@@ -215,7 +226,7 @@ func TestClientHints(t *testing.T) {
 	}
 	// Without an edge, dpr_auto is 1.0 and w_auto its fallback.
 	ch, _ := ParseChain("c_scale,w_auto:100:300,dpr_auto")
-	r := ch[0].Resolved(Values{})
+	r, _ := ch[0].Resolved(Values{})
 	if r.DPR != 1 || r.Width.Value != 300 || r.AutoWidth != nil {
 		t.Errorf("unresolved auto: dpr %v w %v", r.DPR, r.Width)
 	}
@@ -227,8 +238,8 @@ func TestExpressionBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := ch[0].Resolved(Values{W: 1000, H: 1000, IW: 1000, IH: 1000})
-	if r.Width.Value != maxDim || r.X.Value != -maxDim || r.Height.Value != 1 || r.AspectRatio != 1e4 {
+	r, err := ch[0].Resolved(Values{W: 1000, H: 1000, IW: 1000, IH: 1000})
+	if err != nil || r.Width.Value != maxDim || r.X.Value != -maxDim || r.Height.Value != 1 || r.AspectRatio != 1e4 {
 		t.Errorf("w %v x %v h %v ar %v", r.Width.Value, r.X.Value, r.Height.Value, r.AspectRatio)
 	}
 }

@@ -1,20 +1,17 @@
 package grammar
 
 import (
-	"math"
 	"sort"
 	"strings"
 )
 
-// Dim is a width, height or offset: absolute pixels, (Relative) a
-// fraction of the input's size, or (Expr) an expression evaluated at
-// render time (see Component.Resolved). Set is false when the parameter is
-// absent.
+// Dim is a width, height or offset: absolute pixels or (Relative) a
+// fraction of the input's size. Set is false when the parameter is absent.
+// An expression is resolved to pixels (see Component.Resolved).
 type Dim struct {
 	Value    float64
 	Relative bool
 	Set      bool
-	Expr     *Expr
 }
 
 // Resolve returns the dimension in pixels for an input extent of base.
@@ -58,7 +55,6 @@ type Component struct {
 	Width       Dim
 	Height      Dim
 	AspectRatio float64
-	AspectExpr  *Expr // ar_ given as an expression
 	AutoWidth   *AutoWidth
 	DPRAuto     bool // dpr_auto: 1.0 unless an edge resolved it from client hints
 	Gravity     string
@@ -78,53 +74,31 @@ type Component struct {
 	Flags       []string
 	FlagArgs    map[string]string // e.g. attachment → filename
 	Named       []string
-	Plugin      string     // public_id of an fn_wasm plugin
-	Overlay     string     // l_: an image's public_id (':' read as '/') or "text:<style>:<text>"
-	Underlay    bool       // u_: the Overlay image goes beneath the result
-	Delay       int        // dl_: milliseconds between animation frames
-	Color       *Color     // co_: text colour
-	Default     string     // d_: public_id served instead when the asset is missing
-	If          *Condition // if_<condition>: alone, opens a branch; with other parameters, guards them
-	IfElse      bool       // if_else
-	IfEnd       bool       // if_end
-	Variables   map[string]string
+	Plugin      string            // public_id of an fn_wasm plugin
+	Overlay     string            // l_: an image's public_id (':' read as '/') or "text:<style>:<text>"
+	Underlay    bool              // u_: the Overlay image goes beneath the result
+	Delay       int               // dl_: milliseconds between animation frames
+	Color       *Color            // co_: text colour
+	Default     string            // d_: public_id served instead when the asset is missing
+	If          *Condition        // if_<condition>: alone, opens a branch; with other parameters, guards them
+	IfElse      bool              // if_else
+	IfEnd       bool              // if_end
+	Variables   map[string]string // user variables assigned here, as written
+	Assigns     []Assignment      // the same, in order, to evaluate when the component runs
 
-	pairs map[string]string // canonical value per key, for String
-	vars  map[string]string // variables in scope while parsing
+	pairs      map[string]string // canonical value per key, for String
+	vars       map[string]string // variables in scope while parsing: name → text
+	deferred   map[string]string // parameters holding expressions: key → value
+	scope      *Values           // set while Resolved evaluates them
+	isDeferred bool              // the parameter being parsed holds an expression
+	exprErr    error             // an expression's error, reported instead of "invalid"
 }
 
-// Resolved returns c with its expressions evaluated for v and dpr_auto
-// and w_auto given their values without client hints (1.0, and the
-// fallback width or none): what the pipeline renders. c itself is returned
-// when it has none.
-func (c *Component) Resolved(v Values) *Component {
-	if c.Width.Expr == nil && c.Height.Expr == nil && c.X.Expr == nil && c.Y.Expr == nil &&
-		c.AspectExpr == nil && c.AutoWidth == nil && !c.DPRAuto {
-		return c
-	}
-	r := *c
-	for i, d := range []*Dim{&r.Width, &r.Height, &r.X, &r.Y} {
-		if d.Expr != nil {
-			f := min(max(math.Round(d.Expr.Eval(v)), -maxDim), maxDim) // the range of literal values
-			if i < 2 { // a size is at least a pixel
-				f = max(f, 1)
-			}
-			*d = Dim{Value: f, Set: true}
-		}
-	}
-	if r.AspectExpr != nil {
-		r.AspectRatio, r.AspectExpr = min(max(r.AspectExpr.Eval(v), 0), 1e4), nil
-	}
-	if r.AutoWidth != nil {
-		if w, _ := r.AutoWidth.Resolve(Hints{}); w > 0 {
-			r.Width = Dim{Value: float64(w), Set: true}
-		}
-		r.AutoWidth = nil
-	}
-	if r.DPRAuto {
-		r.DPR, r.DPRAuto = 1, false
-	}
-	return &r
+// Assignment is a user variable's assignment ($name_value): its value is
+// an expression, evaluated when the component runs.
+type Assignment struct {
+	Name  string
+	Value *Expr
 }
 
 // maxDim bounds evaluated sizes and offsets as parseDim bounds literal ones.
@@ -136,17 +110,10 @@ type Variable struct {
 }
 
 // IsBranch reports whether the component is a bare if_<condition>, which
-// opens a branch closed by if_end (rather than guarding its own parameters).
+// opens a branch closed by if_end (rather than guarding its own
+// parameters, variable assignments included: if_$s_gt_15,$s_15).
 func (c *Component) IsBranch() bool {
-	if c.If == nil {
-		return false
-	}
-	for k := range c.pairs {
-		if k != "if" && !strings.HasPrefix(k, "$") {
-			return false
-		}
-	}
-	return true
+	return c.If != nil && len(c.pairs) == 1
 }
 
 // IsPlugin reports whether the component is a bare plugin step.
@@ -202,12 +169,26 @@ func (ch Chain) Default() string {
 	return ""
 }
 
-// Delay returns the last dl_ in the chain (ms), or 0.
+// Delay returns the last dl_ in the chain (ms), or 0. A dl_ given as an
+// expression is evaluated with the chain's variables (taken in order,
+// conditions untested) and no image: dl_$d after $d_250 is 250.
 func (ch Chain) Delay() int {
 	d := 0
+	v := Values{Vars: map[string]Value{}}
 	for _, c := range ch {
-		if c.Delay > 0 {
-			d = c.Delay
+		for _, a := range c.Assigns {
+			if val, err := a.Value.Eval(v); err == nil {
+				v.Vars[a.Name] = val
+			}
+		}
+		if c.Delay <= 0 {
+			continue
+		}
+		d = c.Delay
+		if _, ok := c.deferred["dl"]; ok {
+			if r, err := c.Resolved(v); err == nil {
+				d = r.Delay
+			}
 		}
 	}
 	return d

@@ -16,6 +16,8 @@ type Effect struct {
 	Width    float64     // outline: thickness (px); cartoonify: colour reduction
 	Blur     float64     // outline: blur of the outline
 	Colors   []ColorStop // tint's colours, replace_color's target then source, trim's override
+
+	min, max float64 // the level's range, while parsing
 }
 
 // ColorStop is a colour with an optional position (tint gradients: 40p).
@@ -30,7 +32,7 @@ type ColorStop struct {
 // returns the canonical arguments.
 type effectSpec struct {
 	min, max, def float64
-	args          func(e *Effect, args []string) ([]string, bool)
+	args          func(c *Component, e *Effect, args []string) ([]string, bool)
 }
 
 var noLevel = math.NaN()
@@ -100,7 +102,7 @@ func (e *Effect) LevelOr() float64 {
 	return EffectDefault(e.Name)
 }
 
-func parseEffect(v string) (*Effect, string, error) {
+func (c *Component) parseEffect(v string) (*Effect, string, error) {
 	parts := strings.Split(v, ":")
 	name, args := parts[0], parts[1:]
 	if faceEffects[name] {
@@ -110,10 +112,10 @@ func parseEffect(v string) (*Effect, string, error) {
 	if !ok {
 		return nil, "", errorf("Invalid effect in transformation: %s", v)
 	}
-	e := &Effect{Name: name}
+	e := &Effect{Name: name, min: spec.min, max: spec.max}
 	bad := errorf("Invalid effect level in transformation: %s", v)
 	if spec.args != nil {
-		canon, ok := spec.args(e, args)
+		canon, ok := spec.args(c, e, args)
 		if !ok || e.HasLevel && (e.Level < spec.min || e.Level > spec.max) {
 			return nil, "", bad
 		}
@@ -125,7 +127,7 @@ func parseEffect(v string) (*Effect, string, error) {
 	case len(args) > 1 || math.IsNaN(spec.def):
 		return nil, "", bad
 	}
-	f, ok := level(args[0], spec.min, spec.max)
+	f, ok := c.num(args[0], spec.min, spec.max)
 	if !ok {
 		return nil, "", bad
 	}
@@ -133,29 +135,29 @@ func parseEffect(v string) (*Effect, string, error) {
 	return e, name + ":" + formatFloat(f, false), nil
 }
 
-// level parses a number within [lo, hi].
-func level(s string, lo, hi float64) (float64, bool) {
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || f < lo || f > hi {
-		return 0, false
-	}
-	return f, true
-}
-
 func isNumber(s string) bool {
 	_, err := strconv.ParseFloat(s, 64)
 	return err == nil
 }
 
-// setLevel reads an optional level argument.
-func (e *Effect) setLevel(s string) (string, bool) {
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) {
+// setLevel reads a level argument: a literal (checked against the
+// effect's range by parseEffect) or an expression, clamped to the range.
+func (c *Component) setLevel(e *Effect, s string) (string, bool) {
+	lo, hi := math.Inf(-1), math.Inf(1)
+	if IsExpr(s) {
+		lo, hi = e.min, e.max
+	}
+	f, ok := c.num(s, lo, hi)
+	if !ok {
 		return "", false
 	}
 	e.Level, e.HasLevel = f, true
 	return formatFloat(f, false), true
 }
+
+// isNum reports whether an effect argument is a number or an expression
+// (rather than a colour or a mode).
+func (c *Component) isNum(s string) bool { return isNumber(s) || IsExpr(s) }
 
 // effectColor reads a colour written inside an effect's arguments: a name,
 // a bare hex value, or rgb followed by one (rgb:ff0000 split at ':').
@@ -191,7 +193,7 @@ func isHex(s string) bool {
 }
 
 // e_gradient_fade[:symmetric|symmetric_pad][:strength]
-func gradientFadeArgs(e *Effect, args []string) ([]string, bool) {
+func gradientFadeArgs(c *Component, e *Effect, args []string) ([]string, bool) {
 	var canon []string
 	if len(args) > 0 && (args[0] == "symmetric" || args[0] == "symmetric_pad") {
 		e.Mode = args[0]
@@ -201,7 +203,7 @@ func gradientFadeArgs(e *Effect, args []string) ([]string, bool) {
 		return nil, false
 	}
 	if len(args) == 1 {
-		s, ok := e.setLevel(args[0])
+		s, ok := c.setLevel(e, args[0])
 		if !ok {
 			return nil, false
 		}
@@ -213,10 +215,10 @@ func gradientFadeArgs(e *Effect, args []string) ([]string, bool) {
 var outlineModes = map[string]bool{"inner": true, "outer": true, "inner_fill": true, "outer_fill": true, "fill": true}
 
 // e_outline[:mode][:width][:blur]: width 1..100 (5), blur 0..2000 (0).
-func outlineArgs(e *Effect, args []string) ([]string, bool) {
+func outlineArgs(c *Component, e *Effect, args []string) ([]string, bool) {
 	var canon []string
 	e.Width = 5
-	if len(args) > 0 && !isNumber(args[0]) {
+	if len(args) > 0 && !c.isNum(args[0]) {
 		if !outlineModes[args[0]] {
 			return nil, false
 		}
@@ -227,7 +229,7 @@ func outlineArgs(e *Effect, args []string) ([]string, bool) {
 		return nil, false
 	}
 	if len(args) > 0 {
-		w, ok := level(args[0], 1, 100)
+		w, ok := c.num(args[0], 1, 100)
 		if !ok {
 			return nil, false
 		}
@@ -235,7 +237,7 @@ func outlineArgs(e *Effect, args []string) ([]string, bool) {
 		canon = append(canon, formatFloat(w, false))
 	}
 	if len(args) > 1 {
-		b, ok := level(args[1], 0, 2000)
+		b, ok := c.num(args[1], 0, 2000)
 		if !ok {
 			return nil, false
 		}
@@ -246,10 +248,10 @@ func outlineArgs(e *Effect, args []string) ([]string, bool) {
 }
 
 // e_trim[:tolerance][:color_override]
-func trimArgs(e *Effect, args []string) ([]string, bool) {
+func trimArgs(c *Component, e *Effect, args []string) ([]string, bool) {
 	var canon []string
-	if len(args) > 0 && isNumber(args[0]) {
-		s, _ := e.setLevel(args[0])
+	if len(args) > 0 && c.isNum(args[0]) {
+		s, _ := c.setLevel(e, args[0])
 		canon, args = append(canon, s), args[1:]
 	}
 	if len(args) > 0 {
@@ -264,7 +266,7 @@ func trimArgs(e *Effect, args []string) ([]string, bool) {
 }
 
 // e_replace_color:to_color[:tolerance[:from_color]]
-func replaceColorArgs(e *Effect, args []string) ([]string, bool) {
+func replaceColorArgs(c *Component, e *Effect, args []string) ([]string, bool) {
 	to, n, ok := effectColor(args)
 	if !ok {
 		return nil, false
@@ -273,7 +275,7 @@ func replaceColorArgs(e *Effect, args []string) ([]string, bool) {
 	e.Colors = []ColorStop{{Color: to}}
 	args = args[n:]
 	if len(args) > 0 {
-		s, ok := e.setLevel(args[0])
+		s, ok := c.setLevel(e, args[0])
 		if !ok {
 			return nil, false
 		}
@@ -291,25 +293,25 @@ func replaceColorArgs(e *Effect, args []string) ([]string, bool) {
 }
 
 // e_tint[:equalize][:amount][:color[:pos]]...: red when no colour is given.
-func tintArgs(e *Effect, args []string) ([]string, bool) {
+func tintArgs(c *Component, e *Effect, args []string) ([]string, bool) {
 	var canon []string
 	if len(args) > 0 && args[0] == "equalize" {
 		e.Mode = "equalize"
 		canon, args = append(canon, "equalize"), args[1:]
 	}
-	if len(args) > 0 && isNumber(args[0]) {
-		s, _ := e.setLevel(args[0])
+	if len(args) > 0 && c.isNum(args[0]) {
+		s, _ := c.setLevel(e, args[0])
 		canon, args = append(canon, s), args[1:]
 	}
 	for len(args) > 0 {
-		c, n, ok := effectColor(args)
+		col, n, ok := effectColor(args)
 		if !ok || len(e.Colors) == 16 {
 			return nil, false
 		}
-		stop := ColorStop{Color: c}
-		canon, args = append(canon, strings.TrimPrefix(c.Spec, "rgb:")), args[n:]
+		stop := ColorStop{Color: col}
+		canon, args = append(canon, strings.TrimPrefix(col.Spec, "rgb:")), args[n:]
 		if len(args) > 0 && strings.HasSuffix(args[0], "p") {
-			p, ok := level(strings.TrimSuffix(args[0], "p"), 0, 100)
+			p, ok := c.num(strings.TrimSuffix(args[0], "p"), 0, 100)
 			if !ok {
 				return nil, false
 			}
@@ -322,14 +324,14 @@ func tintArgs(e *Effect, args []string) ([]string, bool) {
 }
 
 // e_cartoonify[:line_strength][:color_reduction|bw]: 50 and 50.
-func cartoonifyArgs(e *Effect, args []string) ([]string, bool) {
+func cartoonifyArgs(c *Component, e *Effect, args []string) ([]string, bool) {
 	var canon []string
 	e.Width = 50
 	if len(args) > 2 {
 		return nil, false
 	}
 	if len(args) > 0 {
-		s, ok := e.setLevel(args[0])
+		s, ok := c.setLevel(e, args[0])
 		if !ok {
 			return nil, false
 		}
@@ -340,7 +342,7 @@ func cartoonifyArgs(e *Effect, args []string) ([]string, bool) {
 			e.Mode = "bw"
 			return append(canon, "bw"), true
 		}
-		r, ok := level(args[1], 0, 100)
+		r, ok := c.num(args[1], 0, 100)
 		if !ok {
 			return nil, false
 		}
@@ -351,7 +353,7 @@ func cartoonifyArgs(e *Effect, args []string) ([]string, bool) {
 }
 
 // e_art:<filter>
-func artArgs(e *Effect, args []string) ([]string, bool) {
+func artArgs(c *Component, e *Effect, args []string) ([]string, bool) {
 	if len(args) != 1 || !ArtFilters[args[0]] {
 		return nil, false
 	}

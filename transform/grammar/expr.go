@@ -2,59 +2,153 @@ package grammar
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
 
-// Expr is an arithmetic expression in a numeric parameter (w_iw_div_2,
-// h_ih_mul_0.5, w_$w_mul_2): numbers, predefined names and user variables
-// joined by add sub mul div mod pow (or + - * / % ^), with pow binding
-// tightest, then mul div mod, then add sub, each left to right.
+// Expr is an expression in a numeric parameter (w_iw_div_2, h_ih_mul_0.5,
+// w_$w_mul_2, e_brightness:iw_div_10), a variable's value ($x_ctx:!x!_to_f)
+// or a condition (if_w_gt_h_and_!sale!_in_tags): one evaluator for all.
+// Operators, loosest first: or; and; eq ne lt gt lte gte in nin (or = != <
+// > <= >=); add sub (+ -); mul div mod (* / %); pow (^, right to left);
+// the conversions to_f and to_i. Operands: numbers (3:4 is a ratio),
+// predefined names, $variables, !strings! (!a:b! is a list), ctx:!key!
+// and tags.
 type Expr struct {
 	root exprNode
+	src  string
 }
 
-// Values are what an expression's names stand for when it is evaluated:
-// the current (w, h) and initial (iw, ih) size, the page count and the
-// current page.
+// ValueKind says what a Value holds.
+type ValueKind uint8
+
+// The kinds of values: numbers, strings and lists of strings.
+const (
+	NumberValue ValueKind = iota
+	StringValue
+	ListValue
+)
+
+// Value is what an expression yields.
+type Value struct {
+	Kind ValueKind
+	Num  float64
+	Str  string
+	List []string
+}
+
+// Number is a number Value.
+func Number(f float64) Value { return Value{Num: f} }
+
+// Float returns v as a number: a string is read as one (0 when it is
+// not), a list counts as 0.
+func (v Value) Float() float64 {
+	switch v.Kind {
+	case StringValue:
+		f, err := strconv.ParseFloat(v.Str, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0
+		}
+		return f
+	case ListValue:
+		return 0
+	}
+	return v.Num
+}
+
+// strings returns v as a list: a list, a string split at ':', or a
+// number's text.
+func (v Value) strings() []string {
+	switch v.Kind {
+	case ListValue:
+		return v.List
+	case StringValue:
+		return strings.Split(v.Str, ":")
+	}
+	return []string{formatFloat(v.Num, false)}
+}
+
+// Values are what expressions see at a step: the current (w, h) and
+// initial (iw, ih) size, the page count and the current page, the asset's
+// tags and contextual metadata, and the user variables assigned so far.
 type Values struct {
 	W, H, IW, IH float64
 	Pages, Page  float64
+	Tags         []string
+	Context      map[string]string
+	Vars         map[string]Value
 }
 
 type exprNode interface {
-	eval(v Values) float64
+	eval(v *Values) (Value, error)
 }
 
-type exprNum float64
-type exprName string
-type exprOp struct {
-	op   string
-	l, r exprNode
+type (
+	exprNum  float64
+	exprStr  string
+	exprName string // a predefined name, short form
+	exprCtx  string // ctx:!key!
+	exprVar  string // $name
+	exprConv struct {
+		x   exprNode
+		int bool // to_i (else to_f)
+	}
+	exprOp struct {
+		op   string
+		l, r exprNode
+	}
+)
+
+func (n exprNum) eval(*Values) (Value, error) { return Number(float64(n)), nil }
+func (n exprStr) eval(*Values) (Value, error) { return Value{Kind: StringValue, Str: string(n)}, nil }
+
+func (n exprCtx) eval(v *Values) (Value, error) {
+	return Value{Kind: StringValue, Str: v.Context[string(n)]}, nil
 }
 
-func (n exprNum) eval(Values) float64 { return float64(n) }
+func (n exprVar) eval(v *Values) (Value, error) {
+	val, ok := v.Vars[string(n)]
+	if !ok {
+		return Value{}, errorf("Undefined variable in transformation: $%s (not assigned on this branch)", string(n))
+	}
+	return val, nil
+}
 
-func (n exprName) eval(v Values) float64 {
+func (n exprConv) eval(v *Values) (Value, error) {
+	x, err := n.x.eval(v)
+	if err != nil {
+		return x, err
+	}
+	f := x.Float()
+	if n.int {
+		f = math.Trunc(f)
+	}
+	return Number(f), nil
+}
+
+func (n exprName) eval(v *Values) (Value, error) {
 	switch n {
 	case "w":
-		return v.W
+		return Number(v.W), nil
 	case "h":
-		return v.H
+		return Number(v.H), nil
 	case "iw":
-		return v.IW
+		return Number(v.IW), nil
 	case "ih":
-		return v.IH
+		return Number(v.IH), nil
 	case "ar":
-		return ratio(v.W, v.H)
+		return Number(ratio(v.W, v.H)), nil
 	case "iar":
-		return ratio(v.IW, v.IH)
+		return Number(ratio(v.IW, v.IH)), nil
 	case "pc":
-		return v.Pages
+		return Number(v.Pages), nil
 	case "cp":
-		return v.Page
+		return Number(v.Page), nil
+	case "tags":
+		return Value{Kind: ListValue, List: v.Tags}, nil
 	}
-	return 0
+	return Value{}, errorf("Unsupported expression operand: %s", string(n))
 }
 
 func ratio(a, b float64) float64 {
@@ -64,160 +158,99 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
-func (n exprOp) eval(v Values) float64 {
-	l, r := n.l.eval(v), n.r.eval(v)
+func truth(b bool) Value {
+	if b {
+		return Number(1)
+	}
+	return Number(0)
+}
+
+func (n exprOp) eval(v *Values) (Value, error) {
+	lv, err := n.l.eval(v)
+	if err != nil {
+		return lv, err
+	}
+	switch n.op { // and, or: the right side only when needed
+	case "and":
+		if lv.Float() == 0 {
+			return truth(false), nil
+		}
+	case "or":
+		if lv.Float() != 0 {
+			return truth(true), nil
+		}
+	}
+	rv, err := n.r.eval(v)
+	if err != nil {
+		return rv, err
+	}
+	l, r := lv.Float(), rv.Float()
 	switch n.op {
+	case "and", "or":
+		return truth(r != 0), nil
 	case "add":
-		return l + r
+		return Number(l + r), nil
 	case "sub":
-		return l - r
+		return Number(l - r), nil
 	case "mul":
-		return l * r
+		return Number(l * r), nil
 	case "div":
-		return ratio(l, r) // a division by zero gives 0, not a crash
+		return Number(ratio(l, r)), nil // a division by zero gives 0, not a crash
 	case "mod":
 		if r == 0 {
-			return 0
+			return Number(0), nil
 		}
-		return math.Mod(l, r)
+		return Number(math.Mod(l, r)), nil
 	case "pow":
-		return math.Pow(l, r)
+		return Number(math.Pow(l, r)), nil
+	case "eq", "ne":
+		eq := l == r
+		if lv.Kind != NumberValue && rv.Kind != NumberValue {
+			eq = slices.Equal(lv.strings(), rv.strings())
+		}
+		return truth(eq == (n.op == "eq")), nil
+	case "lt":
+		return truth(l < r), nil
+	case "gt":
+		return truth(l > r), nil
+	case "lte":
+		return truth(l <= r), nil
+	case "gte":
+		return truth(l >= r), nil
+	case "in", "nin": // any of the left side's strings among the right side's
+		have := rv.strings()
+		in := slices.ContainsFunc(lv.strings(), func(s string) bool { return slices.Contains(have, s) })
+		return truth(in == (n.op == "in")), nil
 	}
-	return 0
+	return Value{}, errorf("Invalid expression operator: %s", n.op)
 }
 
-// Eval evaluates the expression; a non-finite result gives 0.
-func (e *Expr) Eval(v Values) float64 {
-	f := e.root.eval(v)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0
+// Eval evaluates the expression; a number that is not finite gives 0.
+func (e *Expr) Eval(v Values) (Value, error) {
+	val, err := e.root.eval(&v)
+	if err != nil {
+		return val, err
 	}
-	return f
+	if val.Kind == NumberValue && (math.IsNaN(val.Num) || math.IsInf(val.Num, 0)) {
+		val.Num = 0
+	}
+	return val, nil
 }
 
-var exprOps = map[string]string{"add": "add", "sub": "sub", "mul": "mul", "div": "div", "mod": "mod", "pow": "pow",
-	"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "^": "pow"}
-
-var exprPrec = map[string]int{"add": 1, "sub": 1, "mul": 2, "div": 2, "mod": 2, "pow": 3}
-
-// exprNames maps the predefined names (and their long forms) to short ones.
-var exprNames = map[string]string{
-	"w": "w", "h": "h", "iw": "iw", "ih": "ih", "ar": "ar", "iar": "iar", "pc": "pc", "cp": "cp",
-	"width": "w", "height": "h", "initial_width": "iw", "initial_height": "ih", "aspect_ratio": "ar",
-	"initial_aspect_ratio": "iar", "page_count": "pc", "current_page": "cp",
+// Number evaluates the expression as a number.
+func (e *Expr) Number(v Values) (float64, error) {
+	val, err := e.Eval(v)
+	return val.Float(), err
 }
 
-// refusedNames are Cloudinary names edgepix cannot evaluate.
-var refusedNames = map[string]string{
-	"fc": "face count needs face detection, which edgepix does not have", "face_count": "face count needs face detection, which edgepix does not have",
-	"tags": "tags are not a number", "ctx": "context values are not numbers", "context": "context values are not numbers",
-	"du": "durations are for videos", "idu": "durations are for videos", "duration": "durations are for videos",
-	"initial_duration": "durations are for videos", "pages": "use pc", "ils": "", "ipc": "",
-}
+// String is the expression as written.
+func (e *Expr) String() string { return e.src }
 
 // IsExpr reports whether a parameter value is an expression rather than a
-// plain number: it holds a name, a variable or an operator.
+// plain number: it holds a name, a variable, a string or an operator.
 func IsExpr(v string) bool {
-	if _, err := strconv.ParseFloat(v, 64); err == nil {
+	if _, err := strconv.ParseFloat(v, 64); err == nil || v == "" {
 		return false
 	}
-	return strings.ContainsAny(v, "_$") || exprNames[v] != ""
-}
-
-// maxExprDepth bounds variables that refer to variables.
-const maxExprDepth = 8
-
-// parseExpr parses an expression; vars holds the user variables in scope
-// (their values are parsed in turn, as Cloudinary substitutes them).
-func parseExpr(v string, vars map[string]string) (*Expr, error) {
-	n, err := parseExprDepth(v, vars, 0)
-	if err != nil {
-		return nil, err
-	}
-	return &Expr{root: n}, nil
-}
-
-func parseExprDepth(v string, vars map[string]string, depth int) (exprNode, error) {
-	if depth > maxExprDepth {
-		return nil, errorf("Variables nested too deeply: %s", v)
-	}
-	toks := tokens(v)
-	var operands []exprNode
-	var ops []string
-	reduce := func() {
-		op := ops[len(ops)-1]
-		ops = ops[:len(ops)-1]
-		r, l := operands[len(operands)-1], operands[len(operands)-2]
-		operands = append(operands[:len(operands)-2], exprOp{op, l, r})
-	}
-	for i, t := range toks {
-		if i%2 == 1 {
-			op, ok := exprOps[t]
-			if !ok {
-				return nil, errorf("Invalid expression in transformation: %s (unknown operator %s)", v, t)
-			}
-			// Left to right at equal precedence; pow binds right to left.
-			for len(ops) > 0 && (exprPrec[ops[len(ops)-1]] > exprPrec[op] ||
-				exprPrec[ops[len(ops)-1]] == exprPrec[op] && op != "pow") {
-				reduce()
-			}
-			ops = append(ops, op)
-			continue
-		}
-		n, err := operand(t, v, vars, depth)
-		if err != nil {
-			return nil, err
-		}
-		operands = append(operands, n)
-	}
-	if len(toks)%2 == 0 {
-		return nil, errorf("Invalid expression in transformation: %s", v)
-	}
-	for len(ops) > 0 {
-		reduce()
-	}
-	return operands[0], nil
-}
-
-func operand(t, whole string, vars map[string]string, depth int) (exprNode, error) {
-	if f, err := strconv.ParseFloat(t, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
-		return exprNum(f), nil
-	}
-	if name, ok := strings.CutPrefix(t, "$"); ok {
-		val, ok := vars[name]
-		if !ok {
-			return nil, errorf("Undefined variable in transformation: %s", t)
-		}
-		return parseExprDepth(val, vars, depth+1)
-	}
-	if s := exprNames[t]; s != "" {
-		return exprName(s), nil
-	}
-	if why, ok := refusedNames[t]; ok {
-		if why == "" {
-			why = "not supported"
-		}
-		return nil, errorf("Unsupported expression operand %s in %s: %s", t, whole, why)
-	}
-	return nil, errorf("Invalid expression in transformation: %s (unknown operand %s)", whole, t)
-}
-
-// tokens splits an expression at '_' into operands and operators,
-// rejoining the long names (initial_width) and reading a variable name as
-// letters and digits only, as the SDKs' normaliser does ($w_mul_2 is $w ×
-// 2).
-func tokens(v string) []string {
-	parts := strings.Split(v, "_")
-	var out []string
-	for i := 0; i < len(parts); i++ {
-		t := parts[i]
-		for j := min(len(parts), i+3); j > i+1; j-- { // longest known name first
-			if long := strings.Join(parts[i:j], "_"); exprNames[long] != "" || refusedNames[long] != "" {
-				t, i = long, j-1
-				break
-			}
-		}
-		out = append(out, t)
-	}
-	return out
+	return strings.ContainsAny(v, "_$!") || exprNames[v] != "" || strings.HasPrefix(v, "ctx:")
 }

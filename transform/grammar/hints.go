@@ -7,17 +7,21 @@ import (
 )
 
 // AutoWidth is w_auto[:step][:fallback] or w_auto:breakpoints[_min_max_kb_n]
-// [:fallback]: the width comes from the client's hints (Sec-CH-Width or
-// Width, in device pixels; else Sec-CH-Viewport-Width or Viewport-Width, in
-// CSS pixels), rounded up to a multiple of Step or to the next breakpoint.
+// [:fallback|:json]: the width comes from the client's hints (Sec-CH-Width
+// or Width, in device pixels; else Sec-CH-Viewport-Width or
+// Viewport-Width, in CSS pixels), rounded up to a multiple of Step, or to
+// the next of the image's breakpoints.
 type AutoWidth struct {
 	Step     int // rounding step in pixels (default 100)
-	Fallback int // width without hints; 0: the image's own
-	// Breakpoints: widths spread evenly from Min to Max in N steps (KB,
-	// Cloudinary's byte step, is accepted; see docs/transform.md).
+	Fallback int // width without hints; 0: the image's own (or the largest breakpoint)
+	// Breakpoints: widths from Min to Max (the image's width at most)
+	// between which the file grows by at least KB kilobytes, at most N of
+	// them, found by the pipeline on the image (an edge only rounds the
+	// hint up onto N widths spread evenly, and passes it as the fallback).
 	Breakpoints  bool
 	Min, Max, KB int
 	N            int
+	JSON         bool // :json: answer {"breakpoints":[…]} instead of the image
 }
 
 // Hints are a request's client hints: DPR (0: absent), the image's width
@@ -70,7 +74,9 @@ func parseAutoWidth(v string) (*AutoWidth, string, bool) {
 		}
 		a.Step, args = n, args[1:]
 	}
-	if len(args) > 0 {
+	if len(args) > 0 && args[0] == "json" && a.Breakpoints {
+		a.JSON = true
+	} else if len(args) > 0 {
 		n, err := strconv.Atoi(args[0])
 		if err != nil || n < 1 || n > 1<<16 {
 			return nil, "", false
@@ -88,6 +94,9 @@ func (a *AutoWidth) String() string {
 	}
 	if a.Fallback > 0 {
 		s += ":" + strconv.Itoa(a.Fallback)
+	}
+	if a.JSON {
+		s += ":json"
 	}
 	return s
 }
@@ -170,7 +179,15 @@ func (p *Path) WithHints(h Hints) (*Path, error) {
 			switch {
 			case k == "w" && strings.HasPrefix(v, "auto"):
 				a, _, _ := parseAutoWidth(v)
-				if w, _ := a.Resolve(h); w > 0 {
+				w, _ := a.Resolve(h)
+				switch {
+				case a.Breakpoints && !a.JSON: // the pipeline picks the breakpoint at or above w
+					b := *a
+					b.Fallback = w
+					out = append(out, "w_"+b.String())
+				case a.JSON:
+					out = append(out, "w_"+a.String())
+				case w > 0:
 					out = append(out, "w_"+strconv.Itoa(w))
 				}
 			case k == "dpr" && deviceWidth:

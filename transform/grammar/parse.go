@@ -120,8 +120,9 @@ func ParseChain(s string) (Chain, error) {
 	return ch, nil
 }
 
-// parseComponent parses one component; vars carries variables across the
-// chain and is updated with the ones this component defines.
+// parseComponent parses one component; vars carries the variables
+// assigned so far in the chain (name → text) and is updated with the ones
+// this component assigns.
 func parseComponent(s string, vars map[string]string) (*Component, error) {
 	c := &Component{pairs: map[string]string{}, vars: vars}
 	defer func() { c.vars = nil }()
@@ -139,18 +140,16 @@ func parseComponent(s string, vars map[string]string) (*Component, error) {
 		if v == "" {
 			return nil, invalid("variable value", p)
 		}
-		if strings.HasPrefix(v, "$") {
-			ref, ok := vars[v[1:]]
-			if !ok {
-				return nil, errorf("Undefined variable in transformation: %s", v)
-			}
-			v = ref
+		e, text, err := parseVarValue(v, vars)
+		if err != nil {
+			return nil, err
 		}
-		vars[name] = v
+		vars[name] = text
 		if c.Variables == nil {
 			c.Variables = map[string]string{}
 		}
-		c.Variables[name] = v
+		c.Variables[name] = text
+		c.Assigns = append(c.Assigns, Assignment{Name: name, Value: e})
 		c.pairs[k] = v
 	}
 	for _, p := range pairs {
@@ -171,19 +170,29 @@ func parseComponent(s string, vars map[string]string) (*Component, error) {
 			return nil, errorf("Duplicate parameter in transformation: %s", k)
 		}
 		raw := v
-		if strings.HasPrefix(v, "$") && validVarName(v[1:]) {
+		// A variable standing for a whole non-numeric value (c_$mode,
+		// co_$color, l_$logo) is replaced by its text; numbers are
+		// evaluated when the component runs.
+		if strings.HasPrefix(v, "$") && validVarName(v[1:]) && (!numericKeys[k] || k == "e") {
 			ref, ok := vars[v[1:]]
 			if !ok {
 				return nil, errorf("Undefined variable in transformation: %s", v)
 			}
 			v = ref
 		}
+		c.isDeferred, c.exprErr = false, nil
 		canon, err := c.set(k, v)
 		if err != nil {
 			return nil, err
 		}
-		if raw != v {
-			canon = raw // keep the reference; its definition is in the key too
+		if c.isDeferred {
+			if c.deferred == nil {
+				c.deferred = map[string]string{}
+			}
+			c.deferred[k] = v
+		}
+		if raw != v || c.isDeferred {
+			canon = raw // keep the reference or the expression as written
 		}
 		c.pairs[k] = canon
 	}
@@ -197,6 +206,32 @@ func parseComponent(s string, vars map[string]string) (*Component, error) {
 	return c, nil
 }
 
+// parseVarValue reads a variable's value: an expression (a number, names,
+// other variables, a !string!, ctx:!key!, to_f…), or a bare word taken as
+// a string. It returns the expression and the value's text, which
+// non-numeric parameters use (c_$mode, co_$color).
+func parseVarValue(v string, vars map[string]string) (*Expr, string, error) {
+	text := v
+	switch {
+	case len(v) >= 2 && v[0] == '!' && v[len(v)-1] == '!' && !strings.Contains(v[1:len(v)-1], "!"):
+		text = v[1 : len(v)-1]
+	case strings.HasPrefix(v, "$") && validVarName(v[1:]):
+		ref, ok := vars[v[1:]]
+		if !ok {
+			return nil, "", errorf("Undefined variable in transformation: %s", v)
+		}
+		text = ref
+	}
+	e, err := parseExpr(v, vars)
+	if err != nil {
+		if strings.ContainsAny(v, "_$!") {
+			return nil, "", err
+		}
+		e = &Expr{root: exprStr(v), src: v} // a bare word: a string
+	}
+	return e, text, nil
+}
+
 // assetRef reads a public_id written in a parameter (l_, u_, d_), where
 // folders are separated by ':' instead of '/'.
 func assetRef(v string) (string, bool) {
@@ -207,8 +242,17 @@ func assetRef(v string) (string, bool) {
 	return id, CheckPublicID(id) == nil
 }
 
-// set parses one parameter into c and returns its canonical value.
+// set parses one parameter into c and returns its canonical value. An
+// expression's own error is reported rather than the parameter's.
 func (c *Component) set(k, v string) (string, error) {
+	canon, err := c.setParam(k, v)
+	if c.exprErr != nil {
+		return "", c.exprErr
+	}
+	return canon, err
+}
+
+func (c *Component) setParam(k, v string) (string, error) {
 	switch k {
 	case "c":
 		if !cropModes[v] {
@@ -226,10 +270,7 @@ func (c *Component) set(k, v string) (string, error) {
 			return canon, nil
 		}
 		d, canon, err := c.parseDim(v, false)
-		if ge, ok := err.(*Error); ok && IsExpr(v) {
-			return "", ge
-		}
-		if err != nil || d.Expr == nil && d.Value <= 0 {
+		if err != nil || d.Value <= 0 {
 			return "", invalid(map[string]string{"w": "width", "h": "height"}[k], v)
 		}
 		if k == "w" {
@@ -240,9 +281,6 @@ func (c *Component) set(k, v string) (string, error) {
 		return canon, nil
 	case "x", "y":
 		d, canon, err := c.parseDim(v, true)
-		if ge, ok := err.(*Error); ok && IsExpr(v) {
-			return "", ge
-		}
 		if err != nil {
 			return "", invalid(k, v)
 		}
@@ -253,12 +291,12 @@ func (c *Component) set(k, v string) (string, error) {
 		}
 		return canon, nil
 	case "ar":
-		if IsExpr(v) && !strings.Contains(v, ":") {
-			e, err := parseExpr(v, c.vars)
-			if err != nil {
-				return "", err
+		if IsExpr(v) {
+			f, ok := c.num(v, 0, 1e4)
+			if !ok {
+				return "", invalid("aspect ratio", v)
 			}
-			c.AspectExpr = e
+			c.AspectRatio = f
 			return v, nil
 		}
 		ar, canon, ok := parseAspect(v)
@@ -281,7 +319,7 @@ func (c *Component) set(k, v string) (string, error) {
 		c.Gravity = v
 		return v, nil
 	case "q":
-		q, canon, ok := parseQuality(v)
+		q, canon, ok := c.parseQuality(v)
 		if !ok {
 			return "", invalid("quality", v)
 		}
@@ -295,21 +333,21 @@ func (c *Component) set(k, v string) (string, error) {
 		c.Format = f
 		return f, nil
 	case "e":
-		e, canon, err := parseEffect(v)
+		e, canon, err := c.parseEffect(v)
 		if err != nil {
 			return "", err
 		}
 		c.Effect = e
 		return canon, nil
 	case "a":
-		angles, canon, ok := parseAngles(v)
+		angles, canon, ok := c.parseAngles(v)
 		if !ok {
 			return "", invalid("angle", v)
 		}
 		c.Angles = angles
 		return canon, nil
 	case "r":
-		r, canon, ok := parseRadius(v)
+		r, canon, ok := c.parseRadius(v)
 		if !ok {
 			return "", invalid("radius", v)
 		}
@@ -331,15 +369,15 @@ func (c *Component) set(k, v string) (string, error) {
 		c.Background = &col
 		return col.Spec, nil
 	case "bo":
-		b, ok := parseBorder(v)
+		b, ok := c.parseBorder(v)
 		if !ok {
 			return "", invalid("border", v)
 		}
 		c.Border = b
 		return strconv.Itoa(b.Width) + "px_solid_" + b.Color.Spec, nil
 	case "o":
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 100 {
+		n, ok := c.int(v, 0, 100)
+		if !ok {
 			return "", invalid("opacity", v)
 		}
 		c.Opacity, c.HasOpacity = n, true
@@ -349,8 +387,11 @@ func (c *Component) set(k, v string) (string, error) {
 			c.DPRAuto = true
 			return v, nil
 		}
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f <= 0 || f > 5 || math.IsNaN(f) {
+		f, ok := c.num(v, 0.1, 5)
+		if !IsExpr(v) {
+			f, ok = c.num(v, math.SmallestNonzeroFloat64, 5)
+		}
+		if !ok {
 			return "", invalid("dpr", v)
 		}
 		c.DPR = f
@@ -360,8 +401,8 @@ func (c *Component) set(k, v string) (string, error) {
 			c.Page = &Page{All: true}
 			return v, nil
 		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
+		n, ok := c.int(v, 1, 1<<20)
+		if !ok {
 			return "", invalid("page", v)
 		}
 		c.Page = &Page{N: n}
@@ -384,7 +425,7 @@ func (c *Component) set(k, v string) (string, error) {
 		case "end":
 			c.IfEnd = true
 		default:
-			cond, err := parseCondition(v)
+			cond, err := parseCondition(v, c.vars)
 			if err != nil {
 				return "", err
 			}
@@ -428,8 +469,8 @@ func (c *Component) set(k, v string) (string, error) {
 		c.Overlay = id
 		return v, nil
 	case "dl":
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 10 || n > 60000 {
+		n, ok := c.int(v, 10, 60000)
+		if !ok {
 			return "", invalid("delay", v)
 		}
 		c.Delay = n
@@ -453,142 +494,4 @@ func (c *Component) set(k, v string) (string, error) {
 		return v, nil
 	}
 	return "", errorf("Invalid transformation parameter: %s", k)
-}
-
-// parseDim parses an integer (pixels), a decimal (relative) value or an
-// expression.
-func (c *Component) parseDim(v string, signed bool) (Dim, string, error) {
-	if v == "" {
-		return Dim{}, "", errorf("empty")
-	}
-	if IsExpr(v) {
-		e, err := parseExpr(v, c.vars)
-		if err != nil {
-			return Dim{}, "", err
-		}
-		return Dim{Set: true, Expr: e}, v, nil
-	}
-	if strings.ContainsAny(v, ".") {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || (!signed && f <= 0) || math.Abs(f) > 100 {
-			return Dim{}, "", errorf("bad")
-		}
-		return Dim{Value: f, Relative: true, Set: true}, formatFloat(f, true), nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || (!signed && n < 0) || n > 1<<20 || n < -(1<<20) {
-		return Dim{}, "", errorf("bad")
-	}
-	return Dim{Value: float64(n), Set: true}, strconv.Itoa(n), nil
-}
-
-// formatFloat prints f minimally; keepPoint keeps a ".0" so that a relative
-// value stays distinguishable from an integer.
-func formatFloat(f float64, keepPoint bool) string {
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if keepPoint && !strings.Contains(s, ".") {
-		s += ".0"
-	}
-	return s
-}
-
-func parseAspect(v string) (float64, string, bool) {
-	if a, b, ok := strings.Cut(v, ":"); ok {
-		x, err1 := strconv.ParseFloat(a, 64)
-		y, err2 := strconv.ParseFloat(b, 64)
-		if err1 != nil || err2 != nil || x <= 0 || y <= 0 || x > 1e4 || y > 1e4 {
-			return 0, "", false
-		}
-		return x / y, formatFloat(x, false) + ":" + formatFloat(y, false), true
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f <= 0 || f > 1e4 || math.IsNaN(f) {
-		return 0, "", false
-	}
-	return f, formatFloat(f, true), true
-}
-
-func parseQuality(v string) (*Quality, string, bool) {
-	if n, chroma, ok := strings.Cut(v, ":"); ok && (chroma == "420" || chroma == "444") {
-		q, canon, ok := parseQuality(n)
-		if !ok || q.Auto != "" {
-			return nil, "", false
-		}
-		q.Chroma = chroma
-		return q, canon + ":" + chroma, true
-	}
-	if lvl, ok := strings.CutPrefix(v, "auto"); ok {
-		switch lvl {
-		case "":
-			return &Quality{Auto: "good"}, "auto", true
-		case ":good", ":best", ":eco", ":low":
-			if lvl == ":good" {
-				return &Quality{Auto: "good"}, "auto", true
-			}
-			return &Quality{Auto: lvl[1:]}, "auto" + lvl, true
-		}
-		return nil, "", false
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 100 {
-		return nil, "", false
-	}
-	return &Quality{Value: n}, strconv.Itoa(n), true
-}
-
-var angleModes = map[string]bool{
-	"auto_right": true, "auto_left": true, "hflip": true, "vflip": true, "ignore": true, "exif": true,
-}
-
-func parseAngles(v string) ([]string, string, bool) {
-	var out []string
-	for _, p := range strings.Split(v, ".") {
-		if angleModes[p] {
-			out = append(out, p)
-			continue
-		}
-		f, err := strconv.ParseFloat(p, 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 3600 {
-			return nil, "", false
-		}
-		out = append(out, formatFloat(f, false))
-	}
-	return out, strings.Join(out, "."), true
-}
-
-func parseRadius(v string) (*Radius, string, bool) {
-	if v == "max" {
-		return &Radius{Max: true}, v, true
-	}
-	parts := strings.Split(v, ":")
-	if len(parts) > 4 {
-		return nil, "", false
-	}
-	r := &Radius{}
-	canon := make([]string, len(parts))
-	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 || n > 1<<16 {
-			return nil, "", false
-		}
-		r.Corners = append(r.Corners, n)
-		canon[i] = strconv.Itoa(n)
-	}
-	return r, strings.Join(canon, ":"), true
-}
-
-func parseBorder(v string) (*Border, bool) {
-	w, rest, ok := strings.Cut(v, "px_solid_")
-	if !ok {
-		return nil, false
-	}
-	n, err := strconv.Atoi(w)
-	if err != nil || n < 1 || n > 1000 {
-		return nil, false
-	}
-	col, ok := ParseColor(rest)
-	if !ok {
-		return nil, false
-	}
-	return &Border{Width: n, Color: col}, true
 }

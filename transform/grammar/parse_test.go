@@ -302,8 +302,9 @@ func TestVariablesAndPluginSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ch[1].Width.Value != 200 {
-		t.Errorf("variable not substituted: %+v", ch[1].Width)
+	// Numbers from variables are evaluated when the component runs.
+	if r, err := ch[1].Resolved(Values{Vars: map[string]Value{"w": Number(200)}}); err != nil || r.Width.Value != 200 {
+		t.Errorf("variable not substituted: %+v %v", r, err)
 	}
 	before, plugin, after, ok := ch.SplitPlugin()
 	if !ok || plugin != "quantize.wasm" || len(before) != 2 || len(after) != 1 {

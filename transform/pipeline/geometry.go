@@ -42,7 +42,7 @@ func hasResize(c *grammar.Component) bool {
 	if c.Effect != nil && regionEffects[c.Effect.Name] && c.Crop == "" {
 		return false
 	}
-	return c.Crop != "" || c.Width.Set || c.Height.Set || c.AspectRatio > 0 || c.AspectExpr != nil
+	return c.Crop != "" || c.Width.Set || c.Height.Set || c.AspectRatio > 0
 }
 
 // regionEffects apply to a region given by the component's w, h, x, y, g.

@@ -65,7 +65,25 @@ func saliency(m *image.NRGBA, w, h int) (image.Point, float64) {
 	if w >= W && h >= H {
 		return image.Point{}, 1
 	}
-	// Work on a thumbnail of at most 128 px on the long side.
+	e := newEnergyMap(m)
+	p, kept := e.best(w, h)
+	if e.total() <= 0 {
+		return p, 1
+	}
+	return p, kept / e.total()
+}
+
+// energyMap is the integral image of the gradient magnitude of a
+// thumbnail of m (at most 128 px on the long side), for g_auto's windows.
+type energyMap struct {
+	ii     []float64
+	tw, th int
+	s      float64 // thumbnail pixels per source pixel
+	W, H   int     // source size
+}
+
+func newEnergyMap(m *image.NRGBA) *energyMap {
+	W, H := m.Rect.Dx(), m.Rect.Dy()
 	s := math.Min(1, 128/float64(max(W, H)))
 	tw, th := max(int(float64(W)*s), 1), max(int(float64(H)*s), 1)
 	t := imaging.Resize(m, tw, th, imaging.Box)
@@ -76,7 +94,6 @@ func saliency(m *image.NRGBA, w, h int) (image.Point, float64) {
 			lum[y*tw+x] = 0.299*float64(p[0]) + 0.587*float64(p[1]) + 0.114*float64(p[2])
 		}
 	}
-	// Integral image of gradient magnitude.
 	ii := make([]float64, (tw+1)*(th+1))
 	for y := 0; y < th; y++ {
 		row := 0.0
@@ -87,15 +104,24 @@ func saliency(m *image.NRGBA, w, h int) (image.Point, float64) {
 			ii[(y+1)*(tw+1)+x+1] = ii[y*(tw+1)+x+1] + row
 		}
 	}
-	ww, wh := max(int(float64(w)*s), 1), max(int(float64(h)*s), 1)
+	return &energyMap{ii: ii, tw: tw, th: th, s: s, W: W, H: H}
+}
+
+// total is the energy of the whole image.
+func (e *energyMap) total() float64 { return e.ii[e.th*(e.tw+1)+e.tw] }
+
+// best returns the position (source pixels) of the w×h window with the
+// most energy, up to 10% more for central positions, and the energy it
+// holds.
+func (e *energyMap) best(w, h int) (image.Point, float64) {
+	tw, th, ii := e.tw, e.th, e.ii
+	ww, wh := max(int(float64(w)*e.s), 1), max(int(float64(h)*e.s), 1)
 	ww, wh = min(ww, tw), min(wh, th)
-	total := ii[th*(tw+1)+tw]
 	best, bx, by, kept := -1.0, 0, 0, 0.0
 	cx, cy := float64(tw-ww)/2, float64(th-wh)/2
 	for y := 0; y+wh <= th; y++ {
 		for x := 0; x+ww <= tw; x++ {
 			sum := ii[(y+wh)*(tw+1)+x+ww] - ii[y*(tw+1)+x+ww] - ii[(y+wh)*(tw+1)+x] + ii[y*(tw+1)+x]
-			// Up to 10% bonus for being central.
 			d := math.Hypot(float64(x)-cx, float64(y)-cy) / math.Max(math.Hypot(cx, cy), 1)
 			score := sum * (1.1 - 0.1*d)
 			if score > best {
@@ -103,11 +129,41 @@ func saliency(m *image.NRGBA, w, h int) (image.Point, float64) {
 			}
 		}
 	}
-	x := min(int(math.Round(float64(bx)/s)), W-w)
-	y := min(int(math.Round(float64(by)/s)), H-h)
-	share := 1.0
-	if total > 0 {
-		share = kept / total
+	x := min(int(math.Round(float64(bx)/e.s)), e.W-w)
+	y := min(int(math.Round(float64(by)/e.s)), e.H-h)
+	return image.Pt(max(x, 0), max(y, 0)), kept
+}
+
+// autoKeep and autoMaxZoom shape c_auto's "best crop": the smallest window
+// of the requested shape, down to 1/autoMaxZoom of the covering one, that
+// still holds autoKeep of the covering window's energy.
+const (
+	autoKeep    = 0.85
+	autoMaxZoom = 2.0
+)
+
+// autoCrop is c_auto with g_auto: the covering (fill) window iw×ih tightened
+// around the image's detail, as Cloudinary's automatic crop "provides more
+// focus than fill", but never smaller than minW×minH (the requested size
+// in source pixels: a crop is only upscaled when the request is larger
+// than the image). It returns the window's size and position.
+func autoCrop(m *image.NRGBA, iw, ih, minW, minH int) (int, int, image.Point) {
+	e := newEnergyMap(m)
+	_, full := e.best(iw, ih)
+	cw, ch := iw, ih
+	if full > 0 {
+		for z := 0.95; z >= 1/autoMaxZoom-1e-9; z -= 0.05 {
+			w := min(max(int(math.Round(float64(iw)*z)), minW), iw)
+			h := min(max(int(math.Round(float64(ih)*z)), minH), ih)
+			if w == cw && h == ch {
+				continue
+			}
+			if _, kept := e.best(w, h); kept < autoKeep*full {
+				break
+			}
+			cw, ch = w, h
+		}
 	}
-	return image.Pt(max(x, 0), max(y, 0)), share
+	p, _ := e.best(cw, ch)
+	return cw, ch, p
 }

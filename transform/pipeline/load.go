@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"maps"
+
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
 )
@@ -11,11 +13,17 @@ import (
 // frames may be smaller). The first resize is checked against
 // MaxOutputPixels, counting every frame it will produce, before decoding.
 func Load(src []byte, ch grammar.Chain, format string, l Limits) (img *codec.Image, lw, lh int, err error) {
+	return load(src, ch, format, l, Env{})
+}
+
+// load is Load with the asset's facts, which expressions in pg_ and the
+// first component may read.
+func load(src []byte, ch grammar.Chain, format string, l Limits, env Env) (img *codec.Image, lw, lh int, err error) {
 	info, err := codec.Probe(src)
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	d, err := planLoad(info, ch, format)
+	d, err := planLoad(info, ch, format, env)
 	if err != nil {
 		return nil, 0, 0, err
 	}
@@ -36,9 +44,10 @@ func Load(src []byte, ch grammar.Chain, format string, l Limits) (img *codec.Ima
 // produces, and the encoder's for a frame of that size (f_auto counted as
 // WebP, the costliest). Later steps are not counted. Admission control
 // can weigh renders by it before decoding; a chain Load refuses costs what
-// its decode alone would.
+// its decode alone would. Expressions are evaluated without the asset's
+// tags and context.
 func Cost(info codec.Info, ch grammar.Chain, format string) int64 {
-	d, _ := planLoad(info, ch, format)
+	d, _ := planLoad(info, ch, format, Env{})
 	c := codec.DecodedPixels(info, d.opt)
 	w, h := d.lw, d.lh
 	if d.first != nil {
@@ -60,7 +69,7 @@ func Cost(info codec.Info, ch grammar.Chain, format string) int64 {
 // decode over MaxPixels. Admission control uses it not to make such a
 // request wait for capacity it will never use.
 func Check(info codec.Info, ch grammar.Chain, format string, l Limits) error {
-	d, err := planLoad(info, ch, format)
+	d, err := planLoad(info, ch, format, Env{})
 	if err != nil {
 		return err
 	}
@@ -84,14 +93,36 @@ type loadPlan struct {
 	frames int   // frames the chain works on
 }
 
-func planLoad(info codec.Info, ch grammar.Chain, format string) (loadPlan, error) {
+// planLoad decides the decode. Expressions in pg_ and in the first
+// component are evaluated with the chain's variable assignments taken in
+// order (conditions are not tested before decoding) and the source's size;
+// a first component they cannot resolve is not planned (full decode).
+func planLoad(info codec.Info, ch grammar.Chain, format string, env Env) (loadPlan, error) {
 	var d loadPlan
-	for _, c := range ch {
+	scope := grammar.Values{W: float64(info.Width), H: float64(info.Height), IW: float64(info.Width),
+		IH: float64(info.Height), Pages: float64(max(info.Frames, env.Pages, 1)), Page: 1, Tags: env.Tags,
+		Context: env.Context, Vars: map[string]grammar.Value{}}
+	var firstScope *grammar.Values
+	for i, c := range ch {
+		for _, a := range c.Assigns {
+			if v, err := a.Value.Eval(scope); err == nil {
+				scope.Vars[a.Name] = v
+			}
+		}
+		if i == 0 {
+			s := scope
+			s.Vars = maps.Clone(scope.Vars)
+			firstScope = &s
+		}
 		if c.Page != nil {
 			if c.Page.All {
 				return d, ErrPageAll
 			}
-			d.opt.Page = c.Page.N
+			pc, err := c.Resolved(scope)
+			if err != nil {
+				return d, err
+			}
+			d.opt.Page = pc.Page.N
 		}
 		for _, a := range c.Angles {
 			if a == "ignore" {
@@ -104,13 +135,18 @@ func planLoad(info codec.Info, ch grammar.Chain, format string) (loadPlan, error
 		d.lw, d.lh = d.lh, d.lw
 	}
 	if len(ch) > 0 && hasResize(ch[0]) && ch[0].If == nil && ch[0].Overlay == "" {
-		first := ch[0].Resolved(grammar.Values{W: float64(d.lw), H: float64(d.lh), IW: float64(d.lw),
-			IH: float64(d.lh), Pages: float64(max(info.Frames, 1)), Page: 1})
-		p := planResize(first, d.lw, d.lh)
-		d.first = &p
-		if canDecodeReduced(first, p) {
-			d.opt.MinWidth = round(float64(d.lw) * p.Scale * 1.5)
-			d.opt.MinHeight = round(float64(d.lh) * p.Scale * 1.5)
+		firstScope.W, firstScope.H, firstScope.IW, firstScope.IH = float64(d.lw), float64(d.lh), float64(d.lw), float64(d.lh)
+		if first, err := ch[0].Resolved(*firstScope); err == nil { // else not planned: a full decode
+			p := planResize(first, d.lw, d.lh)
+			d.first = &p
+			zoom := 1.0
+			if first.Crop == "auto" { // c_auto may keep a window up to autoMaxZoom times smaller
+				zoom = autoMaxZoom
+			}
+			if canDecodeReduced(first, p, zoom) {
+				d.opt.MinWidth = round(float64(d.lw) * p.Scale * 1.5 * zoom)
+				d.opt.MinHeight = round(float64(d.lh) * p.Scale * 1.5 * zoom)
+			}
 		}
 	}
 	want, _ := codec.ParseFormat(format)
@@ -128,10 +164,11 @@ func planLoad(info codec.Info, ch grammar.Chain, format string) (loadPlan, error
 var ErrPageAll = &grammar.Error{Msg: "pg_all is only valid for explode"}
 
 // canDecodeReduced reports whether the first component only scales down
-// the whole image in a way that a reduced decode can feed exactly.
-func canDecodeReduced(c *grammar.Component, p Plan) bool {
+// the whole image in a way that a reduced decode can feed exactly, zoom
+// times larger than its plan says.
+func canDecodeReduced(c *grammar.Component, p Plan, zoom float64) bool {
 	switch c.Crop {
-	case "", "scale", "fit", "limit", "fill", "lfill", "thumb", "pad", "lpad":
+	case "", "scale", "fit", "limit", "fill", "lfill", "thumb", "pad", "lpad", "auto":
 	default:
 		return false
 	}
@@ -140,7 +177,7 @@ func canDecodeReduced(c *grammar.Component, p Plan) bool {
 			return false
 		}
 	}
-	return p.Scale < 0.5 && !c.X.Set && !c.Y.Set
+	return p.Scale*zoom < 0.5 && !c.X.Set && !c.Y.Set
 }
 
 // planSize is the size a resize plan produces (the canvas for pad modes).

@@ -20,8 +20,11 @@ type Layers func(publicID string) ([]byte, error)
 // one component (l_logo,w_100,g_south_east,x_10: size and effects apply to
 // the layer, g/x/y place it), or a layer opened by l_, transformed by the
 // components that follow and placed by the one with fl_layer_apply.
-func overlay(frames []*image.NRGBA, ch grammar.Chain, i int, l Limits, layers Layers) ([]*image.NRGBA, int, error) {
+// The layer's steps see the base chain's variables (scope.Vars); their w
+// and h are the layer's.
+func overlay(frames []*image.NRGBA, ch grammar.Chain, i int, l Limits, env Env, scope grammar.Values) ([]*image.NRGBA, int, error) {
 	c := ch[i]
+	layers := env.Layers
 	text := strings.HasPrefix(c.Overlay, "text:")
 	if layers == nil && !text {
 		return nil, i, &grammar.Error{Msg: "Overlays are not available in this context"}
@@ -38,15 +41,20 @@ func overlay(frames []*image.NRGBA, ch grammar.Chain, i int, l Limits, layers La
 	}
 	flag := func(n string) bool { return c.HasFlag(n) || apply.HasFlag(n) }
 	base := frames[0].Rect
-	own := *c // the l_ component's own steps, without the placement
+	// the l_ component's own steps, without the placement (its variables
+	// are already assigned)
+	own := c.Omit("x", "y", "g")
 	own.Overlay, own.Underlay, own.Gravity, own.X, own.Y, own.Color = "", false, "", grammar.Dim{}, grammar.Dim{}, nil
+	own.Assigns = nil
 	if text := strings.HasPrefix(c.Overlay, "text:"); text && c.Crop == "fit" && c.Width.Set {
-		own.Crop, own.Width, own.Height = "", grammar.Dim{}, grammar.Dim{} // the text wraps at w instead
+		own = own.Omit("w", "h") // the text wraps at w instead
+		own.Crop, own.Width, own.Height = "", grammar.Dim{}, grammar.Dim{}
 	}
 	if strings.HasPrefix(c.Overlay, "text:") && textStroke(c.Overlay) {
+		own = own.Omit("bo")
 		own.Border = nil // bo_ is the stroke
 	}
-	steps := grammar.Chain{&own}
+	steps := grammar.Chain{own}
 	if end > i {
 		steps = append(steps, ch[i+1:end]...)
 	}
@@ -55,12 +63,16 @@ func overlay(frames []*image.NRGBA, ch grammar.Chain, i int, l Limits, layers La
 			steps[k] = relativeTo(s, base.Dx(), base.Dy())
 		}
 	}
-	lay, err := loadLayer(c, l, layers)
+	rc, err := c.Resolved(scope) // a text layer reads its size, wrap width and colour
+	if err != nil {
+		return nil, i, err
+	}
+	lay, err := loadLayer(rc, l, layers)
 	if err != nil {
 		return nil, i, err
 	}
 	b := lay.Frames[0].Rect
-	if lay, err = Apply(lay, steps, b.Dx(), b.Dy(), l); err != nil {
+	if lay, _, err = run(lay, steps, b.Dx(), b.Dy(), l, Env{Tags: env.Tags, Context: env.Context, Pages: env.Pages}, scope.Vars); err != nil {
 		return nil, i, err
 	}
 	top := lay.Frames[0]
@@ -69,7 +81,11 @@ func overlay(frames []*image.NRGBA, ch grammar.Chain, i int, l Limits, layers La
 		g = "center"
 	}
 	W, H := base.Dx(), base.Dy()
-	at := apply.Resolved(grammar.Values{W: float64(W), H: float64(H), IW: float64(W), IH: float64(H), Pages: 1, Page: 1})
+	scope.W, scope.H = float64(W), float64(H)
+	at, err := apply.Resolved(scope)
+	if err != nil {
+		return nil, i, err
+	}
 	dx := int(math.Round(at.X.Resolve(W)))
 	dy := int(math.Round(at.Y.Resolve(H)))
 	p := placeFree(g, dx, dy, top.Rect.Dx(), top.Rect.Dy(), W, H)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"image"
 	"image/draw"
+	"maps"
 	"slices"
 	"strings"
 
@@ -54,11 +55,13 @@ type Request struct {
 }
 
 // Env is what a chain may need besides its pixels: a loader for l_
-// overlays (nil refuses them) and the asset's facts for if_ conditions.
+// overlays (nil refuses them) and the asset's facts that conditions and
+// expressions read (tags, contextual metadata as ctx:!key!, page count).
 type Env struct {
-	Layers Layers
-	Tags   []string
-	Pages  int
+	Layers  Layers
+	Tags    []string
+	Context map[string]string
+	Pages   int
 }
 
 // Result is an encoded derived image.
@@ -71,14 +74,20 @@ type Result struct {
 
 // Render decodes src, runs the chain and encodes the result.
 func Render(src []byte, req Request) (*Result, error) {
-	img, lw, lh, err := Load(src, req.Chain, req.Format, req.Limits)
+	img, lw, lh, err := load(src, req.Chain, req.Format, req.Limits, req.Env)
 	if err != nil {
 		return nil, err
 	}
-	img, err = ApplyWith(img, req.Chain, lw, lh, req.Limits, req.Env)
+	img, done, err := run(img, req.Chain, lw, lh, req.Limits, req.Env, nil)
 	if err != nil {
 		return nil, err
 	}
+	if done.breakpoints != nil { // w_auto:breakpoints:json
+		return breakpointsJSON(done.breakpoints)
+	}
+	// What is encoded follows the components that ran, as resolved (a q_
+	// in a branch not taken does not apply; q_$q has its value).
+	req.Chain = done.chain
 	budget := codec.MemoryBudget(req.Limits.decode())
 	if _, ok := req.Chain.Flag("getinfo"); ok {
 		return getInfo(src, img, req, budget)
@@ -98,24 +107,44 @@ func Apply(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits) (*codec.Ima
 }
 
 // ApplyWith is Apply with an Env: overlays (l_) loaded through its Layers,
-// if_ conditions tested against its facts. Each component's output, all
-// frames together, is checked against MaxOutputPixels before it is
-// allocated.
+// if_ conditions and expressions evaluated against its facts. Each
+// component's output, all frames together, is checked against
+// MaxOutputPixels before it is allocated.
 func ApplyWith(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env) (*codec.Image, error) {
+	img, _, err := run(img, ch, lw, lh, l, env, nil)
+	return img, err
+}
+
+// ran is what a run did: the components that ran, resolved, and the
+// breakpoints w_auto:breakpoints:json asked for (the run stops there).
+type ran struct {
+	chain       grammar.Chain
+	breakpoints []int
+}
+
+// run is ApplyWith that starts with the user variables vars (a layer's
+// steps see its base chain's) and also says what ran.
+func run(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env, vars map[string]grammar.Value) (*codec.Image, ran, error) {
 	frames := img.Frames
 	iw, ih := lw, lh
 	var branches []bool // per open if_: whether its branch is taken
 	active := func() bool { return !slices.Contains(branches, false) }
+	scope := grammar.Values{IW: float64(iw), IH: float64(ih), Pages: float64(max(env.Pages, 1)), Page: 1,
+		Tags: env.Tags, Context: env.Context, Vars: maps.Clone(vars)}
+	if scope.Vars == nil {
+		scope.Vars = map[string]grammar.Value{}
+	}
+	var done ran
 	for i := 0; i < len(ch); i++ {
 		if err := codec.CheckContext(l.Ctx); err != nil {
-			return nil, err
+			return nil, ran{}, err
 		}
 		c := ch[i]
-		facts := grammar.Facts{W: lw, H: lh, IW: iw, IH: ih, Pages: env.Pages, Tags: env.Tags}
+		scope.W, scope.H = float64(lw), float64(lh)
 		switch {
 		case c.IfEnd || c.IfElse:
 			if len(branches) == 0 {
-				return nil, &grammar.Error{Msg: "if_else or if_end without if_"}
+				return nil, ran{}, &grammar.Error{Msg: "if_else or if_end without if_"}
 			}
 			if c.IfEnd {
 				branches = branches[:len(branches)-1]
@@ -123,28 +152,64 @@ func ApplyWith(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env
 				branches[len(branches)-1] = !branches[len(branches)-1]
 			}
 			continue
+		case !active():
+			if c.IsBranch() {
+				branches = append(branches, false) // nested in a branch not taken
+			}
+			continue
 		case c.IsBranch():
-			branches = append(branches, c.If.Holds(facts))
+			ok, err := c.If.Holds(scope)
+			if err != nil {
+				return nil, ran{}, err
+			}
+			branches = append(branches, ok)
 			continue
-		case !active(), c.If != nil && !c.If.Holds(facts):
-			continue
+		case c.If != nil:
+			if ok, err := c.If.Holds(scope); err != nil || !ok {
+				if err != nil {
+					return nil, ran{}, err
+				}
+				continue
+			}
+		}
+		if err := assign(c, scope); err != nil {
+			return nil, ran{}, err
 		}
 		if c.Overlay != "" {
 			var err error
-			if frames, i, err = overlay(frames, ch, i, l, env.Layers); err != nil {
-				return nil, err
+			end := i
+			if frames, end, err = overlay(frames, ch, i, l, env, scope); err != nil {
+				return nil, ran{}, err
 			}
+			done.chain, i = append(done.chain, ch[i:end+1]...), end
 			b := frames[0].Rect
 			lw, lh = b.Dx(), b.Dy()
 			continue
 		}
 		if c.Plugin != "" {
-			return nil, errors.New("pipeline: plugin steps must be split off before Apply")
+			return nil, ran{}, errors.New("pipeline: plugin steps must be split off before Apply")
 		}
 		if len(c.Named) > 0 {
-			return nil, &grammar.Error{Msg: "Unknown transformation " + c.Named[0]}
+			return nil, ran{}, &grammar.Error{Msg: "Unknown transformation " + c.Named[0]}
 		}
-		c = c.Resolved(values(facts))
+		c, err := c.Resolved(scope)
+		if err != nil {
+			return nil, ran{}, err
+		}
+		if a := c.AutoWidth; a != nil && a.Breakpoints {
+			bps, err := breakpoints(l.Ctx, frames[0], a, quality(ch))
+			if err != nil {
+				return nil, ran{}, err
+			}
+			if a.JSON {
+				done.breakpoints = bps
+				break
+			}
+			r := *c
+			r.Width, r.AutoWidth = grammar.Dim{Value: float64(breakpointWidth(bps, a.Fallback)), Set: true}, nil
+			c = &r
+		}
+		done.chain = append(done.chain, c)
 		var rotated bool
 		frames, rotated = applyAutoRotate(frames, c, lw, lh)
 		if rotated {
@@ -156,29 +221,53 @@ func ApplyWith(img *codec.Image, ch grammar.Chain, lw, lh int, l Limits, env Env
 		}
 		w, h = grownSize(c, w, h) // rotation, border, shadow and outline enlarge the resized frames
 		if err := codec.CheckFrames("output", len(frames), w, h, l.output()); err != nil {
-			return nil, err
+			return nil, ran{}, err
 		}
-		var err error
 		if hasResize(c) {
 			if frames, err = applyResize(l.Ctx, frames, c, lw, lh); err != nil {
-				return nil, err
+				return nil, ran{}, err
 			}
 		}
 		for j, f := range frames {
 			m, err := applyComponent(l.Ctx, f, c)
 			if err != nil {
-				return nil, err
+				return nil, ran{}, err
 			}
 			frames[j] = m
 		}
 		b := frames[0].Rect
 		if err := codec.CheckFrames("output", len(frames), b.Dx(), b.Dy(), l.output()); err != nil {
-			return nil, err
+			return nil, ran{}, err
 		}
 		lw, lh = b.Dx(), b.Dy()
 	}
 	img.Frames = frames
-	return img, nil
+	return img, done, nil
+}
+
+// quality is the chain's last literal q_ value, or 80: what
+// w_auto:breakpoints measures file sizes at.
+func quality(ch grammar.Chain) int {
+	q := 80
+	for _, c := range ch {
+		if c.Quality != nil && c.Quality.Value > 0 && !c.Deferred("q") {
+			q = c.Quality.Value
+		}
+	}
+	return q
+}
+
+// assign evaluates the component's variable assignments, in order, into
+// scope.Vars.
+func assign(c *grammar.Component, scope grammar.Values) error {
+	for _, a := range c.Assigns {
+		v, err := a.Value.Eval(scope)
+		if err != nil {
+			return err
+		}
+		scope.Vars[a.Name] = v
+	}
+	return nil
 }
 
 // applyComponent runs the non-geometric steps of a component on one frame,
@@ -223,13 +312,6 @@ func isPad(mode string) bool {
 func draw2(bg, m *image.NRGBA) *image.NRGBA {
 	draw.Draw(bg, bg.Rect, m, m.Rect.Min, draw.Over)
 	return bg
-}
-
-// values are what expressions see at a step: the current and initial
-// size and the page count.
-func values(f grammar.Facts) grammar.Values {
-	return grammar.Values{W: float64(f.W), H: float64(f.H), IW: float64(f.IW), IH: float64(f.IH),
-		Pages: float64(max(f.Pages, 1)), Page: 1}
 }
 
 // Encode picks the output format (f_auto, explicit, or the source's) and

@@ -148,9 +148,12 @@ func applyResize(ctx context.Context, frames []*image.NRGBA, c *grammar.Componen
 		scale := p.Scale
 		iw, ih := cropRegion(p, k, aw, ah)
 		var pos image.Point
-		if gravity == "auto" {
+		switch {
+		case gravity == "auto" && mode == "auto":
+			iw, ih, pos = autoCrop(first, iw, ih, min(round(float64(p.OutW)*k), iw), min(round(float64(p.OutH)*k), ih))
+		case gravity == "auto":
 			pos = saliencyWindow(first, iw, ih)
-		} else {
+		default:
 			dx := c.X.Resolve(lw) * k / scale
 			dy := c.Y.Resolve(lh) * k / scale
 			if mode == "crop" || gravity == "xy_center" { // source coordinates
