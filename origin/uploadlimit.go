@@ -69,7 +69,7 @@ func statusOf(err error, def int) int {
 // An upload's body is parsed as it arrives, its file spooled to SpoolDir;
 // every other body is read into memory up to maxSmallBody by the wrapper
 // installed around srv.Handler (so PostBody stays safe to call). A
-// response to a body left unread says Connection: close. Spool files a
+// response to a body left unread says Connection: close (closeUnread). Spool files a
 // previous run left in SpoolDir are removed.
 func (s *Server) ConfigureHTTP(srv *fasthttp.Server) {
 	srv.StreamRequestBody = true
@@ -91,7 +91,7 @@ func (s *Server) ConfigureHTTP(srv *fasthttp.Server) {
 			// Answered without reading the whole body (refused first, or
 			// over the limit): say the connection closes, or a client would
 			// send its next request on a connection the server then drops.
-			ctx.SetConnectionClose()
+			closeUnread(ctx)
 		}
 	}
 }
@@ -107,7 +107,7 @@ func (s *Server) bufferBody(ctx *fasthttp.RequestCtx) bool {
 	}
 	if cl := ctx.Request.Header.ContentLength(); cl > 0 && int64(cl) > limit {
 		apiError(ctx, 413, tooLarge("Request body", limit).Msg)
-		ctx.SetConnectionClose()
+		closeUnread(ctx)
 		return false
 	}
 	if upload || !ctx.Request.IsBodyStream() {
@@ -117,11 +117,11 @@ func (s *Server) bufferBody(ctx *fasthttp.RequestCtx) bool {
 	switch {
 	case err != nil:
 		apiError(ctx, 400, "Reading the request body: "+err.Error())
-		ctx.SetConnectionClose()
+		closeUnread(ctx)
 		return false
 	case int64(len(body)) > limit:
 		apiError(ctx, 413, tooLarge("Request body", limit).Msg)
-		ctx.SetConnectionClose()
+		closeUnread(ctx)
 		return false
 	}
 	ctx.Request.SetBody(body)
