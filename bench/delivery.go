@@ -36,15 +36,20 @@ type Server struct {
 
 // StartServer runs `serve` on loopback ports in a temporary directory,
 // logging only warnings (request logs would measure the logger), with
-// webhooks allowed to loopback receivers.
-func StartServer() (*Server, error) {
+// webhooks allowed to loopback receivers; mutate adjusts the
+// configuration.
+func StartServer(mutate ...func(*app.Config)) (*Server, error) {
 	dir, err := os.MkdirTemp("", "edgepix-bench-*")
 	if err != nil {
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := app.Start(app.Config{DataDir: dir, EdgeAddr: "127.0.0.1:0", OriginAddr: "127.0.0.1:0",
-		Accounts: []origin.Account{benchAccount}, AllowPrivateHooks: true}, log)
+	cfg := app.Config{DataDir: dir, EdgeAddr: "127.0.0.1:0", OriginAddr: "127.0.0.1:0",
+		Accounts: []origin.Account{benchAccount}, AllowPrivateHooks: true}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	a, err := app.Start(cfg, log)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/edgepix/edgepix/blob/s3test"
 )
@@ -93,42 +91,6 @@ func TestDirPing(t *testing.T) {
 	os.RemoveAll(root)
 	if err := s.Ping(context.Background()); err == nil {
 		t.Fatal("Ping of a removed root succeeded")
-	}
-}
-
-// TestLegacyFS: the former API still works over the new store.
-func TestLegacyFS(t *testing.T) {
-	s, err := NewFS(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{"chunks/c/old/0", "chunks/c/new/0", "chunks/c/new/1", "chunks/c/new/sub/2"} {
-		if err := s.Put(k, []byte(k)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if b, err := s.Get("chunks/c/new/0"); err != nil || string(b) != "chunks/c/new/0" {
-		t.Fatalf("%q %v", b, err)
-	}
-	if keys, err := s.List("chunks/c/new"); err != nil || !slices.Equal(keys, []string{"chunks/c/new/0", "chunks/c/new/1"}) {
-		t.Fatalf("List: %q %v", keys, err)
-	}
-	old := time.Now().Add(-48 * time.Hour)
-	os.Chtimes(filepath.Join(s.Store().root, "chunks/c/old/0"), old, old)
-	if n, err := s.DeleteStale("chunks/c", 24*time.Hour); err != nil || n != 1 {
-		t.Fatalf("DeleteStale: %d %v", n, err)
-	}
-	if _, err := s.Get("chunks/c/old/0"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("stale folder kept: %v", err)
-	}
-	if err := s.Put("../escape", []byte("x")); err == nil {
-		t.Fatal("a key escaping the root was accepted")
-	}
-	if err := s.DeletePrefix("chunks/c"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Delete("chunks/c/new/0"); err != nil {
-		t.Fatal(err)
 	}
 }
 

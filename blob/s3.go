@@ -1,6 +1,7 @@
 package blob
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -131,7 +132,8 @@ func (s *S3) String() string { return s.url }
 
 func (s *S3) object(key string) *string { return aws.String(s.prefix + key) }
 
-// Put uploads r: in one request if it fits in a part, else as a multipart
+// Put uploads r: in one request if it fits in a part (straight from
+// memory for a *bytes.Reader, as PutBytes gives), else as a multipart
 // upload (aborted on error) that buffers a few parts at a time.
 //
 // When ctx ends, reading r stops at once, but the requests already sent
@@ -141,6 +143,9 @@ func (s *S3) object(key string) *string { return aws.String(s.prefix + key) }
 func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64) error {
 	if err := ValidKey(key); err != nil {
 		return err
+	}
+	if br, ok := r.(*bytes.Reader); ok && size >= 0 && size < s.partSize {
+		return s.putSmall(ctx, key, br, size)
 	}
 	uctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
@@ -160,6 +165,24 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64) error
 		Body:        exact(ctxReader{ctx, r}, size),
 		ContentType: aws.String("application/octet-stream"),
 	})
+	if err != nil {
+		return fmt.Errorf("blob: s3 put %s: %w", key, err)
+	}
+	return nil
+}
+
+// putSmall uploads an object held in memory and smaller than a part in
+// one request, whose body the SDK can hash and rewind without the
+// uploader's part buffers. A request cut by ctx stores nothing.
+func (s *S3) putSmall(ctx context.Context, key string, br *bytes.Reader, size int64) error {
+	if int64(br.Len()) != size {
+		return fmt.Errorf("%w: the reader holds %d bytes, not %d", ErrSize, br.Len(), size)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.bucket, Key: s.object(key), Body: br,
+		ContentLength: aws.Int64(size), ContentType: aws.String("application/octet-stream")})
 	if err != nil {
 		return fmt.Errorf("blob: s3 put %s: %w", key, err)
 	}

@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/edgepix/edgepix/internal/replicated"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -20,6 +22,7 @@ import (
 type Queue struct {
 	name    string
 	js      jetstream.JetStream
+	stream  jetstream.Stream
 	cons    jetstream.Consumer
 	ackWait time.Duration
 	log     *slog.Logger
@@ -31,9 +34,11 @@ type Queue struct {
 // Config names the stream and says how long a job may run between
 // heartbeats before another worker may take it.
 type Config struct {
-	Name     string // stream name; subjects are Name.>
-	AckWait  time.Duration
-	Replicas int // 1 embedded; 3 on a cluster
+	Name    string // stream name; subjects are Name.kind[.key]
+	AckWait time.Duration
+	// Replicas is the least number of copies of the stream (1 embedded,
+	// 3 on a cluster); a stream that has more keeps them.
+	Replicas int
 }
 
 // Open creates (or updates) the stream and its consumer.
@@ -41,12 +46,12 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, log *slog.Log
 	if cfg.AckWait <= 0 {
 		cfg.AckWait = 30 * time.Second
 	}
-	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	stream, err := replicated.Stream(ctx, js, jetstream.StreamConfig{
 		Name: cfg.Name, Subjects: []string{cfg.Name + ".>"}, Retention: jetstream.WorkQueuePolicy,
-		Storage: jetstream.FileStorage, Replicas: max(cfg.Replicas, 1), Duplicates: 10 * time.Minute,
-	})
+		Storage: jetstream.FileStorage, Replicas: cfg.Replicas, Duplicates: 10 * time.Minute,
+	}, log)
 	if err != nil {
-		return nil, fmt.Errorf("stream %s: %w", cfg.Name, err)
+		return nil, err
 	}
 	cons, err := js.CreateOrUpdateConsumer(ctx, cfg.Name, jetstream.ConsumerConfig{
 		Durable: "workers", AckPolicy: jetstream.AckExplicitPolicy, AckWait: cfg.AckWait,
@@ -55,24 +60,69 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, log *slog.Log
 	if err != nil {
 		return nil, fmt.Errorf("consumer %s: %w", cfg.Name, err)
 	}
-	return &Queue{name: cfg.Name, js: js, cons: cons, ackWait: cfg.AckWait, log: log, stop: make(chan struct{})}, nil
+	return &Queue{name: cfg.Name, js: js, stream: stream, cons: cons, ackWait: cfg.AckWait, log: log, stop: make(chan struct{})}, nil
 }
 
-// Enqueue adds a job. A non-empty id makes the publish idempotent: the
-// same id within ten minutes is stored once.
-func (q *Queue) Enqueue(ctx context.Context, kind string, data []byte, id string) error {
-	msg := nats.NewMsg(q.name + "." + kind)
-	msg.Data = data
-	if id != "" {
-		msg.Header.Set(jetstream.MsgIDHeader, id)
+// Enqueue adds a job of kind. key, when not empty, names the job so that
+// Queued can find it (letters, digits, '-' and '_'); a non-empty msgID
+// makes the publish idempotent: the same msgID within ten minutes is
+// stored once.
+func (q *Queue) Enqueue(ctx context.Context, kind, key string, data []byte, msgID string) error {
+	subj, err := q.subject(kind, key)
+	if err != nil {
+		return err
 	}
-	_, err := q.js.PublishMsg(ctx, msg)
+	msg := nats.NewMsg(subj)
+	msg.Data = data
+	if msgID != "" {
+		msg.Header.Set(jetstream.MsgIDHeader, msgID)
+	}
+	_, err = q.js.PublishMsg(ctx, msg)
 	return err
+}
+
+// Queued reports whether a job of kind under key is in the queue: waiting,
+// running, or waiting to be retried. It asks the stream's leader.
+func (q *Queue) Queued(ctx context.Context, kind, key string) (bool, error) {
+	subj, err := q.subject(kind, key)
+	if err != nil {
+		return false, err
+	}
+	_, err = q.stream.GetLastMsgForSubject(ctx, subj)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// subject is Name.kind, or Name.kind.key.
+func (q *Queue) subject(kind, key string) (string, error) {
+	if !token(kind) || (key != "" && !token(key)) {
+		return "", fmt.Errorf("jobs: kind %q or key %q is not a subject token", kind, key)
+	}
+	if key == "" {
+		return q.name + "." + kind, nil
+	}
+	return q.name + "." + kind + "." + key, nil
+}
+
+// token reports whether s is made of letters, digits, '-' and '_'.
+func token(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // Job is one delivery of a job to a handler.
 type Job struct {
-	Kind    string // the subject after the stream name
+	Kind    string // the subject's token after the stream name
+	Key     string // the key it was queued under, if any
 	Data    []byte
 	Attempt int // 1 on the first delivery
 }
@@ -156,7 +206,8 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, h Handler) {
 			}
 		}
 	}()
-	err := safeRun(ctx, h, Job{Kind: msg.Subject()[len(q.name)+1:], Data: msg.Data(), Attempt: attempt})
+	kind, key, _ := strings.Cut(msg.Subject()[len(q.name)+1:], ".")
+	err := safeRun(ctx, h, Job{Kind: kind, Key: key, Data: msg.Data(), Attempt: attempt})
 	close(done)
 	var retry *RetryError
 	switch {

@@ -53,7 +53,7 @@ func TestRetryFailAndPanic(t *testing.T) {
 		if d == "ok" {
 			id = "same-id" // published twice: stored once
 		}
-		if err := q.Enqueue(ctx, "t", []byte(d), id); err != nil {
+		if err := q.Enqueue(ctx, "t", "", []byte(d), id); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -114,11 +114,11 @@ func TestStopDrainsThenCancelNacks(t *testing.T) {
 	}
 	run, cancel := context.WithCancel(ctx)
 	q.Run(run, 1, h)
-	q.Enqueue(ctx, "t", []byte("first"), "")
+	q.Enqueue(ctx, "t", "", []byte("first"), "")
 	if got := <-started; got != "first" {
 		t.Fatalf("started %s", got)
 	}
-	q.Enqueue(ctx, "t", []byte("second"), "")
+	q.Enqueue(ctx, "t", "", []byte("second"), "")
 	q.Stop()
 	close(release)
 	q.Wait()
@@ -155,4 +155,59 @@ func TestStopDrainsThenCancelNacks(t *testing.T) {
 	}
 	q3.Stop()
 	q3.Wait()
+}
+
+// Queued finds a keyed job while it waits and while it runs, and no
+// longer once it is acknowledged; the handler sees its kind and key.
+func TestQueued(t *testing.T) {
+	nc, err := natsembed.Start("", filepath.Join(t.TempDir(), "nats"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx := context.Background()
+	q, err := Open(ctx, nc.JS, Config{Name: "KEYED", AckWait: time.Minute}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := func(key string) bool {
+		t.Helper()
+		ok, err := q.Queued(ctx, "eager", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if err := q.Enqueue(ctx, "eager", "b1", []byte("x"), "b1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Enqueue(ctx, "eager", "bad.key", nil, ""); err == nil {
+		t.Fatal("a key with a dot was accepted")
+	}
+	if !queued("b1") || queued("b2") {
+		t.Fatalf("waiting: b1 %v, b2 %v", queued("b1"), queued("b2"))
+	}
+	running, release := make(chan Job, 1), make(chan struct{})
+	run, cancel := context.WithCancel(ctx)
+	defer cancel()
+	q.Run(run, 1, func(_ context.Context, j Job) error {
+		running <- j
+		<-release
+		return nil
+	})
+	j := <-running
+	if j.Kind != "eager" || j.Key != "b1" {
+		t.Fatalf("job kind %q key %q", j.Kind, j.Key)
+	}
+	if !queued("b1") {
+		t.Fatal("a running job is not queued")
+	}
+	close(release)
+	for deadline := time.Now().Add(10 * time.Second); queued("b1"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("an acknowledged job is still queued")
+		}
+	}
+	q.Stop()
+	q.Wait()
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/edgepix/edgepix/internal/replicated"
 	"github.com/edgepix/edgepix/internal/safedial"
 	"github.com/edgepix/edgepix/jobs"
 	"github.com/edgepix/edgepix/sdk/signature"
@@ -56,6 +57,9 @@ type Config struct {
 	// Attempted, when set, counts each attempt's result (delivered,
 	// retry, failed), e.g. into Prometheus.
 	Attempted func(result string)
+	// Replicas is the least number of copies of the bucket and stream
+	// (see internal/replicated).
+	Replicas int
 }
 
 // Secrets returns an account's API secret and whether it signs with
@@ -115,7 +119,7 @@ func snippet(b []byte) string {
 // Notifier stores, sends and retries deliveries.
 type Notifier struct {
 	cfg     Config
-	kv      jetstream.KeyValue
+	kv      *replicated.Bucket
 	queue   *jobs.Queue
 	client  *http.Client
 	secrets Secrets
@@ -136,13 +140,14 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config, secrets Secret
 	if cfg.Workers <= 0 {
 		cfg.Workers = 8
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := replicated.KeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket: "deliveries", Storage: jetstream.FileStorage, History: 1, TTL: 30 * 24 * time.Hour,
-	})
+		Replicas: cfg.Replicas,
+	}, log)
 	if err != nil {
 		return nil, fmt.Errorf("deliveries bucket: %w", err)
 	}
-	q, err := jobs.Open(ctx, js, jobs.Config{Name: "WEBHOOKS", AckWait: cfg.Timeout + 15*time.Second}, log)
+	q, err := jobs.Open(ctx, js, jobs.Config{Name: "WEBHOOKS", AckWait: cfg.Timeout + 15*time.Second, Replicas: cfg.Replicas}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +208,7 @@ func (n *Notifier) Send(ctx context.Context, d *Delivery) error {
 	if _, err := n.kv.Create(ctx, key(d.Cloud, d.ID), b); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
 		return err
 	}
-	return n.queue.Enqueue(ctx, "send", []byte(key(d.Cloud, d.ID)), d.ID)
+	return n.queue.Enqueue(ctx, "send", "", []byte(key(d.Cloud, d.ID)), d.ID)
 }
 
 // Run delivers until ctx ends; Wait waits for the workers.
@@ -358,12 +363,12 @@ func (n *Notifier) post(ctx context.Context, d *Delivery) (Attempt, time.Duratio
 // List returns a cloud's deliveries, newest first, filtered by batch_id
 // and status when they are not empty.
 func (n *Notifier) List(ctx context.Context, cloud, batchID, status string) ([]*Delivery, error) {
-	lister, err := n.kv.ListKeysFiltered(ctx, cloud+".*")
+	keys, err := n.kv.KeysMatching(ctx, cloud+".*")
 	if err != nil {
 		return nil, err
 	}
 	out := []*Delivery{}
-	for k := range lister.Keys() {
+	for _, k := range keys {
 		r, err := n.load(ctx, k)
 		if err != nil {
 			continue
@@ -396,5 +401,5 @@ func (n *Notifier) Redeliver(ctx context.Context, cloud, id string) (*Delivery, 
 	if err := n.save(ctx, r); err != nil {
 		return nil, err
 	}
-	return r, n.queue.Enqueue(ctx, "send", []byte(key(cloud, id)), fmt.Sprintf("%s-re%d", id, len(r.Attempts)))
+	return r, n.queue.Enqueue(ctx, "send", "", []byte(key(cloud, id)), fmt.Sprintf("%s-re%d", id, len(r.Attempts)))
 }

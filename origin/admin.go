@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgepix/edgepix/catalog"
 	"github.com/edgepix/edgepix/transform/grammar"
 	"github.com/valyala/fasthttp"
 )
@@ -111,34 +112,34 @@ func (s *Server) adminResources(ctx *fasthttp.RequestCtx, acct Account, method s
 			apiError(ctx, 400, "Missing required parameter - key")
 			return
 		}
-		s.listAssets(ctx, acct, f, func(limit int) (*Page, error) {
+		s.listAssets(ctx, acct, f, func(limit int) (*catalog.Page, error) {
 			return s.byContext(ctx, acct.Cloud, rt, key, value, f.get("next_cursor"), limit)
 		})
 	case len(parts) >= 3 && parts[1] == "tags":
 		tag := strings.Join(parts[2:], "/")
 		switch method {
 		case "GET":
-			s.listAssets(ctx, acct, f, func(limit int) (*Page, error) {
+			s.listAssets(ctx, acct, f, func(limit int) (*catalog.Page, error) {
 				return s.assets.ByTag(ctx, acct.Cloud, rt, tag, f.get("next_cursor"), limit)
 			})
 		case "DELETE":
 			page, err := s.assets.ByTag(ctx, acct.Cloud, rt, tag, "", 1000)
 			if err != nil {
-				apiError(ctx, 500, err.Error())
+				failure(ctx, err, 500)
 				return
 			}
 			s.deleteAssets(ctx, page.Assets, nil, f.get("invalidate") == "true")
 		default:
 			apiError(ctx, 405, "Method not allowed")
 		}
-	case len(parts) >= 2 && parts[1] != "tags" && parts[1] != "context" && !storedTypes[parts[1]]:
-		apiError(ctx, 400, (&InvalidTypeError{"type", parts[1]}).Error())
+	case len(parts) >= 2 && parts[1] != "tags" && parts[1] != "context" && !catalog.StoredTypes[parts[1]]:
+		apiError(ctx, 400, (&catalog.InvalidTypeError{What: "type", Value: parts[1]}).Error())
 	case len(parts) <= 2 && method == "GET":
 		typ := ""
 		if len(parts) == 2 {
 			typ = parts[1]
 		}
-		s.listAssets(ctx, acct, f, func(limit int) (*Page, error) {
+		s.listAssets(ctx, acct, f, func(limit int) (*catalog.Page, error) {
 			if ids := f.list("public_ids"); len(ids) > 0 {
 				return s.byIDs(ctx, acct.Cloud, rt, typ, ids)
 			}
@@ -155,7 +156,7 @@ func (s *Server) adminResources(ctx *fasthttp.RequestCtx, acct Account, method s
 		if method == "POST" || method == "PUT" {
 			var err error
 			if a, err = s.updateAsset(ctx, a, f); err != nil {
-				apiError(ctx, 400, err.Error())
+				failure(ctx, err, 400)
 				return
 			}
 		}
@@ -170,21 +171,19 @@ func (s *Server) adminResources(ctx *fasthttp.RequestCtx, acct Account, method s
 
 // byContext lists assets whose context has key (with value, when given),
 // by public_id, paged like List.
-func (s *Server) byContext(ctx *fasthttp.RequestCtx, cloud, rt, key, value, cursor string, limit int) (*Page, error) {
+func (s *Server) byContext(ctx *fasthttp.RequestCtx, cloud, rt, key, value, cursor string, limit int) (*catalog.Page, error) {
 	all, err := s.assets.List(ctx, cloud, rt, "", "", "", 1<<30)
 	if err != nil {
 		return nil, err
 	}
-	after, _ := unb64(cursor)
-	p := &Page{}
+	p := &catalog.Page{}
 	for _, a := range all.Assets {
 		v, ok := a.Context[key]
-		if !ok || (value != "" && v != value) || (cursor != "" && a.PublicID+"\x00"+a.Type <= after) {
+		if !ok || (value != "" && v != value) || !catalog.After(a, cursor) {
 			continue
 		}
 		if len(p.Assets) == limit {
-			last := p.Assets[len(p.Assets)-1]
-			p.Next = b64(last.PublicID + "\x00" + last.Type)
+			p.Next = catalog.Cursor(p.Assets[len(p.Assets)-1])
 			break
 		}
 		p.Assets = append(p.Assets, a)
@@ -193,14 +192,14 @@ func (s *Server) byContext(ctx *fasthttp.RequestCtx, cloud, rt, key, value, curs
 }
 
 // byIDs loads the listed assets (the resources-by-ids call).
-func (s *Server) byIDs(ctx *fasthttp.RequestCtx, cloud, rt, typ string, ids []string) (*Page, error) {
+func (s *Server) byIDs(ctx *fasthttp.RequestCtx, cloud, rt, typ string, ids []string) (*catalog.Page, error) {
 	if typ == "" {
 		typ = "upload"
 	}
-	p := &Page{}
+	p := &catalog.Page{}
 	for _, id := range ids {
 		a, err := s.assets.Get(ctx, cloud, rt, typ, id)
-		if errors.Is(err, ErrAssetNotFound) {
+		if errors.Is(err, catalog.ErrAssetNotFound) {
 			continue
 		}
 		if err != nil {
@@ -212,7 +211,7 @@ func (s *Server) byIDs(ctx *fasthttp.RequestCtx, cloud, rt, typ string, ids []st
 }
 
 // updateAsset applies the Admin API's update parameters (tags, context).
-func (s *Server) updateAsset(ctx *fasthttp.RequestCtx, a *Asset, f *form) (*Asset, error) {
+func (s *Server) updateAsset(ctx *fasthttp.RequestCtx, a *catalog.Asset, f *form) (*catalog.Asset, error) {
 	if _, ok := f.params["tags"]; ok {
 		a.Tags = uniq(f.list("tags"))
 	}
@@ -222,15 +221,15 @@ func (s *Server) updateAsset(ctx *fasthttp.RequestCtx, a *Asset, f *form) (*Asse
 	return a, s.assets.Put(ctx, a)
 }
 
-func (s *Server) listAssets(ctx *fasthttp.RequestCtx, acct Account, f *form, load func(limit int) (*Page, error)) {
+func (s *Server) listAssets(ctx *fasthttp.RequestCtx, acct Account, f *form, load func(limit int) (*catalog.Page, error)) {
 	limit, err := maxResults(f)
 	if err != nil {
-		apiError(ctx, 400, err.Error())
+		failure(ctx, err, 400)
 		return
 	}
 	page, err := load(limit)
 	if err != nil {
-		apiError(ctx, 500, err.Error())
+		failure(ctx, err, 500)
 		return
 	}
 	withTags, withCtx := f.get("tags") == "true", f.get("context") == "true"
@@ -246,7 +245,7 @@ func (s *Server) listAssets(ctx *fasthttp.RequestCtx, acct Account, f *form, loa
 }
 
 // brief renders an asset as the Admin API lists it.
-func (s *Server) brief(a *Asset, withTags, withCtx bool) map[string]any {
+func (s *Server) brief(a *catalog.Asset, withTags, withCtx bool) map[string]any {
 	r := s.result(Account{}, a)
 	m := map[string]any{
 		"asset_id": a.AssetID, "public_id": a.PublicID, "asset_folder": r.AssetFolder,
@@ -268,7 +267,7 @@ func (s *Server) brief(a *Asset, withTags, withCtx bool) map[string]any {
 // or all=true.
 func (s *Server) adminDelete(ctx *fasthttp.RequestCtx, acct Account, rt, typ string, f *form) {
 	ids := f.list("public_ids")
-	var found []*Asset
+	var found []*catalog.Asset
 	var missing []string
 	switch {
 	case len(ids) > 0:
@@ -278,12 +277,12 @@ func (s *Server) adminDelete(ctx *fasthttp.RequestCtx, acct Account, rt, typ str
 		}
 		for _, id := range ids {
 			a, err := s.assets.Get(ctx, acct.Cloud, rt, typ, id)
-			if errors.Is(err, ErrAssetNotFound) {
+			if errors.Is(err, catalog.ErrAssetNotFound) {
 				missing = append(missing, id)
 				continue
 			}
 			if err != nil {
-				apiError(ctx, 500, err.Error())
+				failure(ctx, err, 500)
 				return
 			}
 			found = append(found, a)
@@ -291,7 +290,7 @@ func (s *Server) adminDelete(ctx *fasthttp.RequestCtx, acct Account, rt, typ str
 	case f.get("prefix") != "" || f.get("all") == "true":
 		page, err := s.assets.List(ctx, acct.Cloud, rt, typ, f.get("prefix"), "", 1000)
 		if err != nil {
-			apiError(ctx, 500, err.Error())
+			failure(ctx, err, 500)
 			return
 		}
 		found = page.Assets
@@ -303,7 +302,7 @@ func (s *Server) adminDelete(ctx *fasthttp.RequestCtx, acct Account, rt, typ str
 }
 
 // deleteAssets removes assets and answers with Cloudinary's deleted map.
-func (s *Server) deleteAssets(ctx *fasthttp.RequestCtx, found []*Asset, missing []string, invalidate bool) {
+func (s *Server) deleteAssets(ctx *fasthttp.RequestCtx, found []*catalog.Asset, missing []string, invalidate bool) {
 	deleted := map[string]string{}
 	counts := map[string]any{}
 	for _, id := range missing {
@@ -311,7 +310,7 @@ func (s *Server) deleteAssets(ctx *fasthttp.RequestCtx, found []*Asset, missing 
 	}
 	for _, a := range found {
 		if err := s.removeAsset(ctx, a); err != nil {
-			apiError(ctx, 500, err.Error())
+			failure(ctx, err, 500)
 			return
 		}
 		deleted[a.PublicID] = "deleted"
@@ -335,7 +334,7 @@ func (s *Server) adminTransformations(ctx *fasthttp.RequestCtx, acct Account, me
 	case method == "GET" && name == "":
 		list, err := s.named.List(ctx, acct.Cloud)
 		if err != nil {
-			apiError(ctx, 500, err.Error())
+			failure(ctx, err, 500)
 			return
 		}
 		out := make([]map[string]any, 0, len(list))
@@ -347,7 +346,7 @@ func (s *Server) adminTransformations(ctx *fasthttp.RequestCtx, acct Account, me
 	case method == "GET":
 		n, ok, err := s.named.Get(ctx, acct.Cloud, name)
 		if err != nil {
-			apiError(ctx, 500, err.Error())
+			failure(ctx, err, 500)
 			return
 		}
 		if !ok {
@@ -366,7 +365,7 @@ func (s *Server) adminTransformations(ctx *fasthttp.RequestCtx, acct Account, me
 	case method == "DELETE":
 		ok, err := s.named.Delete(ctx, acct.Cloud, name)
 		if err != nil {
-			apiError(ctx, 500, err.Error())
+			failure(ctx, err, 500)
 			return
 		}
 		if !ok {
@@ -392,7 +391,7 @@ func (s *Server) putNamed(ctx *fasthttp.RequestCtx, acct Account, method, name s
 	}
 	prev, exists, err := s.named.Get(ctx, acct.Cloud, name)
 	if err != nil {
-		apiError(ctx, 500, err.Error())
+		failure(ctx, err, 500)
 		return
 	}
 	switch {
@@ -411,10 +410,10 @@ func (s *Server) putNamed(ctx *fasthttp.RequestCtx, acct Account, method, name s
 	}
 	ch, err := grammar.ParseChain(def)
 	if err != nil {
-		apiError(ctx, 400, err.Error())
+		failure(ctx, err, 400)
 		return
 	}
-	n := &Named{Name: name, Transformation: ch.String(), CreatedAt: time.Now().UTC()}
+	n := &catalog.Named{Name: name, Transformation: ch.String(), CreatedAt: time.Now().UTC()}
 	if exists {
 		n.CreatedAt, n.AllowedForStrict = prev.CreatedAt, prev.AllowedForStrict
 	}
@@ -422,11 +421,11 @@ func (s *Server) putNamed(ctx *fasthttp.RequestCtx, acct Account, method, name s
 		n.AllowedForStrict = v == "true"
 	}
 	if _, err := ch.Expand(selfCheck{resolver{ctx, s.named, acct.Cloud}, n}); err != nil {
-		apiError(ctx, 400, err.Error())
+		failure(ctx, err, 400)
 		return
 	}
 	if err := s.named.Put(ctx, acct.Cloud, n); err != nil {
-		apiError(ctx, 500, err.Error())
+		failure(ctx, err, 500)
 		return
 	}
 	if method == "PUT" {
@@ -440,7 +439,7 @@ func (s *Server) putNamed(ctx *fasthttp.RequestCtx, acct Account, method, name s
 // a cycle through it is caught before it is.
 type selfCheck struct {
 	resolver
-	n *Named
+	n *catalog.Named
 }
 
 func (c selfCheck) ResolveNamed(name string) (string, bool, error) {

@@ -3,6 +3,7 @@ package origin
 import (
 	"context"
 
+	"github.com/edgepix/edgepix/catalog"
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
 	"github.com/edgepix/edgepix/transform/pipeline"
@@ -154,7 +155,7 @@ func (s *Server) limits(ctx context.Context) pipeline.Limits {
 // (pipeline.Cost: a reduced decode, the frames, the codecs' working
 // memory) is more than was admitted, it waits again for that much. The
 // returned release replaces the given one.
-func (s *Server) readmit(ctx context.Context, release func(), a *Asset, src []byte, chain grammar.Chain, format string) (func(), error) {
+func (s *Server) readmit(ctx context.Context, release func(), a *catalog.Asset, src []byte, chain grammar.Chain, format string) (func(), error) {
 	info, err := codec.Probe(src)
 	if err != nil {
 		return release, nil // the render reports it
@@ -167,12 +168,16 @@ func (s *Server) readmit(ctx context.Context, release func(), a *Asset, src []by
 		return release, nil
 	}
 	release()
-	return s.admitWork(ctx, c)
+	r, err := s.admitWork(ctx, c)
+	if err != nil {
+		return func() {}, err // the caller's deferred release must not be nil
+	}
+	return r, nil
 }
 
 // fileCost is an asset's file in budget pixels (4 bytes): what reading
 // it holds.
-func fileCost(a *Asset) int64 { return int64(a.Bytes)/4 + 1 }
+func fileCost(a *catalog.Asset) int64 { return int64(a.Bytes)/4 + 1 }
 
 // next picks the waiter to admit, or -1: among those whose client is
 // under its share and whose cost fits, the one whose client has the least
@@ -199,7 +204,7 @@ func (a *admission) next() int {
 
 // renderCost is what rendering asset a may cost in decoded pixels, from
 // its metadata: every frame at full size.
-func renderCost(a *Asset) int64 {
+func renderCost(a *catalog.Asset) int64 {
 	frames := int64(max(a.Pages, 1))
 	if a.Format == "pdf" {
 		frames = 1 // one page is rendered at a time

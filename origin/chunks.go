@@ -9,13 +9,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/edgepix/edgepix/blob"
+	"github.com/edgepix/edgepix/catalog"
 	"github.com/valyala/fasthttp"
 )
 
-var (
-	contentRange = regexp.MustCompile(`^bytes (\d+)-(\d+)/(\d+|-1|\*)$`)
-	uploadIDRe   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-)
+var contentRange = regexp.MustCompile(`^bytes (\d+)-(\d+)/(\d+|-1|\*)$`)
 
 // chunk is one part of a chunked upload (X-Unique-Upload-Id plus
 // Content-Range, as the SDKs send files larger than their chunk size).
@@ -32,7 +31,7 @@ func parseChunk(ctx *fasthttp.RequestCtx) (c chunk, ok bool, err error) {
 		return c, false, nil
 	}
 	m := contentRange.FindStringSubmatch(cr)
-	if !uploadIDRe.MatchString(c.id) || m == nil {
+	if !catalog.ValidID(c.id) || m == nil {
 		return c, true, fmt.Errorf("Invalid chunked upload headers: X-Unique-Upload-Id %q, Content-Range %q", c.id, cr)
 	}
 	c.start, _ = strconv.ParseInt(m[1], 10, 64)
@@ -60,11 +59,21 @@ type openChunks struct {
 }
 
 // reserve admits n more bytes for the part key of upload id: the parts
-// stored (a retried part replaces itself) plus those being written must
-// stay within MaxUploadBytes, and a cloud keeps at most
+// stored (a retried part replaces itself) plus those being written here
+// must stay within MaxUploadBytes, and a cloud keeps at most
 // MaxOpenChunkedUploads uploads open (a day without a chunk closes one,
 // as Sweep does). done gives the reservation back.
-func (s *Server) reserveChunk(cloud, id, key string, n int64) (done func(), err error) {
+func (s *Server) reserveChunk(ctx context.Context, cloud, id, key string, n int64) (done func(), err error) {
+	keys, err := blob.Keys(ctx, s.blobs, chunkDir(cloud, id))
+	if err != nil {
+		return nil, blobFault(err)
+	}
+	var stored int64
+	for _, k := range keys {
+		if st, en, ok := chunkRange(k); ok && k != key {
+			stored += en - st + 1
+		}
+	}
 	b := &s.chunks
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -85,22 +94,17 @@ func (s *Server) reserveChunk(cloud, id, key string, n int64) (done func(), err 
 	u := ups[id]
 	if u == nil {
 		if len(ups) >= s.cfg.MaxOpenChunkedUploads {
+			if err := s.pruneFinished(ctx, cloud, ups); err != nil {
+				return nil, err
+			}
+		}
+		if len(ups) >= s.cfg.MaxOpenChunkedUploads {
 			return nil, &limitError{429, fmt.Sprintf("Too many chunked uploads in progress (%d): finish one first", s.cfg.MaxOpenChunkedUploads)}
 		}
 		u = &openChunks{}
 		ups[id] = u
 	}
-	keys, err := s.blobs.List(chunkDir(cloud, id))
-	if err != nil {
-		return nil, err
-	}
-	held := u.writing + n
-	for _, k := range keys {
-		if st, en, ok := chunkRange(k); ok && k != key {
-			held += en - st + 1
-		}
-	}
-	if held > s.cfg.MaxUploadBytes {
+	if held := stored + u.writing + n; held > s.cfg.MaxUploadBytes {
 		return nil, &limitError{400, fmt.Sprintf("File size too large. Chunks of upload %s hold %d bytes. Maximum is %d.", id, held, s.cfg.MaxUploadBytes)}
 	}
 	u.writing += n
@@ -110,6 +114,27 @@ func (s *Server) reserveChunk(cloud, id, key string, n int64) (done func(), err 
 		u.writing -= n
 		b.mu.Unlock()
 	}, nil
+}
+
+// pruneFinished drops from ups the uploads that have no part left in the
+// store: assembled (or swept) by another origin.
+func (s *Server) pruneFinished(ctx context.Context, cloud string, ups map[string]*openChunks) error {
+	keys, err := blob.Keys(ctx, s.blobs, "chunks/"+cloud)
+	if err != nil {
+		return blobFault(err)
+	}
+	open := map[string]bool{}
+	for _, k := range keys {
+		if id, _, ok := strings.Cut(strings.TrimPrefix(k, "chunks/"+cloud+"/"), "/"); ok {
+			open[id] = true
+		}
+	}
+	for uid, u := range ups {
+		if u.writing == 0 && !open[uid] {
+			delete(ups, uid)
+		}
+	}
+	return nil
 }
 
 // forgetChunks closes upload id once assembled.
@@ -127,35 +152,36 @@ func chunkRange(key string) (start, end int64, ok bool) {
 	return start, end, err == nil && end >= start
 }
 
-// addChunk stores one chunk and, once the total is known and the chunks
-// cover the whole file, returns it assembled (and forgets the chunks).
-// Chunks may arrive in any order and be retried.
-func (s *Server) addChunk(cloud string, c chunk, data []byte) (whole []byte, err error) {
+// addChunk stores one chunk and reports whether, the total being known,
+// the stored chunks cover the whole file. Chunks may arrive in any order,
+// at any origin, and be retried.
+func (s *Server) addChunk(ctx context.Context, cloud string, c chunk, data []byte) (covered bool, err error) {
 	if size := max(c.total, c.end+1); size > s.cfg.MaxUploadBytes {
-		return nil, fmt.Errorf("File size too large. Got %d. Maximum is %d.", size, s.cfg.MaxUploadBytes)
+		return false, fmt.Errorf("File size too large. Got %d. Maximum is %d.", size, s.cfg.MaxUploadBytes)
 	}
 	if int64(len(data)) != c.end-c.start+1 {
-		return nil, fmt.Errorf("Chunk size %d does not match Content-Range bytes %d-%d", len(data), c.start, c.end)
+		return false, fmt.Errorf("Chunk size %d does not match Content-Range bytes %d-%d", len(data), c.start, c.end)
 	}
-	dir := chunkDir(cloud, c.id)
-	key := fmt.Sprintf("%s/%020d-%020d", dir, c.start, c.end)
-	done, err := s.reserveChunk(cloud, c.id, key, int64(len(data)))
+	key := fmt.Sprintf("%s/%020d-%020d", chunkDir(cloud, c.id), c.start, c.end)
+	done, err := s.reserveChunk(ctx, cloud, c.id, key, int64(len(data)))
 	if err != nil {
-		return nil, err
+		return false, err
 	}
-	err = s.blobs.Put(key, data)
+	err = s.writeBlob(ctx, key, data)
 	done()
-	if err != nil {
-		return nil, err
+	if err != nil || c.total < 0 {
+		return false, err
 	}
-	if c.total < 0 {
-		return nil, nil
-	}
-	s.chunkMu.Lock()
-	defer s.chunkMu.Unlock()
-	keys, err := s.blobs.List(dir)
+	parts, err := s.chunkParts(ctx, cloud, c)
+	return parts != nil, err
+}
+
+// chunkParts returns the stored chunks that make up the file, in order,
+// or nil while some bytes are missing.
+func (s *Server) chunkParts(ctx context.Context, cloud string, c chunk) ([]string, error) {
+	keys, err := blob.Keys(ctx, s.blobs, chunkDir(cloud, c.id))
 	if err != nil {
-		return nil, err
+		return nil, blobFault(err)
 	}
 	var next int64
 	var parts []string
@@ -172,41 +198,29 @@ func (s *Server) addChunk(cloud string, c chunk, data []byte) (whole []byte, err
 	if next < c.total {
 		return nil, nil
 	}
-	whole = make([]byte, 0, c.total)
+	return parts, nil
+}
+
+// assemble reads the chunks of a covered upload into one file.
+func (s *Server) assemble(ctx context.Context, cloud string, c chunk) ([]byte, error) {
+	parts, err := s.chunkParts(ctx, cloud, c)
+	if err != nil {
+		return nil, err
+	}
+	if parts == nil {
+		return nil, fmt.Errorf("%w: chunks of upload %s vanished", catalog.ErrUnavailable, c.id)
+	}
+	whole := make([]byte, 0, c.total)
 	for _, k := range parts {
-		b, err := s.blobs.Get(k)
+		st, en, _ := chunkRange(k)
+		b, err := s.readBlob(ctx, k, en-st+1)
 		if err != nil {
 			return nil, err
 		}
-		var st int64
-		fmt.Sscanf(k[strings.LastIndexByte(k, '/')+1:], "%d-", &st)
 		whole = append(whole, b[int64(len(whole))-st:]...)
 	}
-	s.blobs.DeletePrefix(dir)
-	s.forgetChunks(cloud, c.id)
 	return whole, nil
 }
 
 // chunkTTL is how long an unfinished chunked upload is kept.
 const chunkTTL = 24 * time.Hour
-
-// Sweep removes the chunks of uploads abandoned for a day, now and then
-// every hour, until ctx ends.
-func (s *Server) Sweep(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		for cloud := range s.accounts {
-			if n, err := s.blobs.DeleteStale("chunks/"+cloud, chunkTTL); err != nil {
-				s.log.Warn("sweeping abandoned chunks", "cloud", cloud, "err", err)
-			} else if n > 0 {
-				s.log.Info("removed abandoned chunked uploads", "cloud", cloud, "uploads", n)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}

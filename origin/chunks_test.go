@@ -1,9 +1,7 @@
 package origin
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,39 +12,31 @@ import (
 	"github.com/edgepix/edgepix/blob"
 )
 
-// Sweep removes chunks of uploads abandoned for a day and keeps the rest.
+// Sweeping removes chunks of uploads abandoned for a day and keeps the rest.
 func TestSweepAbandonedChunks(t *testing.T) {
 	root := t.TempDir()
-	blobs, err := blob.NewFS(root)
+	blobs, err := blob.NewDir(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{}, []Account{{Cloud: "demo", APIKey: "k", APISecret: "s"}}, Deps{Blobs: blobs},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	blobs.Put("chunks/demo/old/00000000000000000000-00000000000000000009", []byte("0123456789"))
-	blobs.Put("chunks/demo/new/00000000000000000000-00000000000000000009", []byte("0123456789"))
+	s := New(Config{}, []Account{testAccount}, Deps{Blobs: blobs}, slog.New(slog.DiscardHandler))
+	blob.PutBytes(bg, blobs, "chunks/demo/old/00000000000000000000-00000000000000000009", []byte("0123456789"))
+	blob.PutBytes(bg, blobs, "chunks/demo/new/00000000000000000000-00000000000000000009", []byte("0123456789"))
 	past := time.Now().Add(-2 * chunkTTL)
 	os.Chtimes(filepath.Join(root, "chunks/demo/old/00000000000000000000-00000000000000000009"), past, past)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // one pass, then Sweep returns
-	s.Sweep(ctx)
-	if keys, _ := blobs.List("chunks/demo/old"); len(keys) != 0 {
+	s.sweepChunks(bg)
+	if keys, _ := blob.Keys(bg, blobs, "chunks/demo/old"); len(keys) != 0 {
 		t.Error("an abandoned upload's chunks were kept")
 	}
-	if keys, _ := blobs.List("chunks/demo/new"); len(keys) != 1 {
+	if keys, _ := blob.Keys(bg, blobs, "chunks/demo/new"); len(keys) != 1 {
 		t.Error("a recent upload's chunks were swept")
 	}
 }
 
-// chunkServer is an origin over a fresh blob store with 1 MiB uploads.
-func chunkServer(t *testing.T) (*Server, *blob.FS) {
-	blobs, err := blob.NewFS(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(Config{MaxUploadBytes: 1 << 20}, []Account{{Cloud: "demo", APIKey: "k", APISecret: "s"}}, Deps{Blobs: blobs},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	return s, blobs
+// chunkServer is an origin over fresh stores with 1 MiB uploads.
+func chunkServer(t *testing.T) (*Server, blob.Store) {
+	e := newTestEnv(t, Config{MaxUploadBytes: 1 << 20})
+	return e.Server, e.blobs
 }
 
 // Overlapping chunks of one upload id, each within the limit, cannot pile
@@ -55,7 +45,7 @@ func TestChunksHeldBytes(t *testing.T) {
 	s, blobs := chunkServer(t)
 	part := make([]byte, 600<<10)
 	add := func(start int64) error {
-		_, err := s.addChunk("demo", chunk{id: "up", start: start, end: start + int64(len(part)) - 1, total: -1}, part)
+		_, err := s.addChunk(bg, "demo", chunk{id: "up", start: start, end: start + int64(len(part)) - 1, total: -1}, part)
 		return err
 	}
 	if err := add(0); err != nil {
@@ -72,9 +62,9 @@ func TestChunksHeldBytes(t *testing.T) {
 		t.Fatalf("overlapping chunks: %v", refused)
 	}
 	var held int
-	keys, _ := blobs.List("chunks/demo/up")
+	keys, _ := blob.Keys(bg, blobs, "chunks/demo/up")
 	for _, k := range keys {
-		b, _ := blobs.Get(k)
+		b, _ := blob.GetBytes(bg, blobs, k, 1<<20)
 		held += len(b)
 	}
 	if held > 1<<20 {
@@ -88,7 +78,7 @@ func TestOpenChunkedUploads(t *testing.T) {
 	s, _ := chunkServer(t)
 	s.accounts["other"] = Account{Cloud: "other"}
 	first := func(cloud, id string, total int64) error {
-		_, err := s.addChunk(cloud, chunk{id: id, start: 0, end: 9, total: total}, make([]byte, 10))
+		_, err := s.addChunk(bg, cloud, chunk{id: id, start: 0, end: 9, total: total}, make([]byte, 10))
 		return err
 	}
 	for i := range s.cfg.MaxOpenChunkedUploads {
@@ -102,12 +92,28 @@ func TestOpenChunkedUploads(t *testing.T) {
 	if err := first("other", "u0", 20); err != nil {
 		t.Fatalf("another account: %v", err)
 	}
-	whole, err := s.addChunk("demo", chunk{id: "u0", start: 10, end: 19, total: 20}, make([]byte, 10))
-	if err != nil || len(whole) != 20 {
-		t.Fatalf("finishing u0: %d bytes, %v", len(whole), err)
+	c := chunk{id: "u0", start: 10, end: 19, total: 20}
+	covered, err := s.addChunk(bg, "demo", c, make([]byte, 10))
+	if err != nil || !covered {
+		t.Fatalf("finishing u0: covered %v, %v", covered, err)
 	}
+	if whole, err := s.assemble(bg, "demo", c); err != nil || len(whole) != 20 {
+		t.Fatalf("assembling u0: %d bytes, %v", len(whole), err)
+	}
+	s.forgetChunks("demo", "u0")
 	if err := first("demo", "one-more", 20); err != nil {
 		t.Fatalf("after one finished: %v", err)
+	}
+	// Another origin assembles u1 (its chunks leave the store): it no
+	// longer counts here either.
+	if err := first("demo", "yet-another", 20); statusOf(err, 0) != 429 {
+		t.Fatalf("over the limit again: %v", err)
+	}
+	if err := s.blobs.DeletePrefix(bg, chunkDir("demo", "u1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := first("demo", "yet-another", 20); err != nil {
+		t.Fatalf("after another origin finished one: %v", err)
 	}
 }
 

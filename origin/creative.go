@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgepix/edgepix/catalog"
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
 	"github.com/edgepix/edgepix/transform/pipeline"
@@ -53,20 +54,20 @@ func (s *Server) handleCreative(ctx *fasthttp.RequestCtx, acct Account, kind str
 	}
 	c, err := parseCreative(f, kind)
 	if err != nil {
-		apiError(ctx, 400, err.Error())
+		failure(ctx, err, 400)
 		return
 	}
 	c.RequestID = requestID(ctx)
 	to, err := notificationURL(f, acct, "notification_url")
 	if err != nil {
-		apiError(ctx, 400, err.Error())
+		failure(ctx, err, 400)
 		return
 	}
 	if truthy(f.get("async")) {
 		b := newBatch(acct.Cloud, kind, c.Tag, 1)
 		j := &job{Cloud: acct.Cloud, BatchID: b.ID, RequestID: c.RequestID, Notify: to, Creative: c}
 		if err := s.enqueue(ctx, kind, b, j); err != nil {
-			apiError(ctx, 500, "queueing the "+kind+": "+err.Error())
+			failure(ctx, fmt.Errorf("queueing the %s: %w", kind, err), 500)
 			return
 		}
 		writeJSON(ctx, map[string]any{"status": "processing", "batch_id": b.ID, "public_id": c.Tag})
@@ -74,7 +75,7 @@ func (s *Server) handleCreative(ctx *fasthttp.RequestCtx, acct Account, kind str
 	}
 	res, status, err := s.makeCreative(ctx, acct, c, creativeSyncMax)
 	if err != nil {
-		apiError(ctx, status, err.Error())
+		failure(ctx, err, status)
 		return
 	}
 	if to != "" {
@@ -149,7 +150,7 @@ func (s *Server) makeCreative(ctx context.Context, acct Account, c *creative, li
 	if err != nil {
 		return nil, 500, err
 	}
-	var srcs []*Asset
+	var srcs []*catalog.Asset
 	for _, a := range page.Assets {
 		if a.Type == "upload" {
 			srcs = append(srcs, a)
@@ -174,7 +175,7 @@ func (s *Server) makeCreative(ctx context.Context, acct Account, c *creative, li
 		// Each frame may use what the output has left of --max-pixels.
 		m, err := s.renderFrame(ctx, a, chain, s.cfg.MaxPixels-out.pixels())
 		if err != nil {
-			return nil, 400, fmt.Errorf("%s: %v", a.PublicID, err)
+			return nil, 400, fmt.Errorf("%s: %w", a.PublicID, err)
 		}
 		frames = append(frames, m)
 		out.add(m.Rect.Dx(), m.Rect.Dy())
@@ -182,7 +183,7 @@ func (s *Server) makeCreative(ctx context.Context, acct Account, c *creative, li
 			return nil, 400, err
 		}
 	}
-	made := &Asset{Cloud: acct.Cloud, ResourceType: "image", Type: c.Kind, PublicID: c.Tag, Format: c.Format,
+	made := &catalog.Asset{Cloud: acct.Cloud, ResourceType: "image", Type: c.Kind, PublicID: c.Tag, Format: c.Format,
 		CreatedAt: time.Now().UTC().Truncate(time.Second), Tags: []string{}, Transformation: c.Chain}
 	var infos map[string]imageInfo
 	img := &codec.Image{}
@@ -247,8 +248,8 @@ func (o *outputSize) pixels() int64 { return int64(o.w) * int64(o.h) * int64(o.n
 
 // renderFrame decodes an image and applies the chain within maxPixels;
 // animated sources give their first frame.
-func (s *Server) renderFrame(ctx context.Context, a *Asset, chain grammar.Chain, maxPixels int64) (*image.NRGBA, error) {
-	src, err := s.blobs.Get(a.BlobKey)
+func (s *Server) renderFrame(ctx context.Context, a *catalog.Asset, chain grammar.Chain, maxPixels int64) (*image.NRGBA, error) {
+	src, err := s.readBlob(ctx, a.BlobKey, s.originalLimit(a))
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +283,7 @@ type imageInfo struct {
 }
 
 // stack lays the images out in one vertical strip, left-aligned.
-func stack(srcs []*Asset, frames []*image.NRGBA) (*image.NRGBA, map[string]imageInfo) {
+func stack(srcs []*catalog.Asset, frames []*image.NRGBA) (*image.NRGBA, map[string]imageInfo) {
 	w, h := 0, 0
 	for _, f := range frames {
 		w, h = max(w, f.Rect.Dx()), h+f.Rect.Dy()
@@ -321,9 +322,9 @@ func fit(frames []*image.NRGBA) []*image.NRGBA {
 
 // storeCreative writes the image (and, for a sprite, its CSS and JSON)
 // then the metadata, replacing an earlier one with the same tag.
-func (s *Server) storeCreative(ctx context.Context, a *Asset, data []byte, infos map[string]imageInfo) error {
+func (s *Server) storeCreative(ctx context.Context, a *catalog.Asset, data []byte, infos map[string]imageInfo) error {
 	prev, err := s.assets.Get(ctx, a.Cloud, a.ResourceType, a.Type, a.PublicID)
-	if err != nil && !errors.Is(err, ErrAssetNotFound) {
+	if err != nil && !errors.Is(err, catalog.ErrAssetNotFound) {
 		return err
 	}
 	a.Version = time.Now().Unix()
@@ -336,31 +337,35 @@ func (s *Server) storeCreative(ctx context.Context, a *Asset, data []byte, infos
 	sum := md5.Sum(data)
 	a.Etag, a.VersionID = hex.EncodeToString(sum[:]), randomHex(32)
 	a.BlobKey = originalKey(a)
-	if err := s.blobs.Put(a.BlobKey, data); err != nil {
-		return err
-	}
+	files := map[string][]byte{a.BlobKey: data}
 	if a.Type == "sprite" {
 		r := s.creativeResult(a, infos)
-		css := spriteCSS(r["image_url"].(string), infos)
 		js, _ := json.Marshal(map[string]any{"image_url": r["image_url"], "image_infos": infos})
-		if err := s.blobs.Put(auxKey(a, "css"), []byte(css)); err != nil {
-			return err
-		}
-		if err := s.blobs.Put(auxKey(a, "json"), js); err != nil {
+		files[auxKey(a, "css")] = []byte(spriteCSS(r["image_url"].(string), infos))
+		files[auxKey(a, "json")] = js
+	}
+	for key, b := range files {
+		if err := s.writeBlob(ctx, key, b); err != nil {
+			for k := range files {
+				s.dropBlob(ctx, k)
+			}
 			return err
 		}
 	}
 	if err := s.assets.Put(ctx, a); err != nil {
+		for k := range files {
+			s.dropBlob(ctx, k)
+		}
 		return err
 	}
 	if prev != nil {
-		s.replaced(prev, true)
+		s.replaced(ctx, prev, true)
 	}
 	return nil
 }
 
 // auxKey is where a sprite version keeps its CSS or JSON file.
-func auxKey(a *Asset, ext string) string { return a.BlobKey + "." + ext }
+func auxKey(a *catalog.Asset, ext string) string { return a.BlobKey + "." + ext }
 
 // spriteCSS has one class per image, named by its public_id with / as -.
 func spriteCSS(imageURL string, infos map[string]imageInfo) string {
@@ -380,7 +385,7 @@ func spriteCSS(imageURL string, infos map[string]imageInfo) string {
 
 // creativeResult is the API answer: for multi url/secure_url, for a sprite
 // the image, CSS and JSON URLs and image_infos.
-func (s *Server) creativeResult(a *Asset, infos map[string]imageInfo) map[string]any {
+func (s *Server) creativeResult(a *catalog.Asset, infos map[string]imageInfo) map[string]any {
 	base := fmt.Sprintf("%s/%s/image/%s/", s.cfg.PublicURL, a.Cloud, a.Type)
 	if a.Transformation != "" {
 		base += a.Transformation + "/"
@@ -407,15 +412,15 @@ func (s *Server) creativeResult(a *Asset, infos map[string]imageInfo) map[string
 }
 
 // runCreative is the job for an async sprite or multi.
-func (s *Server) runCreative(ctx context.Context, acct Account, j *job, b *Batch) error {
+func (s *Server) runCreative(ctx context.Context, acct Account, j *job, b *catalog.Batch) error {
 	res, status, err := s.makeCreative(ctx, acct, j.Creative, creativeAsyncMax)
 	if err != nil {
 		return &statusError{status, err}
 	}
-	b.Status, b.Done, b.Results = BatchComplete, 1, []any{res}
-	var n *notice
+	b.Status, b.Done, b.Results = catalog.BatchComplete, 1, []any{res}
+	var n *catalog.Notice
 	if j.Notify != "" {
-		n = &notice{URL: j.Notify, Type: j.Creative.Kind, ID: deliveryID(j.BatchID, j.Creative.Kind),
+		n = &catalog.Notice{URL: j.Notify, Type: j.Creative.Kind, ID: deliveryID(j.BatchID, j.Creative.Kind),
 			Payload: withRequestID(res, j.RequestID)}
 	}
 	return s.finish(ctx, acct, b, n)
@@ -424,17 +429,17 @@ func (s *Server) runCreative(ctx context.Context, acct Account, j *job, b *Batch
 // creativeFile serves the stored files of a sprite or multi: its CSS and
 // JSON, and its image when the URL asks for it untransformed (the URL
 // carries the transformation the sprite was made with).
-func (s *Server) creativeFile(a *Asset, p *grammar.Path) (*derived, bool, error) {
+func (s *Server) creativeFile(ctx context.Context, a *catalog.Asset, p *grammar.Path) (*derived, bool, error) {
 	switch {
 	case a.Type == "sprite" && (p.Ext == "css" || p.Ext == "json"):
-		b, err := s.blobs.Get(auxKey(a, p.Ext))
+		b, err := s.readBlob(ctx, auxKey(a, p.Ext), s.derivedLimit())
 		ct := "text/css; charset=utf-8"
 		if p.Ext == "json" {
 			ct = "application/json"
 		}
 		return &derived{data: b, contentType: ct, version: a.Version}, true, err
 	case p.Chain.String() == a.Transformation && (p.Ext == "" || p.Ext == a.Format):
-		b, err := s.blobs.Get(a.BlobKey)
+		b, err := s.readBlob(ctx, a.BlobKey, s.originalLimit(a))
 		return &derived{data: b, contentType: codec.Format(a.Format).ContentType(), version: a.Version}, true, err
 	}
 	return nil, false, nil

@@ -25,7 +25,7 @@ func (s *Server) handleDeliveries(ctx *fasthttp.RequestCtx, acct Account, rest [
 		}
 		list, err := s.notifier.List(ctx, acct.Cloud, string(args.Peek("batch_id")), status)
 		if err != nil {
-			apiError(ctx, 500, err.Error())
+			failure(ctx, err, 500)
 			return
 		}
 		writeJSON(ctx, map[string]any{"deliveries": list})
@@ -36,7 +36,7 @@ func (s *Server) handleDeliveries(ctx *fasthttp.RequestCtx, acct Account, rest [
 			return
 		}
 		if err != nil {
-			apiError(ctx, 500, err.Error())
+			failure(ctx, err, 500)
 			return
 		}
 		writeJSON(ctx, d)

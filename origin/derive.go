@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/edgepix/edgepix/blob"
+	"github.com/edgepix/edgepix/catalog"
 	"github.com/edgepix/edgepix/internal/wire"
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
@@ -58,7 +59,7 @@ func (s *Server) handleDerive(ctx *fasthttp.RequestCtx, rest string) {
 	err = s.authorize(rctx, acct, p, p.Type)
 	var d *derived
 	if err == nil {
-		d, err = s.derive(rctx, cloud, p, class, func(a *Asset) error {
+		d, err = s.derive(rctx, cloud, p, class, func(a *catalog.Asset) error {
 			if a.Type == p.Type {
 				return nil // checked above
 			}
@@ -68,14 +69,17 @@ func (s *Server) handleDerive(ctx *fasthttp.RequestCtx, rest string) {
 	if err != nil {
 		status := 500
 		var ae *AccessError
-		var te *InvalidTypeError
+		var te *catalog.InvalidTypeError
 		var ge *grammar.Error
 		var le *codec.LimitError
 		var pe *codec.PageError
 		var de *codec.DecodeError
 		switch {
-		case errors.Is(err, ErrAssetNotFound):
+		case errors.Is(err, catalog.ErrAssetNotFound):
 			status, err = 404, fmt.Errorf("Resource not found - %s", p.PublicID)
+		case unavailable(err):
+			status = 503 // edges try another origin, or later
+			ctx.Response.Header.Set("Retry-After", retryAfter)
 		case errors.Is(err, errBusy):
 			status = 429
 		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
@@ -103,8 +107,8 @@ func (s *Server) handleDerive(ctx *fasthttp.RequestCtx, rest string) {
 // derive finds the asset, then returns the stored derived file or renders
 // it. Concurrent requests for one key render once. allow, when set, may
 // refuse the asset found (deliveries are authorised against it).
-func (s *Server) derive(ctx context.Context, cloud string, p *grammar.Path, class string, allow func(*Asset) error) (*derived, error) {
-	var a *Asset
+func (s *Server) derive(ctx context.Context, cloud string, p *grammar.Path, class string, allow func(*catalog.Asset) error) (*derived, error) {
+	var a *catalog.Asset
 	var err error
 	if p.Type == "fetch" {
 		a, err = s.remote(ctx, s.accounts[cloud], p.PublicID)
@@ -112,9 +116,9 @@ func (s *Server) derive(ctx context.Context, cloud string, p *grammar.Path, clas
 		a, err = s.assets.Get(ctx, cloud, p.ResourceType, p.Type, p.PublicID)
 	}
 	placeholder := false
-	if def := p.Chain.Default(); errors.Is(err, ErrAssetNotFound) && def != "" && p.ResourceType == "image" {
+	if def := p.Chain.Default(); errors.Is(err, catalog.ErrAssetNotFound) && def != "" && p.ResourceType == "image" {
 		// d_: the placeholder, transformed the same way, stands in.
-		if a, err = s.assets.Get(ctx, cloud, "image", "upload", def); errors.Is(err, ErrAssetNotFound) {
+		if a, err = s.assets.Get(ctx, cloud, "image", "upload", def); errors.Is(err, catalog.ErrAssetNotFound) {
 			return nil, &grammar.Error{Msg: "Default image not found - " + def}
 		}
 		placeholder = true
@@ -137,16 +141,16 @@ func (s *Server) derive(ctx context.Context, cloud string, p *grammar.Path, clas
 }
 
 // deriveAsset renders (or finds stored) the derived file of asset a.
-func (s *Server) deriveAsset(ctx context.Context, cloud string, p *grammar.Path, a *Asset, class string) (*derived, error) {
+func (s *Server) deriveAsset(ctx context.Context, cloud string, p *grammar.Path, a *catalog.Asset, class string) (*derived, error) {
 	steps := p.Chain
 	if a.Type == "sprite" || a.Type == "multi" {
-		if d, ok, err := s.creativeFile(a, p); ok {
+		if d, ok, err := s.creativeFile(ctx, a, p); ok {
 			return d, err
 		}
 		steps = afterCreative(steps, a.Transformation) // the stored image has those applied
 	}
 	if p.ResourceType != "image" || (len(steps) == 0 && (p.Ext == "" || p.Ext == a.Format)) {
-		b, err := s.blobs.Get(a.BlobKey)
+		b, err := s.readBlob(ctx, a.BlobKey, s.originalLimit(a))
 		if err != nil {
 			return nil, err
 		}
@@ -175,7 +179,7 @@ func (s *Server) deriveAsset(ctx context.Context, cloud string, p *grammar.Path,
 	sum := sha256.Sum256([]byte(key))
 	blobKey := derivedDir(a) + "/" + hex.EncodeToString(sum[:])
 	v, err, _ := s.renders.Do(blobKey, func() (any, error) {
-		if b, err := s.blobs.Get(blobKey); err == nil && len(b) > 0 {
+		if b, err := s.readBlob(ctx, blobKey, s.derivedLimit()); err == nil && len(b) > 0 {
 			f, _ := codec.Sniff(b)
 			return &derived{data: b, contentType: f.ContentType(), version: a.Version}, nil
 		} else if err != nil && !errors.Is(err, blob.ErrNotFound) {
@@ -188,7 +192,7 @@ func (s *Server) deriveAsset(ctx context.Context, cloud string, p *grammar.Path,
 			return nil, err
 		}
 		defer func() { release() }()
-		src, err := s.blobs.Get(a.BlobKey)
+		src, err := s.readBlob(ctx, a.BlobKey, s.originalLimit(a))
 		if err != nil {
 			return nil, err
 		}
@@ -204,7 +208,7 @@ func (s *Server) deriveAsset(ctx context.Context, cloud string, p *grammar.Path,
 		}
 		s.metrics.Renders.WithLabelValues("ok").Inc()
 		s.metrics.RenderSeconds.Observe(time.Since(start).Seconds())
-		if err := s.blobs.Put(blobKey, res.Data); err != nil {
+		if err := s.writeBlob(ctx, blobKey, res.Data); err != nil {
 			s.log.Warn("storing derived file", "key", key, "err", err)
 		}
 		return &derived{data: res.Data, contentType: res.Format.ContentType(), version: a.Version}, nil
@@ -243,12 +247,16 @@ func (s *Server) handleAssetInfo(ctx *fasthttp.RequestCtx, rest string) {
 	}
 	for _, typ := range types {
 		a, err := s.assets.Get(ctx, parts[0], parts[1], typ, parts[3])
-		var te *InvalidTypeError
+		var te *catalog.InvalidTypeError
 		switch {
-		case errors.Is(err, ErrAssetNotFound):
+		case errors.Is(err, catalog.ErrAssetNotFound):
 			continue
 		case errors.As(err, &te):
 			deliveryError(ctx, 400, err.Error())
+			return
+		case unavailable(err):
+			ctx.Response.Header.Set("Retry-After", retryAfter)
+			deliveryError(ctx, 503, err.Error())
 			return
 		case err != nil:
 			deliveryError(ctx, 500, err.Error())
@@ -264,12 +272,12 @@ func (s *Server) handleAssetInfo(ctx *fasthttp.RequestCtx, rest string) {
 func (s *Server) layers(ctx context.Context, cloud string) pipeline.Layers {
 	return func(id string) ([]byte, error) {
 		a, err := s.assets.Get(ctx, cloud, "image", "upload", id)
-		if errors.Is(err, ErrAssetNotFound) {
+		if errors.Is(err, catalog.ErrAssetNotFound) {
 			return nil, &grammar.Error{Msg: "Overlay not found - " + id}
 		}
 		if err != nil {
 			return nil, err
 		}
-		return s.blobs.Get(a.BlobKey)
+		return s.readBlob(ctx, a.BlobKey, s.originalLimit(a))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/edgepix/edgepix/catalog"
 	"github.com/edgepix/edgepix/notify"
 	"github.com/valyala/fasthttp"
 )
@@ -18,19 +19,19 @@ func (s *Server) handleDestroy(ctx *fasthttp.RequestCtx, acct Account, rt string
 	}
 	to, err := notificationURL(f, acct, "notification_url")
 	if err != nil {
-		apiError(ctx, 400, err.Error())
+		failure(ctx, err, 400)
 		return
 	}
 	id, ok := f.required(ctx, "public_id")
 	if !ok {
 		return
 	}
-	typ, ok := typeParam(ctx, f, "type", storedTypes)
+	typ, ok := typeParam(ctx, f, "type", catalog.StoredTypes)
 	if !ok {
 		return
 	}
 	a, err := s.assets.Get(ctx, acct.Cloud, apiResourceType(rt), typ, id)
-	if errors.Is(err, ErrAssetNotFound) {
+	if errors.Is(err, catalog.ErrAssetNotFound) {
 		writeJSON(ctx, map[string]string{"result": "not found"})
 		return
 	}
@@ -38,7 +39,7 @@ func (s *Server) handleDestroy(ctx *fasthttp.RequestCtx, acct Account, rt string
 		err = s.removeAsset(ctx, a)
 	}
 	if err != nil {
-		apiError(ctx, 500, err.Error())
+		failure(ctx, err, 500)
 		return
 	}
 	if to != "" {

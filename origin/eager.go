@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/edgepix/edgepix/catalog"
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
 )
@@ -77,7 +78,7 @@ func parseEager(s string) ([]eagerSpec, error) {
 
 // eagerURL is the delivery URL of an eager derivative, the same path a
 // client will request, so the stored derived file is found later.
-func (s *Server) eagerPath(a *Asset, e eagerSpec) string {
+func (s *Server) eagerPath(a *catalog.Asset, e eagerSpec) string {
 	ext := e.Ext
 	if ext == "" {
 		ext = a.Format
@@ -90,7 +91,7 @@ func (s *Server) eagerPath(a *Asset, e eagerSpec) string {
 }
 
 // renderEager renders (or finds stored) one eager derivative.
-func (s *Server) renderEager(ctx context.Context, a *Asset, e eagerSpec) (eagerResult, error) {
+func (s *Server) renderEager(ctx context.Context, a *catalog.Asset, e eagerSpec) (eagerResult, error) {
 	r := eagerResult{Transformation: e.String()}
 	p, err := grammar.ParsePath(s.eagerPath(a, e))
 	if err != nil {
@@ -108,4 +109,43 @@ func (s *Server) renderEager(ctx context.Context, a *Asset, e eagerSpec) (eagerR
 	}
 	r.Width, r.Height, r.Bytes, r.Format = info.Width, info.Height, len(d.data), string(info.Format)
 	return r, nil
+}
+
+// eager renders the eager transformations now, or with eager_async
+// queues them and returns entries marked processing.
+func (s *Server) eager(ctx context.Context, acct Account, a *catalog.Asset, f *form, reqID string) ([]eagerResult, error) {
+	specs, err := parseEager(f.get("eager"))
+	if err != nil || len(specs) == 0 {
+		return nil, err
+	}
+	if a.ResourceType != "image" {
+		return nil, fmt.Errorf("eager transformations need an image, %s is %s", a.PublicID, a.ResourceType)
+	}
+	out := make([]eagerResult, 0, len(specs))
+	if !truthy(f.get("eager_async")) {
+		for _, e := range specs {
+			r, err := s.renderEager(ctx, a, e)
+			if err != nil {
+				return nil, fmt.Errorf("eager %s: %w", e, err)
+			}
+			out = append(out, r)
+		}
+		return out, nil
+	}
+	to, _ := notificationURL(f, acct, "eager_notification_url", "notification_url")
+	b := newBatch(acct.Cloud, "eager", a.PublicID, len(specs))
+	j := &job{Cloud: acct.Cloud, BatchID: b.ID, RequestID: reqID, Notify: to, RT: a.ResourceType, Type: a.Type,
+		PublicID: a.PublicID, Version: a.Version, Eager: specs}
+	if err := s.enqueue(ctx, "eager", b, j); err != nil {
+		return nil, fmt.Errorf("queueing eager transformations: %w", err)
+	}
+	for _, e := range specs {
+		p, err := grammar.ParsePath(s.eagerPath(a, e))
+		if err != nil {
+			return nil, err
+		}
+		u := s.publicURL(a.Cloud, p)
+		out = append(out, eagerResult{Transformation: e.String(), URL: u, SecureURL: u, Status: "processing", BatchID: b.ID})
+	}
+	return out, nil
 }

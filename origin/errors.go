@@ -2,7 +2,9 @@ package origin
 
 import (
 	"encoding/json"
+	"errors"
 
+	"github.com/edgepix/edgepix/catalog"
 	"github.com/valyala/fasthttp"
 )
 
@@ -23,4 +25,30 @@ func writeJSON(ctx *fasthttp.RequestCtx, v any) {
 	}
 	ctx.SetContentType("application/json")
 	ctx.SetBody(body)
+}
+
+// unavailable reports whether err comes from a store or queue that did
+// not answer.
+func unavailable(err error) bool { return errors.Is(err, catalog.ErrUnavailable) }
+
+// retryAfter is the Retry-After of an answer to a store fault, in seconds.
+const retryAfter = "5"
+
+// failure answers err: 503 with Retry-After when a store or queue did not
+// answer, the status of a limitError or statusError, else def.
+func failure(ctx *fasthttp.RequestCtx, err error, def int) {
+	var se *statusError
+	switch {
+	case unavailable(err):
+		ctx.Response.Header.Set("Retry-After", retryAfter)
+		apiError(ctx, 503, err.Error())
+	case errors.As(err, &se):
+		failure(ctx, se.err, se.status)
+	default:
+		le, ok := err.(*limitError)
+		if !ok {
+			le = &limitError{def, err.Error()}
+		}
+		refuse(ctx, le)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/edgepix/edgepix/catalog"
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
 	"github.com/valyala/fasthttp"
@@ -30,12 +31,12 @@ func (s *Server) handleExplode(ctx *fasthttp.RequestCtx, acct Account, rt string
 	}
 	to, err := notificationURL(f, acct, "notification_url")
 	if err != nil {
-		apiError(ctx, 400, err.Error())
+		failure(ctx, err, 400)
 		return
 	}
 	tx, err := explodeChain(f.get("transformation"))
 	if err != nil {
-		apiError(ctx, 400, err.Error())
+		failure(ctx, err, 400)
 		return
 	}
 	format := strings.ToLower(f.get("format"))
@@ -46,7 +47,7 @@ func (s *Server) handleExplode(ctx *fasthttp.RequestCtx, acct Account, rt string
 		apiError(ctx, 400, "Invalid format for explode: "+format)
 		return
 	}
-	typ, ok := typeParam(ctx, f, "type", storedTypes)
+	typ, ok := typeParam(ctx, f, "type", catalog.StoredTypes)
 	if !ok {
 		return
 	}
@@ -70,7 +71,7 @@ func (s *Server) handleExplode(ctx *fasthttp.RequestCtx, acct Account, rt string
 	j := &job{Cloud: acct.Cloud, BatchID: b.ID, RequestID: requestID(ctx), Notify: to, RT: a.ResourceType,
 		Type: a.Type, PublicID: a.PublicID, Version: a.Version, Eager: specs}
 	if err := s.enqueue(ctx, "explode", b, j); err != nil {
-		apiError(ctx, 500, "queueing the explode: "+err.Error())
+		failure(ctx, fmt.Errorf("queueing the explode: %w", err), 500)
 		return
 	}
 	writeJSON(ctx, map[string]any{"status": "processing", "batch_id": b.ID})
@@ -96,9 +97,9 @@ func explodeChain(s string) (string, error) {
 }
 
 // runExplode renders every page and reports them like eager results.
-func (s *Server) runExplode(ctx context.Context, acct Account, j *job, b *Batch) error {
+func (s *Server) runExplode(ctx context.Context, acct Account, j *job, b *catalog.Batch) error {
 	a, err := s.assets.Get(ctx, j.Cloud, j.RT, j.Type, j.PublicID)
-	if errors.Is(err, ErrAssetNotFound) || (err == nil && a.Version != j.Version) {
+	if errors.Is(err, catalog.ErrAssetNotFound) || (err == nil && a.Version != j.Version) {
 		return fmt.Errorf("%s was deleted or replaced before it was exploded", j.PublicID)
 	}
 	if err != nil {
@@ -107,7 +108,7 @@ func (s *Server) runExplode(ctx context.Context, acct Account, j *job, b *Batch)
 	pages := make([]eagerResult, 0, len(j.Eager))
 	for _, e := range j.Eager {
 		r, err := s.renderEager(ctx, a, e)
-		if errors.Is(err, errBusy) {
+		if errors.Is(err, errBusy) || unavailable(err) {
 			return err
 		}
 		if err != nil {
@@ -116,10 +117,10 @@ func (s *Server) runExplode(ctx context.Context, acct Account, j *job, b *Batch)
 		pages = append(pages, r)
 		b.Done = len(pages)
 	}
-	b.Status, b.Results = BatchComplete, anySlice(pages)
-	var n *notice
+	b.Status, b.Results = catalog.BatchComplete, anySlice(pages)
+	var n *catalog.Notice
 	if j.Notify != "" {
-		n = &notice{URL: j.Notify, Type: "explode", ID: deliveryID(j.BatchID, "explode"), Payload: map[string]any{
+		n = &catalog.Notice{URL: j.Notify, Type: "explode", ID: deliveryID(j.BatchID, "explode"), Payload: map[string]any{
 			"asset_id": a.AssetID, "public_id": a.PublicID, "pages": len(pages), "resources": pages,
 			"request_id": j.RequestID}}
 	}

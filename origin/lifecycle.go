@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"github.com/edgepix/edgepix/catalog"
 	"github.com/edgepix/edgepix/internal/purge"
 )
 
@@ -17,7 +18,7 @@ func assetDir(cloud, rt, typ, publicID string) string {
 	return "assets/" + cloud + "/" + hex.EncodeToString(sum[:16])
 }
 
-func originalKey(a *Asset) string {
+func originalKey(a *catalog.Asset) string {
 	return fmt.Sprintf("%s/original-v%d", assetDir(a.Cloud, a.ResourceType, a.Type, a.PublicID), a.Version)
 }
 
@@ -33,7 +34,7 @@ type Purger interface {
 // waits for the purge stream's acknowledgement (up to purge.RetryFor);
 // past that the purge is retried in the background and the API call
 // goes on: the change it made is done, and its purge is owed.
-func (s *Server) purge(a *Asset) {
+func (s *Server) purge(a *catalog.Asset) {
 	if s.purges == nil {
 		return
 	}
@@ -44,14 +45,11 @@ func (s *Server) purge(a *Asset) {
 // then its files, then purges edges. Cloudinary purges only with
 // invalidate=true; edgepix purges always, since a deleted asset's cached
 // renditions must not outlive it.
-func (s *Server) removeAsset(ctx context.Context, a *Asset) error {
+func (s *Server) removeAsset(ctx context.Context, a *catalog.Asset) error {
 	if err := s.assets.Delete(ctx, a); err != nil {
 		return err
 	}
-	dir := assetDir(a.Cloud, a.ResourceType, a.Type, a.PublicID)
-	if err := s.blobs.DeletePrefix(dir); err != nil {
-		s.log.Warn("deleting asset files", "dir", dir, "err", err)
-	}
+	s.dropBlobs(ctx, assetDir(a.Cloud, a.ResourceType, a.Type, a.PublicID))
 	s.purge(a)
 	return nil
 }
@@ -59,18 +57,18 @@ func (s *Server) removeAsset(ctx context.Context, a *Asset) error {
 // replaced drops what an overwritten version leaves behind: its original
 // and every derived file (derived keys carry the version, so they are
 // stale), then purges edges when asked to.
-func (s *Server) replaced(prev *Asset, invalidate bool) {
-	if err := s.blobs.Delete(prev.BlobKey); err != nil {
-		s.log.Warn("deleting replaced original", "key", prev.BlobKey, "err", err)
+func (s *Server) replaced(ctx context.Context, prev *catalog.Asset, invalidate bool) {
+	s.dropBlob(ctx, prev.BlobKey)
+	if prev.Type == "sprite" {
+		s.dropBlob(ctx, auxKey(prev, "css"))
+		s.dropBlob(ctx, auxKey(prev, "json"))
 	}
-	if err := s.blobs.DeletePrefix(derivedDir(prev)); err != nil {
-		s.log.Warn("deleting derived files", "public_id", prev.PublicID, "err", err)
-	}
+	s.dropBlobs(ctx, derivedDir(prev))
 	if invalidate {
 		s.purge(prev)
 	}
 }
 
-func derivedDir(a *Asset) string {
+func derivedDir(a *catalog.Asset) string {
 	return assetDir(a.Cloud, a.ResourceType, a.Type, a.PublicID) + "/derived"
 }

@@ -1,12 +1,15 @@
 package origin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
+	"github.com/edgepix/edgepix/blob"
+	"github.com/edgepix/edgepix/catalog"
 	"github.com/edgepix/edgepix/notify"
 	"github.com/edgepix/edgepix/transform/grammar"
 	"github.com/valyala/fasthttp"
@@ -21,18 +24,18 @@ func apiResourceType(rt string) string {
 }
 
 // lookup loads an asset, answering 404 (or 500) itself when it cannot.
-func (s *Server) lookup(ctx *fasthttp.RequestCtx, cloud, rt, typ, id string) (*Asset, bool) {
+func (s *Server) lookup(ctx *fasthttp.RequestCtx, cloud, rt, typ, id string) (*catalog.Asset, bool) {
 	a, err := s.assets.Get(ctx, cloud, rt, typ, id)
-	var te *InvalidTypeError
+	var te *catalog.InvalidTypeError
 	switch {
-	case errors.Is(err, ErrAssetNotFound):
+	case errors.Is(err, catalog.ErrAssetNotFound):
 		apiError(ctx, 404, "Resource not found - "+id)
 		return nil, false
 	case errors.As(err, &te):
-		apiError(ctx, 400, err.Error())
+		failure(ctx, err, 400)
 		return nil, false
 	case err != nil:
-		apiError(ctx, 500, err.Error())
+		failure(ctx, err, 500)
 		return nil, false
 	}
 	return a, true
@@ -47,7 +50,7 @@ func (s *Server) handleRename(ctx *fasthttp.RequestCtx, acct Account, rt string)
 	}
 	rt = apiResourceType(rt)
 	if _, err := notificationURL(f, acct, "notification_url"); err != nil {
-		apiError(ctx, 400, err.Error())
+		failure(ctx, err, 400)
 		return
 	}
 	from, to := f.get("from_public_id"), f.get("to_public_id")
@@ -56,10 +59,10 @@ func (s *Server) handleRename(ctx *fasthttp.RequestCtx, acct Account, rt string)
 		return
 	}
 	if err := grammar.CheckPublicID(to); err != nil {
-		apiError(ctx, 400, err.Error())
+		failure(ctx, err, 400)
 		return
 	}
-	typ, ok := typeParam(ctx, f, "type", storedTypes)
+	typ, ok := typeParam(ctx, f, "type", catalog.StoredTypes)
 	if !ok {
 		return
 	}
@@ -78,32 +81,28 @@ func (s *Server) handleRename(ctx *fasthttp.RequestCtx, acct Account, rt string)
 		return
 	}
 	target, err := s.assets.Get(ctx, acct.Cloud, rt, toType, to)
+	if err != nil && !errors.Is(err, catalog.ErrAssetNotFound) {
+		failure(ctx, err, 500)
+		return
+	}
 	if err == nil && f.get("overwrite") != "true" {
 		apiError(ctx, 400, fmt.Sprintf("to_public_id (%s) already exists", to))
-		return
-	}
-	data, err := s.blobs.Get(src.BlobKey)
-	if err != nil {
-		apiError(ctx, 500, "reading the original: "+err.Error())
-		return
-	}
-	if err := s.checkPlugin(acct, rt, toType, to, data); err != nil {
-		apiError(ctx, 400, err.Error())
 		return
 	}
 	moved := *src
 	moved.PublicID, moved.Type = to, toType
 	moved.BlobKey = originalKey(&moved)
-	if err := s.blobs.Put(moved.BlobKey, data); err != nil {
-		apiError(ctx, 500, "storing the file: "+err.Error())
+	if err := s.copyOriginal(ctx, acct, src, &moved); err != nil {
+		failure(ctx, err, 500)
 		return
 	}
 	if err := s.assets.Put(ctx, &moved); err != nil {
-		apiError(ctx, 500, "storing metadata: "+err.Error())
+		s.dropBlob(ctx, moved.BlobKey)
+		failure(ctx, fmt.Errorf("storing metadata: %w", err), 500)
 		return
 	}
 	if target != nil && target.BlobKey != moved.BlobKey {
-		s.replaced(target, true)
+		s.replaced(ctx, target, true)
 	}
 	if err := s.removeAsset(ctx, src); err != nil {
 		s.log.Warn("removing renamed asset", "public_id", from, "err", err)
@@ -114,6 +113,22 @@ func (s *Server) handleRename(ctx *fasthttp.RequestCtx, acct Account, rt string)
 			"type": moved.Type, "version": moved.Version, "request_id": requestID(ctx)})
 	}
 	writeJSON(ctx, s.result(acct, &moved))
+}
+
+// copyOriginal copies the stored file of src to dst's key, checking it
+// first when dst's name makes it a plugin.
+func (s *Server) copyOriginal(ctx context.Context, acct Account, src, dst *catalog.Asset) error {
+	if dst.ResourceType != "raw" || !strings.HasSuffix(dst.PublicID, ".wasm") {
+		return blobFault(blob.Copy(ctx, s.blobs, src.BlobKey, dst.BlobKey))
+	}
+	data, err := s.readBlob(ctx, src.BlobKey, s.originalLimit(src))
+	if err != nil {
+		return fmt.Errorf("reading the original: %w", err)
+	}
+	if err := s.checkPlugin(acct, dst.ResourceType, dst.Type, dst.PublicID, data); err != nil {
+		return &statusError{400, err}
+	}
+	return s.writeBlob(ctx, dst.BlobKey, data)
 }
 
 // handleTags serves POST {rt}/tags: command add, remove, replace or
@@ -145,7 +160,7 @@ func (s *Server) handleTags(ctx *fasthttp.RequestCtx, acct Account, rt string) {
 		apiError(ctx, 400, "Missing required parameter - tag")
 		return
 	}
-	s.editEach(ctx, acct, rt, f, func(a *Asset) { a.Tags = edit(slices.Clone(a.Tags)) })
+	s.editEach(ctx, acct, rt, f, func(a *catalog.Asset) { a.Tags = edit(slices.Clone(a.Tags)) })
 }
 
 // handleContext serves POST {rt}/context: command add (merge) or
@@ -163,14 +178,14 @@ func (s *Server) handleContext(ctx *fasthttp.RequestCtx, acct Account, rt string
 			return
 		}
 		add := parseContext(c)
-		s.editEach(ctx, acct, rt, f, func(a *Asset) {
+		s.editEach(ctx, acct, rt, f, func(a *catalog.Asset) {
 			if a.Context == nil {
 				a.Context = map[string]string{}
 			}
 			maps.Copy(a.Context, add)
 		})
 	case "remove_all":
-		s.editEach(ctx, acct, rt, f, func(a *Asset) { a.Context = nil })
+		s.editEach(ctx, acct, rt, f, func(a *catalog.Asset) { a.Context = nil })
 	default:
 		apiError(ctx, 400, "Invalid command "+cmd+": use add or remove_all")
 	}
@@ -178,13 +193,13 @@ func (s *Server) handleContext(ctx *fasthttp.RequestCtx, acct Account, rt string
 
 // editEach applies edit to every listed asset that exists and answers
 // with the public_ids it changed.
-func (s *Server) editEach(ctx *fasthttp.RequestCtx, acct Account, rt string, f *form, edit func(*Asset)) {
+func (s *Server) editEach(ctx *fasthttp.RequestCtx, acct Account, rt string, f *form, edit func(*catalog.Asset)) {
 	ids := f.list("public_ids")
 	if len(ids) == 0 {
 		apiError(ctx, 400, "Missing required parameter - public_ids")
 		return
 	}
-	typ, ok := typeParam(ctx, f, "type", storedTypes)
+	typ, ok := typeParam(ctx, f, "type", catalog.StoredTypes)
 	if !ok {
 		return
 	}
@@ -192,7 +207,7 @@ func (s *Server) editEach(ctx *fasthttp.RequestCtx, acct Account, rt string, f *
 	done := []string{}
 	for _, id := range ids {
 		a, err := s.assets.Get(ctx, acct.Cloud, rt, typ, id)
-		if errors.Is(err, ErrAssetNotFound) {
+		if errors.Is(err, catalog.ErrAssetNotFound) {
 			continue
 		}
 		if err == nil {
@@ -200,7 +215,7 @@ func (s *Server) editEach(ctx *fasthttp.RequestCtx, acct Account, rt string, f *
 			err = s.assets.Put(ctx, a)
 		}
 		if err != nil {
-			apiError(ctx, 500, err.Error())
+			failure(ctx, err, 500)
 			return
 		}
 		done = append(done, id)
@@ -221,10 +236,10 @@ func (s *Server) handleExplicit(ctx *fasthttp.RequestCtx, acct Account, rt strin
 		return
 	}
 	if err := checkBackgroundParams(f, acct); err != nil {
-		apiError(ctx, 400, err.Error())
+		failure(ctx, err, 400)
 		return
 	}
-	typ, ok := typeParam(ctx, f, "type", storedTypes)
+	typ, ok := typeParam(ctx, f, "type", catalog.StoredTypes)
 	if !ok {
 		return
 	}
@@ -239,7 +254,7 @@ func (s *Server) handleExplicit(ctx *fasthttp.RequestCtx, acct Account, rt strin
 		a.Context = parseContext(strings.Join(c, "|"))
 	}
 	if err := s.assets.Put(ctx, a); err != nil {
-		apiError(ctx, 500, err.Error())
+		failure(ctx, err, 500)
 		return
 	}
 	if f.get("invalidate") == "true" {
@@ -250,9 +265,9 @@ func (s *Server) handleExplicit(ctx *fasthttp.RequestCtx, acct Account, rt strin
 		// answer and the notification still follow the async contract.
 		r := s.result(acct, a)
 		b := newBatch(acct.Cloud, "explicit", a.PublicID, 1)
-		b.Status, b.Done, b.Results = BatchComplete, 1, []any{r}
+		b.Status, b.Done, b.Results = catalog.BatchComplete, 1, []any{r}
 		if err := s.batches.Put(ctx, b); err != nil {
-			apiError(ctx, 500, err.Error())
+			failure(ctx, err, 500)
 			return
 		}
 		if to, _ := notificationURL(f, acct, "notification_url"); to != "" {
@@ -269,18 +284,22 @@ func (s *Server) handleExplicit(ctx *fasthttp.RequestCtx, acct Account, rt strin
 		f.params.Set("eager_async", "true")
 		eager, err := s.eager(ctx, acct, a, f, requestID(ctx))
 		if err != nil {
-			apiError(ctx, 400, err.Error())
+			failure(ctx, err, 400)
 			return
 		}
 		writeJSON(ctx, map[string]any{"status": "pending", "type": a.Type, "public_id": a.PublicID,
 			"batch_id": eager[0].BatchID, "eager": eager})
 		return
 	}
-	r, err := s.finishUpload(ctx, acct, a, f, "", requestID(ctx))
-	if err != nil {
-		apiError(ctx, 400, err.Error())
+	r := s.result(acct, a)
+	var err error
+	if r.Eager, err = s.eager(ctx, acct, a, f, requestID(ctx)); err != nil {
+		failure(ctx, err, 400)
 		return
 	}
-	s.notifyUpload(ctx, acct, f, r, requestID(ctx))
+	if err := s.notifyUpload(ctx, acct, f, r, requestID(ctx)); err != nil {
+		failure(ctx, err, 503)
+		return
+	}
 	writeJSON(ctx, r)
 }

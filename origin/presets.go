@@ -1,33 +1,12 @@
 package origin
 
 import (
-	"context"
 	"slices"
 	"strings"
 
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/edgepix/edgepix/catalog"
 	"github.com/valyala/fasthttp"
 )
-
-// Preset is an upload preset: settings applied to the uploads that name
-// it; an unsigned one lets browsers upload without the API secret.
-type Preset struct {
-	Name     string            `json:"name"`
-	Unsigned bool              `json:"unsigned"`
-	Settings map[string]string `json:"settings"`
-}
-
-// PresetStore keeps presets in the "presets" bucket.
-type PresetStore struct{ kvJSON[Preset] }
-
-// NewPresetStore opens (or creates) the bucket.
-func NewPresetStore(ctx context.Context, js jetstream.JetStream) (*PresetStore, error) {
-	kv, err := openKVJSON[Preset](ctx, js, "presets")
-	if err != nil {
-		return nil, err
-	}
-	return &PresetStore{kv}, nil
-}
 
 // presetMeta are the parameters that describe a preset rather than set an
 // upload option.
@@ -71,10 +50,10 @@ func (s *Server) uploadForm(ctx *fasthttp.RequestCtx, acct Account) (*form, bool
 // applyPreset merges a preset into f (request values win, except that an
 // unsigned upload never overwrites unless the preset says so).
 func (s *Server) applyPreset(ctx *fasthttp.RequestCtx, acct Account, f *form, name string, unsigned bool) bool {
-	p, ok, err := s.presets.get(ctx, acct.Cloud, name)
+	p, ok, err := s.presets.Get(ctx, acct.Cloud, name)
 	switch {
 	case err != nil:
-		apiError(ctx, 500, err.Error())
+		failure(ctx, err, 500)
 		return false
 	case !ok:
 		apiError(ctx, 400, "Upload preset not found - "+name)
@@ -100,14 +79,14 @@ func (s *Server) applyPreset(ctx *fasthttp.RequestCtx, acct Account, f *form, na
 
 // adminPresets serves upload_presets: list, get, create, update, delete.
 func (s *Server) adminPresets(ctx *fasthttp.RequestCtx, acct Account, method, name string, f *form) {
-	view := func(p *Preset) map[string]any {
+	view := func(p *catalog.Preset) map[string]any {
 		return map[string]any{"name": p.Name, "unsigned": p.Unsigned, "settings": p.Settings}
 	}
 	switch {
 	case method == "GET" && name == "":
-		all, err := s.presets.all(ctx, acct.Cloud)
+		all, err := s.presets.All(ctx, acct.Cloud)
 		if err != nil {
-			apiError(ctx, 500, err.Error())
+			failure(ctx, err, 500)
 			return
 		}
 		names := make([]string, 0, len(all))
@@ -121,8 +100,12 @@ func (s *Server) adminPresets(ctx *fasthttp.RequestCtx, acct Account, method, na
 		}
 		writeJSON(ctx, map[string]any{"presets": out})
 	case method == "GET":
-		p, ok, err := s.presets.get(ctx, acct.Cloud, name)
-		if err != nil || !ok {
+		p, ok, err := s.presets.Get(ctx, acct.Cloud, name)
+		if err != nil {
+			failure(ctx, err, 500)
+			return
+		}
+		if !ok {
 			apiError(ctx, 404, "Upload preset not found - "+name)
 			return
 		}
@@ -130,7 +113,12 @@ func (s *Server) adminPresets(ctx *fasthttp.RequestCtx, acct Account, method, na
 	case method == "POST" || method == "PUT":
 		s.putPreset(ctx, acct, method, name, f)
 	case method == "DELETE":
-		if ok, err := s.presets.remove(ctx, acct.Cloud, name); err != nil || !ok {
+		ok, err := s.presets.Delete(ctx, acct.Cloud, name)
+		if err != nil {
+			failure(ctx, err, 500)
+			return
+		}
+		if !ok {
 			apiError(ctx, 404, "Upload preset not found - "+name)
 			return
 		}
@@ -151,9 +139,9 @@ func (s *Server) putPreset(ctx *fasthttp.RequestCtx, acct Account, method, name 
 		apiError(ctx, 400, "Invalid upload preset name: "+name)
 		return
 	}
-	p, exists, err := s.presets.get(ctx, acct.Cloud, name)
+	p, exists, err := s.presets.Get(ctx, acct.Cloud, name)
 	if err != nil {
-		apiError(ctx, 500, err.Error())
+		failure(ctx, err, 500)
 		return
 	}
 	switch {
@@ -164,7 +152,7 @@ func (s *Server) putPreset(ctx *fasthttp.RequestCtx, acct Account, method, name 
 		apiError(ctx, 404, "Upload preset not found - "+name)
 		return
 	case !exists:
-		p = &Preset{Name: name, Settings: map[string]string{}}
+		p = &catalog.Preset{Name: name, Settings: map[string]string{}}
 	}
 	if v := f.get("unsigned"); v != "" {
 		p.Unsigned = v == "true"
@@ -179,11 +167,11 @@ func (s *Server) putPreset(ctx *fasthttp.RequestCtx, acct Account, method, name 
 		}
 	}
 	if err := checkBackgroundParams(&form{params: settingsValues(p.Settings)}, acct); err != nil {
-		apiError(ctx, 400, err.Error())
+		failure(ctx, err, 400)
 		return
 	}
-	if err := s.presets.put(ctx, acct.Cloud, name, p); err != nil {
-		apiError(ctx, 500, err.Error())
+	if err := s.presets.Put(ctx, acct.Cloud, p); err != nil {
+		failure(ctx, err, 500)
 		return
 	}
 	if method == "PUT" {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgepix/edgepix/catalog"
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
 )
@@ -22,12 +23,12 @@ const fetchTTL = 7 * 24 * time.Hour
 // and storing the image on first use or once it is older than fetchTTL.
 // Concurrent requests fetch once. The account's fetch_domains, when set,
 // limit the hosts.
-func (s *Server) remote(ctx context.Context, acct Account, u string) (*Asset, error) {
+func (s *Server) remote(ctx context.Context, acct Account, u string) (*catalog.Asset, error) {
 	a, err := s.assets.Get(ctx, acct.Cloud, "image", "fetch", u)
 	if err == nil && time.Since(a.CreatedAt) < fetchTTL {
 		return a, nil
 	}
-	if err != nil && !errors.Is(err, ErrAssetNotFound) {
+	if err != nil && !errors.Is(err, catalog.ErrAssetNotFound) {
 		return nil, err
 	}
 	if err := acct.fetchAllowed(u); err != nil {
@@ -46,7 +47,7 @@ func (s *Server) remote(ctx context.Context, acct Account, u string) (*Asset, er
 			return nil, err
 		}
 		prev := a
-		n := &Asset{Cloud: acct.Cloud, ResourceType: "image", Type: "fetch", PublicID: u, Format: string(info.Format),
+		n := &catalog.Asset{Cloud: acct.Cloud, ResourceType: "image", Type: "fetch", PublicID: u, Format: string(info.Format),
 			Width: info.Width, Height: info.Height, Pages: max(info.Pages, info.Frames, 1), Bytes: len(data), Tags: []string{},
 			CreatedAt: time.Now().UTC().Truncate(time.Second), Version: time.Now().Unix(), AssetID: randomHex(32),
 			VersionID: randomHex(32)}
@@ -56,21 +57,22 @@ func (s *Server) remote(ctx context.Context, acct Account, u string) (*Asset, er
 		sum := md5.Sum(data)
 		n.Etag = hex.EncodeToString(sum[:])
 		n.BlobKey = originalKey(n)
-		if err := s.blobs.Put(n.BlobKey, data); err != nil {
+		if err := s.writeBlob(ctx, n.BlobKey, data); err != nil {
 			return nil, err
 		}
 		if err := s.assets.Put(ctx, n); err != nil {
+			s.dropBlob(ctx, n.BlobKey)
 			return nil, err
 		}
 		if prev != nil {
-			s.replaced(prev, true)
+			s.replaced(ctx, prev, true)
 		}
 		return n, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return v.(*Asset), nil
+	return v.(*catalog.Asset), nil
 }
 
 // fetchAllowed checks a fetch URL's host against fetch_domains.

@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"mime"
@@ -11,6 +12,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/edgepix/edgepix/catalog"
 	"github.com/valyala/fasthttp"
 )
 
@@ -53,11 +55,11 @@ func (s *Server) handleSearch(ctx *fasthttp.RequestCtx, acct Account, f *form) {
 		apiError(ctx, 400, "Invalid search expression: "+err.Error())
 		return
 	}
-	var hits []*Asset
+	var hits []*catalog.Asset
 	for _, rt := range []string{"image", "raw"} {
 		page, err := s.assets.List(ctx, acct.Cloud, rt, "", "", "", 1<<30)
 		if err != nil {
-			apiError(ctx, 500, err.Error())
+			failure(ctx, err, 500)
 			return
 		}
 		for _, a := range page.Assets {
@@ -67,7 +69,7 @@ func (s *Server) handleSearch(ctx *fasthttp.RequestCtx, acct Account, f *form) {
 		}
 	}
 	if err := sortAssets(hits, q.SortBy); err != nil {
-		apiError(ctx, 400, err.Error())
+		failure(ctx, err, 400)
 		return
 	}
 	from := 0
@@ -99,6 +101,13 @@ func (s *Server) handleSearch(ctx *fasthttp.RequestCtx, acct Account, f *form) {
 	writeJSON(ctx, res)
 }
 
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func unb64(s string) (string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	return string(b), err == nil
+}
+
 func orEmptyMap(m map[string]string) map[string]string {
 	if m == nil {
 		return map[string]string{}
@@ -107,7 +116,7 @@ func orEmptyMap(m map[string]string) map[string]string {
 }
 
 // sortAssets orders by sort_by fields (default created_at desc).
-func sortAssets(as []*Asset, by []map[string]string) error {
+func sortAssets(as []*catalog.Asset, by []map[string]string) error {
 	type key struct {
 		field string
 		desc  bool
@@ -124,7 +133,7 @@ func sortAssets(as []*Asset, by []map[string]string) error {
 	if len(keys) == 0 {
 		keys = []key{{"created_at", true}}
 	}
-	slices.SortStableFunc(as, func(a, b *Asset) int {
+	slices.SortStableFunc(as, func(a, b *catalog.Asset) int {
 		for _, k := range keys {
 			c := compareField(a, b, k.field)
 			if k.desc {
@@ -139,7 +148,7 @@ func sortAssets(as []*Asset, by []map[string]string) error {
 	return nil
 }
 
-func compareField(a, b *Asset, field string) int {
+func compareField(a, b *catalog.Asset, field string) int {
 	if na, ok := numericField(a, field); ok {
 		nb, _ := numericField(b, field)
 		switch {
@@ -155,7 +164,7 @@ func compareField(a, b *Asset, field string) int {
 
 // numericField reads bytes, width, height, pixels, aspect_ratio and the
 // dates (as unix seconds).
-func numericField(a *Asset, field string) (float64, bool) {
+func numericField(a *catalog.Asset, field string) (float64, bool) {
 	switch field {
 	case "bytes":
 		return float64(a.Bytes), true
@@ -176,7 +185,7 @@ func numericField(a *Asset, field string) (float64, bool) {
 	return 0, false
 }
 
-func stringField(a *Asset, field string) string {
+func stringField(a *catalog.Asset, field string) string {
 	switch field {
 	case "public_id":
 		return a.PublicID
@@ -201,7 +210,7 @@ func stringField(a *Asset, field string) string {
 }
 
 // matcher tests one asset.
-type matcher func(*Asset) bool
+type matcher func(*catalog.Asset) bool
 
 // parseSearch compiles an expression; empty matches everything.
 func parseSearch(expr string) (matcher, error) {
@@ -210,7 +219,7 @@ func parseSearch(expr string) (matcher, error) {
 		return nil, err
 	}
 	if len(toks) == 0 {
-		return func(*Asset) bool { return true }, nil
+		return func(*catalog.Asset) bool { return true }, nil
 	}
 	if len(toks) > maxSearchTokens { // matchers nest as deep as the expression is long
 		return nil, fmt.Errorf("expression too long: at most %d terms and operators", maxSearchTokens)
@@ -280,7 +289,7 @@ func (p *searchParser) or() (matcher, error) {
 		var right matcher
 		if right, err = p.and(); err == nil {
 			l, r := left, right
-			left = func(a *Asset) bool { return l(a) || r(a) }
+			left = func(a *catalog.Asset) bool { return l(a) || r(a) }
 		}
 	}
 	return left, err
@@ -295,7 +304,7 @@ func (p *searchParser) and() (matcher, error) {
 		var right matcher
 		if right, err = p.unary(); err == nil {
 			l, r := left, right
-			left = func(a *Asset) bool { return l(a) && r(a) }
+			left = func(a *catalog.Asset) bool { return l(a) && r(a) }
 		}
 	}
 	return left, err
@@ -315,7 +324,7 @@ func (p *searchParser) unary() (matcher, error) {
 	case t == "NOT":
 		p.i++
 		m, err := p.unary()
-		return func(a *Asset) bool { return m != nil && !m(a) }, err
+		return func(a *catalog.Asset) bool { return m != nil && !m(a) }, err
 	case t == "(":
 		p.i++
 		m, err := p.or()
@@ -327,7 +336,7 @@ func (p *searchParser) unary() (matcher, error) {
 	case strings.HasPrefix(t, "-") && len(t) > 1:
 		p.i++
 		m, err := term(t[1:])
-		return func(a *Asset) bool { return m != nil && !m(a) }, err
+		return func(a *catalog.Asset) bool { return m != nil && !m(a) }, err
 	}
 	p.i++
 	return term(t)
@@ -344,7 +353,7 @@ func term(t string) (matcher, error) {
 		return fieldTerm(field, op, value)
 	}
 	word := strings.ToLower(strings.Trim(t, `"`))
-	return func(a *Asset) bool {
+	return func(a *catalog.Asset) bool {
 		if strings.Contains(strings.ToLower(a.PublicID), word) {
 			return true
 		}
@@ -353,13 +362,13 @@ func term(t string) (matcher, error) {
 }
 
 func fieldTerm(field, op, value string) (matcher, error) {
-	probe := &Asset{}
+	probe := &catalog.Asset{}
 	if _, numeric := numericField(probe, field); numeric {
 		want, err := searchNumber(field, value)
 		if err != nil {
 			return nil, err
 		}
-		return func(a *Asset) bool {
+		return func(a *catalog.Asset) bool {
 			v, _ := numericField(a, field)
 			switch op {
 			case ">":
@@ -381,7 +390,7 @@ func fieldTerm(field, op, value string) (matcher, error) {
 	default:
 		return nil, fmt.Errorf("%s compares only with =, : or !=", field)
 	}
-	if field != "tags" && !strings.HasPrefix(field, "context.") && stringField(&Asset{PublicID: "x/y"}, field) == "" &&
+	if field != "tags" && !strings.HasPrefix(field, "context.") && stringField(&catalog.Asset{PublicID: "x/y"}, field) == "" &&
 		!slices.Contains([]string{"resource_type", "type", "format"}, field) {
 		return nil, fmt.Errorf("unknown field %q", field)
 	}
@@ -392,14 +401,14 @@ func fieldTerm(field, op, value string) (matcher, error) {
 		}
 		return s == v
 	}
-	m := func(a *Asset) bool {
+	m := func(a *catalog.Asset) bool {
 		if field == "tags" {
 			return slices.ContainsFunc(a.Tags, eq)
 		}
 		return eq(stringField(a, field))
 	}
 	if op == "!=" {
-		return func(a *Asset) bool { return !m(a) }, nil
+		return func(a *catalog.Asset) bool { return !m(a) }, nil
 	}
 	return m, nil
 }

@@ -4,11 +4,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgepix/edgepix/catalog"
 )
 
 func TestSearchExpressions(t *testing.T) {
 	now := time.Now()
-	as := []*Asset{
+	as := []*catalog.Asset{
 		{PublicID: "shop/shoes/red", ResourceType: "image", Type: "upload", Format: "jpg", Width: 800, Height: 600,
 			Bytes: 50_000, Tags: []string{"sale", "shoes"}, Context: map[string]string{"color": "red"}, CreatedAt: now},
 		{PublicID: "shop/hats/blue", ResourceType: "image", Type: "upload", Format: "png", Width: 200, Height: 200,

@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/edgepix/edgepix/blob"
+	"github.com/edgepix/edgepix/catalog"
 	"github.com/edgepix/edgepix/internal/metrics"
 	"github.com/edgepix/edgepix/internal/wire"
 	"github.com/edgepix/edgepix/jobs"
@@ -40,41 +40,42 @@ type Config struct {
 	Strict       bool
 	SpoolDir     string // where upload bodies are spooled while parsed (default: the OS temp dir)
 	UploadLimits        // uploads handled at once, chunked uploads kept open
+	// StuckBatchAge is how long a batch may go without a queued job
+	// before the sweeper queues it again (default 1 min; the sweeper
+	// looks every half of it).
+	StuckBatchAge time.Duration
 }
 
 // Server is the origin API.
 type Server struct {
-	cfg      Config
-	accounts map[string]Account
-	assets   *AssetStore
-	named    *NamedStore
-	presets  *PresetStore
-	blobs    *blob.FS
-	purges   Purger
-	metrics  *metrics.Metrics
-	batches  *BatchStore
-	jobs     *jobs.Queue
-	notifier *notify.Notifier
-	plugins  *plugins.Host
-	chunkMu  sync.Mutex // serialises chunk assembly
-	chunks   chunkBook  // chunked uploads in progress
-	uploads  *uploadGate
-	fetch    *http.Client
-	renders  singleflight.Group
-	admit    *admission
-	log      *slog.Logger
+	cfg        Config
+	accounts   map[string]Account
+	assets     *catalog.AssetStore
+	named      *catalog.NamedStore
+	presets    *catalog.PresetStore
+	batches    *catalog.BatchStore
+	assemblies *catalog.UploadStore
+	blobs      blob.Store
+	purges     Purger
+	metrics    *metrics.Metrics
+	jobs       *jobs.Queue
+	notifier   *notify.Notifier
+	plugins    *plugins.Host
+	chunks     chunkBook // chunked uploads in progress here
+	uploads    *uploadGate
+	fetch      *http.Client
+	renders    singleflight.Group
+	admit      *admission
+	log        *slog.Logger
 }
 
 // Deps are what the origin keeps its state in and reports to. Purges,
 // when set, carries purges to edges.
 type Deps struct {
-	Assets   *AssetStore
-	Named    *NamedStore
-	Presets  *PresetStore
-	Blobs    *blob.FS
+	Catalog  *catalog.Catalog // records, in JetStream KV
+	Blobs    blob.Store       // originals, derived files, parked work
 	Purges   Purger
 	Metrics  *metrics.Metrics
-	Batches  *BatchStore
 	Jobs     *jobs.Queue
 	Notifier *notify.Notifier
 	Plugins  *plugins.Host // validates uploaded .wasm plugins
@@ -105,11 +106,17 @@ func New(cfg Config, accounts []Account, st Deps, log *slog.Logger) *Server {
 	if cfg.QueueWait <= 0 {
 		cfg.QueueWait = 10 * time.Second
 	}
+	if cfg.StuckBatchAge <= 0 {
+		cfg.StuckBatchAge = time.Minute
+	}
 	cfg.UploadLimits = cfg.UploadLimits.withDefaults()
-	s := &Server{cfg: cfg, accounts: map[string]Account{}, assets: st.Assets, named: st.Named, presets: st.Presets, blobs: st.Blobs, purges: st.Purges, metrics: st.Metrics,
-		batches: st.Batches, jobs: st.Jobs, notifier: st.Notifier, plugins: st.Plugins,
+	s := &Server{cfg: cfg, accounts: map[string]Account{}, blobs: st.Blobs, purges: st.Purges, metrics: st.Metrics,
+		jobs: st.Jobs, notifier: st.Notifier, plugins: st.Plugins,
 		fetch: fetchClient(cfg.AllowPrivateFetch, 30*time.Second), log: log,
 		uploads: newUploadGate(cfg.UploadLimits)}
+	if c := st.Catalog; c != nil {
+		s.assets, s.named, s.presets, s.batches, s.assemblies = c.Assets, c.Named, c.Presets, c.Batches, c.Uploads
+	}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}
@@ -199,7 +206,7 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 			s.handleDeliveries(ctx, acct, parts[3:])
 			return
 		case len(parts) == 3 && ctx.IsPost() && !apiResourceTypes[parts[1]]:
-			apiError(ctx, 400, (&InvalidTypeError{"resource type", parts[1]}).Error())
+			apiError(ctx, 400, (&catalog.InvalidTypeError{What: "resource type", Value: parts[1]}).Error())
 			return
 		case len(parts) == 3 && ctx.IsPost():
 			if h, ok := uploadAPI[parts[2]]; ok {

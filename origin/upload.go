@@ -2,10 +2,8 @@ package origin
 
 import (
 	"context"
-	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/url"
 	"path"
@@ -14,11 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgepix/edgepix/catalog"
 	"github.com/edgepix/edgepix/notify"
 	"github.com/edgepix/edgepix/sdk/signature"
-	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
-	"github.com/edgepix/edgepix/transform/pipeline"
 	"github.com/valyala/fasthttp"
 )
 
@@ -100,24 +97,21 @@ func (s *Server) handleUpload(ctx *fasthttp.RequestCtx, acct Account, rt string)
 		rt = v
 	}
 	if err := checkBackgroundParams(f, acct); err != nil {
-		apiError(ctx, 400, err.Error())
+		failure(ctx, err, 400)
 		return
 	}
 	data, filename := f.file, f.filename
 	c, chunked, err := parseChunk(ctx)
 	if err != nil {
-		apiError(ctx, 400, err.Error())
+		failure(ctx, err, 400)
 		return
 	}
 	if chunked {
-		if data, err = s.addChunk(acct.Cloud, c, data); err != nil {
-			apiError(ctx, statusOf(err, 400), err.Error())
-			return
+		var answered func()
+		if data, answered = s.chunkPart(ctx, acct.Cloud, c, data); data == nil {
+			return // answered
 		}
-		if data == nil {
-			writeJSON(ctx, map[string]any{"done": false, "bytes": c.end + 1})
-			return
-		}
+		defer answered()
 	} else if !f.hasFile {
 		src := f.get("file")
 		if src == "" {
@@ -126,7 +120,7 @@ func (s *Server) handleUpload(ctx *fasthttp.RequestCtx, acct Account, rt string)
 		}
 		data, filename, err = resolveFile(ctx, s.fetch, src, s.cfg.MaxUploadBytes)
 		if err != nil {
-			apiError(ctx, 400, err.Error())
+			failure(ctx, err, 400)
 			return
 		}
 	}
@@ -148,17 +142,15 @@ func (s *Server) handleUpload(ctx *fasthttp.RequestCtx, acct Account, rt string)
 		s.uploadAsync(ctx, acct, rt, f, data, filename, reqID)
 		return
 	}
-	a, status, err := s.storeUpload(ctx, acct, rt, f, data, filename)
+	r, err := s.storeUpload(ctx, acct, rt, f, data, filename, "", reqID)
 	if err != nil {
-		apiError(ctx, status, err.Error())
+		failure(ctx, err, 400)
 		return
 	}
-	r, err := s.finishUpload(ctx, acct, a, f, "", reqID)
-	if err != nil {
-		apiError(ctx, 400, err.Error())
+	if err := s.notifyUpload(ctx, acct, f, r, reqID); err != nil {
+		failure(ctx, err, 503)
 		return
 	}
-	s.notifyUpload(ctx, acct, f, r, reqID)
 	writeJSON(ctx, r)
 }
 
@@ -188,8 +180,8 @@ func checkBackgroundParams(f *form, acct Account) error {
 func (s *Server) uploadAsync(ctx *fasthttp.RequestCtx, acct Account, rt string, f *form, data []byte, filename, reqID string) {
 	to, _ := notificationURL(f, acct, "notification_url")
 	b := newBatch(acct.Cloud, "upload", f.get("public_id"), 1)
-	if err := s.blobs.Put(pendingKey(acct.Cloud, b.ID), data); err != nil {
-		apiError(ctx, 500, "storing the file: "+err.Error())
+	if err := s.writeBlob(ctx, pendingKey(acct.Cloud, b.ID), data); err != nil {
+		failure(ctx, fmt.Errorf("storing the file: %w", err), 500)
 		return
 	}
 	params := url.Values{}
@@ -200,29 +192,16 @@ func (s *Server) uploadAsync(ctx *fasthttp.RequestCtx, acct Account, rt string, 
 	}
 	j := &job{Cloud: acct.Cloud, BatchID: b.ID, RequestID: reqID, Notify: to, RT: rt, Params: params, Filename: filename}
 	if err := s.enqueue(ctx, "upload", b, j); err != nil {
-		s.blobs.Delete(pendingKey(acct.Cloud, b.ID))
-		apiError(ctx, 500, "queueing the upload: "+err.Error())
+		s.dropBlob(ctx, pendingKey(acct.Cloud, b.ID))
+		failure(ctx, fmt.Errorf("queueing the upload: %w", err), 500)
 		return
 	}
 	writeJSON(ctx, map[string]any{"status": "pending", "type": f.get("type"), "batch_id": b.ID,
 		"public_id": f.get("public_id")})
 }
 
-// finishUpload builds the result of a stored upload and runs or queues
-// its eager transformations. batchID is set for an async upload.
-func (s *Server) finishUpload(ctx context.Context, acct Account, a *Asset, f *form, batchID, reqID string) (uploadResult, error) {
-	r := s.result(acct, a)
-	r.BatchID = batchID
-	eager, err := s.eager(ctx, acct, a, f, reqID)
-	if err != nil {
-		return r, err
-	}
-	r.Eager = eager
-	return r, nil
-}
-
 // uploadNotice is an upload's notification, nil without a URL.
-func (s *Server) uploadNotice(acct Account, f *form, r uploadResult, reqID string) *notice {
+func (s *Server) uploadNotice(acct Account, f *form, r uploadResult, reqID string) *catalog.Notice {
 	to, _ := notificationURL(f, acct, "notification_url")
 	if to == "" {
 		return nil
@@ -233,185 +212,19 @@ func (s *Server) uploadNotice(acct Account, f *form, r uploadResult, reqID strin
 	if r.BatchID != "" {
 		id = deliveryID(r.BatchID, "upload")
 	}
-	return &notice{URL: to, Type: "upload", ID: id, Payload: p}
+	return &catalog.Notice{URL: to, Type: "upload", ID: id, Payload: p}
 }
 
-// notifyUpload queues a synchronous upload's notification.
-func (s *Server) notifyUpload(ctx context.Context, acct Account, f *form, r uploadResult, reqID string) {
+// notifyUpload queues a synchronous upload's notification. If it cannot
+// be queued the call answers 503: the upload is stored, and the client's
+// retry stores it again and notifies.
+func (s *Server) notifyUpload(ctx context.Context, acct Account, f *form, r uploadResult, reqID string) error {
 	if n := s.uploadNotice(acct, f, r, reqID); n != nil {
-		s.send(ctx, acct, "", n)
-	}
-}
-
-// eager renders the eager transformations now, or with eager_async
-// queues them and returns entries marked processing.
-func (s *Server) eager(ctx context.Context, acct Account, a *Asset, f *form, reqID string) ([]eagerResult, error) {
-	specs, err := parseEager(f.get("eager"))
-	if err != nil || len(specs) == 0 {
-		return nil, err
-	}
-	if a.ResourceType != "image" {
-		return nil, fmt.Errorf("eager transformations need an image, %s is %s", a.PublicID, a.ResourceType)
-	}
-	out := make([]eagerResult, 0, len(specs))
-	if !truthy(f.get("eager_async")) {
-		for _, e := range specs {
-			r, err := s.renderEager(ctx, a, e)
-			if err != nil {
-				return nil, fmt.Errorf("eager %s: %v", e, err)
-			}
-			out = append(out, r)
+		if err := s.send(ctx, acct, "", n); err != nil {
+			return fmt.Errorf("%s is stored but its notification could not be queued: %w", r.PublicID, err)
 		}
-		return out, nil
 	}
-	to, _ := notificationURL(f, acct, "eager_notification_url", "notification_url")
-	b := newBatch(acct.Cloud, "eager", a.PublicID, len(specs))
-	j := &job{Cloud: acct.Cloud, BatchID: b.ID, RequestID: reqID, Notify: to, RT: a.ResourceType, Type: a.Type,
-		PublicID: a.PublicID, Version: a.Version, Eager: specs}
-	if err := s.enqueue(ctx, "eager", b, j); err != nil {
-		return nil, fmt.Errorf("queueing eager transformations: %v", err)
-	}
-	for _, e := range specs {
-		p, err := grammar.ParsePath(s.eagerPath(a, e))
-		if err != nil {
-			return nil, err
-		}
-		u := s.publicURL(a.Cloud, p)
-		out = append(out, eagerResult{Transformation: e.String(), URL: u, SecureURL: u, Status: "processing", BatchID: b.ID})
-	}
-	return out, nil
-}
-
-// storeUpload validates the file and parameters, writes the original and
-// then the metadata (so metadata never points at a missing blob).
-func (s *Server) storeUpload(ctx context.Context, acct Account, rt string, f *form, data []byte, filename string) (*Asset, int, error) {
-	typ := f.get("type")
-	if typ == "" {
-		typ = "upload"
-	}
-	if !ownedTypes[typ] {
-		return nil, 400, &InvalidTypeError{"type", typ}
-	}
-	stem := strings.TrimSuffix(path.Base(filename), path.Ext(filename))
-	a := &Asset{Cloud: acct.Cloud, Type: typ, CreatedAt: time.Now().UTC().Truncate(time.Second),
-		OriginalFilename: stem, Bytes: len(data), Tags: uniq(f.list("tags"))}
-	switch rt {
-	case "image", "auto":
-		info, err := codec.Probe(data)
-		if err != nil {
-			if rt == "auto" && errors.Is(err, codec.ErrUnknownFormat) {
-				rt = "raw"
-				break
-			}
-			return nil, 400, fmt.Errorf("Invalid image file: %v", err)
-		}
-		if err := codec.CheckPixels("image", info.Width, info.Height, s.cfg.MaxPixels); err != nil {
-			return nil, 400, err
-		}
-		// Validation and the incoming transformation are pixel work like
-		// renders, and wait for admission with them.
-		release, err := s.admitWork(forClient(ctx, "api/"+acct.Cloud), codec.DecodedPixels(info, codec.DecodeOptions{Page: 1, MinWidth: 1, MinHeight: 1}))
-		if err != nil {
-			return nil, 429, err
-		}
-		vctx, cancel := context.WithTimeout(ctx, s.cfg.RenderTimeout)
-		data, err = s.validate(vctx, acct.Cloud, f, data, info, a)
-		cancel()
-		release()
-		if err != nil {
-			return nil, 400, err
-		}
-		rt = "image"
-	case "raw":
-	default:
-		return nil, 400, fmt.Errorf("Invalid resource type: %s", rt)
-	}
-	a.ResourceType = rt
-	if rt == "raw" {
-		a.Format = strings.TrimPrefix(path.Ext(filename), ".")
-	}
-	if allowed := f.list("allowed_formats"); len(allowed) > 0 && !contains(allowed, a.Format) {
-		return nil, 400, fmt.Errorf("%s format not allowed", a.Format)
-	}
-	a.PublicID = publicID(f, stem, a.Format, rt)
-	if err := grammar.CheckPublicID(a.PublicID); err != nil {
-		return nil, 400, err
-	}
-	if err := s.checkPlugin(acct, rt, typ, a.PublicID, data); err != nil {
-		return nil, 400, err
-	}
-	if ctxParam := f.get("context"); ctxParam != "" {
-		a.Context = parseContext(ctxParam)
-	}
-	prev, err := s.assets.Get(ctx, a.Cloud, rt, typ, a.PublicID)
-	if err == nil && f.get("overwrite") == "false" {
-		if f.unsigned { // an anonymous caller may neither replace an asset nor read it back
-			return nil, 409, fmt.Errorf("Resource already exists - %s: an unsigned upload cannot replace it", a.PublicID)
-		}
-		return prev, 0, nil
-	}
-	a.Version = time.Now().Unix()
-	if prev != nil && a.Version <= prev.Version {
-		a.Version = prev.Version + 1
-	}
-	sum := md5.Sum(data)
-	a.Etag = hex.EncodeToString(sum[:])
-	a.AssetID = randomHex(32)
-	if prev != nil {
-		a.AssetID = prev.AssetID
-	}
-	a.VersionID = randomHex(32)
-	a.BlobKey = originalKey(a)
-	if err := s.blobs.Put(a.BlobKey, data); err != nil {
-		return nil, 500, fmt.Errorf("storing the file: %v", err)
-	}
-	if err := s.assets.Put(ctx, a); err != nil {
-		s.blobs.Delete(a.BlobKey)
-		return nil, 500, fmt.Errorf("storing metadata: %v", err)
-	}
-	if prev != nil {
-		s.replaced(prev, f.get("invalidate") == "true")
-	}
-	return a, 0, nil
-}
-
-// validate decodes an upload to prove it is usable before it is stored
-// (JPEGs at 1/8 scale: every entropy-coded segment is still read, so a
-// 100 MP upload does not need 400 MB to validate), then applies the
-// incoming transformation.
-func (s *Server) validate(ctx context.Context, cloud string, f *form, data []byte, info codec.Info, a *Asset) ([]byte, error) {
-	checked, err := codec.Validate(data, codec.DecodeOptions{MaxPixels: s.cfg.MaxPixels, Ctx: ctx})
-	if err != nil {
-		return nil, fmt.Errorf("Invalid image file: %v", err)
-	}
-	a.Format, a.Width, a.Height, a.Pages = string(info.Format), info.Width, info.Height, max(checked.Frames, checked.Pages, 1)
-	return s.incoming(ctx, cloud, f, data, a)
-}
-
-// incoming applies the upload's `transformation` and `format` parameters:
-// the stored original is the transformed image.
-func (s *Server) incoming(ctx context.Context, cloud string, f *form, data []byte, a *Asset) ([]byte, error) {
-	tx, format := f.get("transformation"), strings.ToLower(f.get("format"))
-	if format == "jpeg" {
-		format = "jpg"
-	}
-	if tx == "" && (format == "" || format == a.Format) {
-		return data, nil
-	}
-	ch, err := grammar.ParseChain(tx)
-	if err != nil {
-		return nil, fmt.Errorf("Invalid transformation: %v", err)
-	}
-	if ch, err = ch.Expand(resolver{ctx, s.named, cloud}); err != nil {
-		return nil, err
-	}
-	res, err := pipeline.Render(data, pipeline.Request{Chain: ch, Format: format, Env: pipeline.Env{Layers: s.layers(ctx, cloud), Tags: a.Tags, Context: a.Context, Pages: a.Pages},
-		Limits: s.limits(ctx)})
-	if err != nil {
-		return nil, fmt.Errorf("Incoming transformation failed: %v", err)
-	}
-	a.Format, a.Width, a.Height, a.Pages, a.Bytes = string(res.Format), res.Width, res.Height, res.Frames, len(res.Data)
-	return res.Data, nil
+	return nil
 }
 
 // uniq drops duplicates and keeps the order; never nil (tags are an array
@@ -490,7 +303,7 @@ func parseContext(s string) map[string]string {
 }
 
 // result renders an asset as the upload response.
-func (s *Server) result(acct Account, a *Asset) uploadResult {
+func (s *Server) result(acct Account, a *catalog.Asset) uploadResult {
 	ver := strconv.FormatInt(a.Version, 10)
 	p := &grammar.Path{ResourceType: a.ResourceType, Type: a.Type, Version: a.Version, HasVersion: true, PublicID: a.PublicID}
 	if a.ResourceType == "image" {

@@ -110,25 +110,43 @@ func Start(tb testing.TB) *Server {
 		fmt.Fprint(os.Stderr, msg)
 		tb.Skip(msg)
 	}
-	s := &Server{bin: bin, root: tb.TempDir()}
+	s, err := run(bin, tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+// Run starts a server over the directory root outside of a test (for
+// benchmarks), building it first if needed; the caller stops it.
+func Run(root string) (*Server, error) {
+	bin, err := Install()
+	if err != nil {
+		return nil, err
+	}
+	return run(bin, root)
+}
+
+func run(bin, root string) (*Server, error) {
+	s := &Server{bin: bin, root: root}
 	for _, d := range []string{"data", "meta"} {
 		if err := os.MkdirAll(filepath.Join(s.root, d), 0o755); err != nil {
-			tb.Fatal(err)
+			return nil, err
 		}
 	}
 	for try := 0; ; try++ { // a free port can be taken between choosing and binding it
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			tb.Fatal(err)
+			return nil, err
 		}
 		s.addr = l.Addr().String()
 		s.Endpoint = "http://" + s.addr
 		l.Close()
 		if err = s.Restart(); err == nil {
-			tb.Cleanup(s.Stop)
-			return s
+			return s, nil
 		} else if try == 2 {
-			tb.Fatalf("starting versitygw: %v", err)
+			return nil, fmt.Errorf("starting versitygw: %w", err)
 		}
 	}
 }
@@ -201,6 +219,15 @@ func (s *Server) Env() []string {
 // (prefix may be "").
 func (s *Server) Bucket(tb testing.TB, name, prefix string) string {
 	tb.Helper()
+	u, err := s.CreateBucket(name, prefix)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}
+
+// CreateBucket is Bucket outside of a test.
+func (s *Server) CreateBucket(name, prefix string) (string, error) {
 	c := s3.New(s3.Options{
 		BaseEndpoint: aws.String(s.Endpoint),
 		Region:       Region,
@@ -210,9 +237,9 @@ func (s *Server) Bucket(tb testing.TB, name, prefix string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &name}); err != nil {
-		tb.Fatalf("creating bucket %s: %v", name, err)
+		return "", fmt.Errorf("creating bucket %s: %w", name, err)
 	}
-	return s.URL(name, prefix)
+	return s.URL(name, prefix), nil
 }
 
 // URL is the store URL of prefix in bucket on this server.

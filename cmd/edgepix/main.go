@@ -112,6 +112,8 @@ func run(mode app.Mode, args []string) error {
 	fs.StringVar(&cfg.NATSURL, "nats", env("nats", ""), "external NATS URL (default: embedded server)")
 	fs.DurationVar(&cfg.PurgeRetention, "purge-retention", envDuration("purge-retention", purge.DefaultRetention), "how long the purge stream keeps purges: an edge stopped for longer drops its whole cache at start")
 	fs.StringVar(&cfg.NATSListen, "nats-listen", env("nats-listen", ""), "serve/origin: host:port where separate edges reach the embedded NATS (token: the derive token)")
+	fs.IntVar(&cfg.NATSReplicas, "nats-replicas", int(envInt("nats-replicas", 1)), "copies of every KV bucket and stream (3 on a NATS cluster); existing ones are raised, never lowered")
+	fs.StringVar(&cfg.Blob, "blob", env("blob", ""), "blob store: file:///path or s3://bucket/prefix?endpoint=&region=&path_style=1 (AWS_* credentials; default file://<data>/blobs)")
 	fs.StringVar(&accountsFile, "accounts", env("accounts", ""), "file with one cloudinary:// URL per line")
 	fs.BoolVar(&cfg.AllowPrivateHooks, "allow-private-webhooks", envBool("allow-private-webhooks"), "deliver notifications to loopback/private addresses")
 	fs.StringVar(&retries, "webhook-retries", env("webhook-retries", "0s,5s,5m,30m,2h,5h,10h,10h"), "delay before each notification attempt")

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/edgepix/edgepix/blob"
+	"github.com/edgepix/edgepix/catalog"
 	"github.com/edgepix/edgepix/edge"
 	"github.com/edgepix/edgepix/internal/health"
 	"github.com/edgepix/edgepix/internal/httpx"
@@ -56,8 +57,15 @@ type Config struct {
 	MaxUploadBytes    int64
 	MaxPixels         int64
 	Strict            bool
-	NATSURL           string           // external NATS (edge mode: for purges)
-	NATSListen        string           // serve/origin: let other processes reach the embedded NATS here
+	NATSURL           string // external NATS (edge mode: for purges)
+	NATSListen        string // serve/origin: let other processes reach the embedded NATS here
+	// NATSReplicas is the least number of copies of every KV bucket and
+	// stream (default 1; 3 on a cluster). Existing ones are raised to it,
+	// never lowered.
+	NATSReplicas int
+	// Blob is the blob store URL: file:///path or s3://bucket/prefix?...
+	// (default file://DataDir/blobs).
+	Blob              string
 	WebhookRetries    []time.Duration  // delay before each attempt (default notify.DefaultSchedule)
 	WebhookTimeout    time.Duration    // per attempt (default 15 s)
 	AllowPrivateHooks bool             // deliver webhooks to loopback/private addresses
@@ -244,37 +252,41 @@ func Start(cfg Config, log *slog.Logger) (*App, error) {
 }
 
 func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Server, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	assets, err := origin.NewAssetStore(ctx, a.nats.JS)
-	if err != nil {
-		return nil, fmt.Errorf("asset store: %w", err)
-	}
-	named, err := origin.NewNamedStore(ctx, a.nats.JS)
-	if err != nil {
-		return nil, fmt.Errorf("named transformations: %w", err)
-	}
-	presets, err := origin.NewPresetStore(ctx, a.nats.JS)
-	if err != nil {
-		return nil, fmt.Errorf("upload presets: %w", err)
-	}
-	blobs, err := blob.NewFS(filepath.Join(cfg.DataDir, "blobs"))
+	cat, err := catalog.Open(ctx, a.nats.JS, catalog.Options{Replicas: cfg.NATSReplicas, Log: log})
 	if err != nil {
 		return nil, err
 	}
-	batches, err := origin.NewBatchStore(ctx, a.nats.JS)
-	if err != nil {
-		return nil, fmt.Errorf("batches: %w", err)
+	blobURL := cfg.Blob
+	if blobURL == "" {
+		dir, err := filepath.Abs(filepath.Join(cfg.DataDir, "blobs"))
+		if err != nil {
+			return nil, err
+		}
+		blobURL = "file://" + dir
 	}
-	queue, err := jobs.Open(ctx, a.nats.JS, jobs.Config{Name: "JOBS", AckWait: 15 * time.Second}, log)
+	blobs, err := blob.Open(blobURL)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := purge.EnsureStream(ctx, a.nats.JS, a.natsReplicas(), cfg.PurgeRetention); err != nil {
+	if err := blobs.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("blob store: %w", err)
+	}
+	queue, err := jobs.Open(ctx, a.nats.JS, jobs.Config{Name: "JOBS", AckWait: 15 * time.Second, Replicas: cfg.NATSReplicas}, log)
+	if err != nil {
 		return nil, err
+	}
+	ps, err := purge.EnsureStream(ctx, a.nats.JS, a.natsReplicas(), cfg.PurgeRetention)
+	if err != nil {
+		return nil, err
+	}
+	if n := ps.CachedInfo().Config.Replicas; n > a.natsReplicas() { // as internal/replicated says it
+		log.Warn("keeping the replicas a stream has: it is never scaled down", "stream", purge.Stream,
+			"replicas", n, "nats_replicas", a.natsReplicas())
 	}
 	a.purges = purge.NewPublisher(a.nats.JS, log.With("component", "purges"))
-	a.blobs = blobs.Store()
+	a.blobs = blobs
 	a.originRdy = health.New(log.With("component", "readiness"), a.originChecks()...)
 	secrets := func(cloud string) (string, bool, bool) {
 		for _, acct := range a.Accounts {
@@ -285,15 +297,15 @@ func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Ser
 		return "", false, false
 	}
 	notifier, err := notify.New(ctx, a.nats.JS, notify.Config{Schedule: cfg.WebhookRetries,
-		Timeout: cfg.WebhookTimeout, AllowPrivate: cfg.AllowPrivateHooks,
+		Timeout: cfg.WebhookTimeout, AllowPrivate: cfg.AllowPrivateHooks, Replicas: cfg.NATSReplicas,
 		Attempted: func(result string) { a.Metrics.Webhooks.WithLabelValues(result).Inc() }}, secrets, log)
 	if err != nil {
 		return nil, err
 	}
 	o := origin.New(origin.Config{PublicURL: cfg.PublicURL, MaxUploadBytes: cfg.MaxUploadBytes, SpoolDir: filepath.Join(cfg.DataDir, "tmp"),
 		MaxPixels: cfg.MaxPixels, AllowPrivateFetch: cfg.AllowPrivateFetch, DeriveToken: token, Strict: cfg.Strict},
-		a.Accounts, origin.Deps{Assets: assets, Named: named, Presets: presets, Blobs: blobs, Purges: a.purges, Metrics: a.Metrics,
-			Batches: batches, Jobs: queue, Notifier: notifier, Plugins: a.plugins}, log)
+		a.Accounts, origin.Deps{Catalog: cat, Blobs: blobs, Purges: a.purges, Metrics: a.Metrics,
+			Jobs: queue, Notifier: notifier, Plugins: a.plugins}, log)
 	work, stop := context.WithCancel(context.Background())
 	a.stopWork = stop
 	queue.Run(work, 2, func(ctx context.Context, j jobs.Job) error {
@@ -304,7 +316,7 @@ func (a *App) newOrigin(cfg Config, token string, log *slog.Logger) (*origin.Ser
 	notifier.Run(work)
 	sweeper := newLoop(work, o.Sweep)
 	a.workers = append(a.workers, worker{"jobs", queue, func() int { return int(a.jobsActive.Load()) }},
-		worker{"webhook deliveries", notifier, nil}, worker{"chunk sweeper", sweeper, nil})
+		worker{"webhook deliveries", notifier, nil}, worker{"sweeper", sweeper, nil})
 	a.Notifier = notifier
 	return o, nil
 }

@@ -14,9 +14,8 @@ import (
 type pinger interface{ Ping(context.Context) error }
 
 // natsReplicas is the replica count of the streams created here (the
-// purge stream): one, until --nats-replicas sets it for every bucket and
-// stream.
-func (a *App) natsReplicas() int { return 1 }
+// purge stream), --nats-replicas as for every bucket and stream.
+func (a *App) natsReplicas() int { return max(a.cfg.NATSReplicas, 1) }
 
 // natsChecks: the connection is up, and JetStream answers.
 func (a *App) natsChecks() []health.Check {

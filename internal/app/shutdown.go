@@ -13,7 +13,7 @@ import (
 // one caller of every component's Close. In order:
 //
 //  1. intake: the job queues and the webhook notifier take no new work,
-//     the chunk sweeper stops;
+//     the sweeper (chunks, stuck batches) stops;
 //  2. drain, until the drain deadline (the timeout less a reserve for
 //     the stores: a quarter, at most 5 s): each server closes its
 //     listener and finishes its requests (metrics, edge, then origin,

@@ -20,7 +20,7 @@ type Metrics struct {
 	RenderSeconds prometheus.Histogram
 	QueueDepth    prometheus.Gauge
 	Purges        prometheus.Counter
-	Jobs          *prometheus.CounterVec // kind, result: complete, retry, failed
+	Jobs          *prometheus.CounterVec // kind, result: complete, retry, failed, requeued
 	Webhooks      *prometheus.CounterVec // result: delivered, retry, failed
 }
 
@@ -62,7 +62,7 @@ func New() *Metrics {
 			Name: "edgepix_edge_purges_total", Help: "Purge messages applied by the edge.",
 		}),
 		Jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "edgepix_jobs_total", Help: "Background job runs by kind and result (complete, retry, failed).",
+			Name: "edgepix_jobs_total", Help: "Background job runs by kind and result (complete, retry, failed; requeued: a stuck batch's lost job queued again).",
 		}, []string{"kind", "result"}),
 		Webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgepix_webhook_attempts_total", Help: "Notification attempts by result (delivered, retry, failed).",

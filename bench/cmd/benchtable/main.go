@@ -71,6 +71,19 @@ func main() {
 	tw.Flush()
 	fmt.Println()
 
+	be, err := bench.MeasureBackends(filepath.Join(dir, "photo-storm-1920x1280.jpg"), filepath.Join(dir, "photo-storm-1920x1280.jpg"), 12, 8, 6, 4)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "blob backends:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(tw, "blob store: S3 (versitygw, loopback) vs file\tconnections\tS3\tfile\tratio\t")
+	fmt.Fprintf(tw, "miss path, storm c_fill, renders/s\t%d\t%.1f\t%.1f\t%.2fx\t\n", be.Concurrency,
+		be.MissS3.PerSecond(), be.MissFile.PerSecond(), be.MissRatio())
+	fmt.Fprintf(tw, "uploads of storm (%d KB), uploads/s\t%d\t%.1f\t%.1f\t%.2fx\t\n", be.UploadBytes>>10, be.Concurrency,
+		be.UploadS3.PerSecond(), be.UploadFile.PerSecond(), be.UploadRatio())
+	tw.Flush()
+	fmt.Println()
+
 	eager, err := bench.MeasureEager(filepath.Join(dir, "photo-storm-1920x1280.jpg"), 12)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "eager:", err)

@@ -1,14 +1,14 @@
-package origin
+package catalog
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/edgepix/edgepix/internal/replicated"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -39,36 +39,24 @@ type Asset struct {
 // ErrAssetNotFound is returned for an unknown asset.
 var ErrAssetNotFound = errors.New("asset not found")
 
-// AssetStore keeps asset metadata and a tag index in JetStream key-value
-// buckets, so that several origin processes on one NATS share them.
+// AssetStore keeps asset metadata in the "assets" bucket and a tag index
+// in the "tags" bucket.
 type AssetStore struct {
-	kv   jetstream.KeyValue // cloud.rt.type.b64(public_id) → Asset JSON
-	tags jetstream.KeyValue // cloud.rt.b64(tag).b64(type/public_id) → ""
+	kv   *replicated.Bucket // cloud.rt.type.b64(public_id) → Asset JSON
+	tags *replicated.Bucket // cloud.rt.b64(tag).b64(type/public_id) → ""
 }
 
-// NewAssetStore opens (or creates) the "assets" and "tags" buckets with
-// file storage.
-func NewAssetStore(ctx context.Context, js jetstream.JetStream) (*AssetStore, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: "assets", Storage: jetstream.FileStorage, History: 1,
-	})
+// NewAssetStore opens (or creates) the "assets" and "tags" buckets.
+func NewAssetStore(ctx context.Context, js jetstream.JetStream, o Options) (*AssetStore, error) {
+	kv, err := bucket(ctx, js, o, "assets", 0)
 	if err != nil {
 		return nil, err
 	}
-	tags, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: "tags", Storage: jetstream.FileStorage, History: 1,
-	})
+	tags, err := bucket(ctx, js, o, "tags", 0)
 	if err != nil {
 		return nil, err
 	}
 	return &AssetStore{kv: kv, tags: tags}, nil
-}
-
-func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-func unb64(s string) (string, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	return string(b), err == nil
 }
 
 // assetKey encodes the identity of an asset as a valid KV key.
@@ -82,7 +70,7 @@ func tagKey(a *Asset, tag string) string {
 
 // Get loads an asset.
 func (s *AssetStore) Get(ctx context.Context, cloud, rt, typ, publicID string) (*Asset, error) {
-	if err := checkIdentity(rt, typ); err != nil {
+	if err := CheckIdentity(rt, typ); err != nil {
 		return nil, err
 	}
 	e, err := s.kv.Get(ctx, assetKey(cloud, rt, typ, publicID))
@@ -90,7 +78,7 @@ func (s *AssetStore) Get(ctx context.Context, cloud, rt, typ, publicID string) (
 		return nil, ErrAssetNotFound
 	}
 	if err != nil {
-		return nil, err
+		return nil, fault(err)
 	}
 	var a Asset
 	if err := json.Unmarshal(e.Value(), &a); err != nil {
@@ -103,12 +91,12 @@ func (s *AssetStore) Get(ctx context.Context, cloud, rt, typ, publicID string) (
 // index is written first: a stale index entry is filtered out on reading,
 // a missing one would hide the asset.
 func (s *AssetStore) Put(ctx context.Context, a *Asset) error {
-	if err := checkIdentity(a.ResourceType, a.Type); err != nil {
+	if err := CheckIdentity(a.ResourceType, a.Type); err != nil {
 		return err
 	}
 	for _, t := range a.Tags {
 		if _, err := s.tags.Put(ctx, tagKey(a, t), nil); err != nil {
-			return err
+			return fault(err)
 		}
 	}
 	prev, err := s.Get(ctx, a.Cloud, a.ResourceType, a.Type, a.PublicID)
@@ -120,7 +108,7 @@ func (s *AssetStore) Put(ctx context.Context, a *Asset) error {
 		return err
 	}
 	if _, err = s.kv.Put(ctx, assetKey(a.Cloud, a.ResourceType, a.Type, a.PublicID), b); err != nil {
-		return err
+		return fault(err)
 	}
 	if prev != nil {
 		for _, t := range prev.Tags {
@@ -135,7 +123,7 @@ func (s *AssetStore) Put(ctx context.Context, a *Asset) error {
 // Delete removes an asset's metadata and its tag index entries.
 func (s *AssetStore) Delete(ctx context.Context, a *Asset) error {
 	if err := s.kv.Delete(ctx, assetKey(a.Cloud, a.ResourceType, a.Type, a.PublicID)); err != nil {
-		return err
+		return fault(err)
 	}
 	for _, t := range a.Tags {
 		s.tags.Delete(ctx, tagKey(a, t))
@@ -149,13 +137,26 @@ type Page struct {
 	Next   string
 }
 
+// Cursor is the cursor of a page that ends with a: listings go on after it.
+func Cursor(a *Asset) string { return b64(sortKey(a.Type, a.PublicID)) }
+
+// After reports whether a comes after cursor in a listing (always, for
+// the empty cursor).
+func After(a *Asset, cursor string) bool {
+	after, _ := unb64(cursor)
+	return cursor == "" || sortKey(a.Type, a.PublicID) > after
+}
+
+// sortKey orders assets by public_id, then type; cursors are sort keys.
+func sortKey(typ, id string) string { return id + "\x00" + typ }
+
 // List returns assets of a resource type (and type, when typ is not
 // empty) whose public_id starts with prefix, ordered by public_id, at most
 // limit of them after the cursor.
 func (s *AssetStore) List(ctx context.Context, cloud, rt, typ, prefix, cursor string, limit int) (*Page, error) {
 	filter := cloud + "." + rt + ".*.>"
 	if typ != "" {
-		if err := checkIdentity(rt, typ); err != nil {
+		if err := CheckIdentity(rt, typ); err != nil {
 			return nil, err
 		}
 		filter = cloud + "." + rt + "." + typ + ".>"
@@ -188,21 +189,18 @@ func (s *AssetStore) ByTag(ctx context.Context, cloud, rt, tag, cursor string, l
 // ref names an asset within a resource type.
 type ref struct{ typ, id string }
 
-// sortKey orders refs by public_id, then type; cursors are sort keys.
-func (r ref) sortKey() string { return r.id + "\x00" + r.typ }
-
-func (s *AssetStore) keys(ctx context.Context, kv jetstream.KeyValue, filter string, decode func(string) (string, string, bool)) ([]ref, error) {
-	lister, err := kv.ListKeysFiltered(ctx, filter)
+func (s *AssetStore) keys(ctx context.Context, kv *replicated.Bucket, filter string, decode func(string) (string, string, bool)) ([]ref, error) {
+	keys, err := kv.KeysMatching(ctx, filter)
 	if err != nil {
-		return nil, err
+		return nil, fault(err)
 	}
 	var refs []ref
-	for k := range lister.Keys() {
+	for _, k := range keys {
 		if typ, id, ok := decode(k); ok {
 			refs = append(refs, ref{typ, id})
 		}
 	}
-	slices.SortFunc(refs, func(a, b ref) int { return strings.Compare(a.sortKey(), b.sortKey()) })
+	slices.SortFunc(refs, func(a, b ref) int { return strings.Compare(sortKey(a.typ, a.id), sortKey(b.typ, b.id)) })
 	return refs, nil
 }
 
@@ -212,11 +210,11 @@ func (s *AssetStore) page(ctx context.Context, cloud, rt string, refs []ref, cur
 	after, _ := unb64(cursor)
 	p := &Page{}
 	for _, r := range refs {
-		if cursor != "" && r.sortKey() <= after {
+		if cursor != "" && sortKey(r.typ, r.id) <= after {
 			continue
 		}
 		if len(p.Assets) == limit {
-			p.Next = b64(p.Assets[len(p.Assets)-1].PublicID + "\x00" + p.Assets[len(p.Assets)-1].Type)
+			p.Next = Cursor(p.Assets[len(p.Assets)-1])
 			break
 		}
 		a, err := s.Get(ctx, cloud, rt, r.typ, r.id)
