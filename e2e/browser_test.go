@@ -40,7 +40,16 @@ func newBrowser(t *testing.T) context.Context {
 // $EDGEPIX_SCREENSHOTS when set), for a person to look at.
 func screenshot(t *testing.T, ctx context.Context, dir, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	var png []byte
+	var err error
+	// A page still being laid out (just after a navigation) has no size
+	// yet: try again for a few seconds.
+	for range 50 {
+		if png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
 		t.Errorf("screenshot %s: %v", name, err)
 		return

@@ -14,8 +14,9 @@ import (
 //
 //  1. intake: the job queues and the webhook notifier take no new work,
 //     the sweeper (chunks, stuck batches) stops;
-//  2. drain, until the drain deadline (the timeout less a reserve for
-//     the stores: a quarter, at most 5 s): each server closes its
+//  2. drain, until the drain deadline (the timeout less a reserve: a
+//     quarter, at most 5 s; the phase ends a quarter of the reserve
+//     later, for cancelled work to be handed back): each server closes its
 //     listener and finishes its requests (metrics, edge, then origin,
 //     which the edge's requests may need); meanwhile running jobs and
 //     webhook deliveries finish, or are cancelled at the drain deadline
@@ -23,7 +24,7 @@ import (
 //     next start;
 //  3. stores: purges stop reaching the edge (the follower stops after
 //     the purge in hand) and owed purges get a last try (until half-way
-//     through the reserve), then at once the edge cache
+//     through the reserve); then, with the rest of the reserve, the edge cache
 //     (its memtable flushed), NATS (drained, then the embedded server
 //     stopped) and the plugin host.
 //
@@ -54,7 +55,7 @@ func (a *App) shutdown(timeout time.Duration) error {
 	for _, w := range a.workers {
 		drain = append(drain, step{name: w.name, run: func() error { return a.drainWorker(w, drainBy) }, pending: w.pending})
 	}
-	s.phase(drainBy.Add(reserve/2), drain...)
+	s.phase(drainBy.Add(reserve/4), drain...)
 
 	var purges []step
 	if a.follower != nil {
@@ -67,7 +68,8 @@ func (a *App) shutdown(timeout time.Duration) error {
 			return a.purges.Close(ctx)
 		}})
 	}
-	s.phase(deadline, purges...)
+	// The stores keep the last half of the reserve whatever the purges do.
+	s.phase(drainBy.Add(reserve/2), purges...)
 	var stores []step
 	if a.edge != nil {
 		stores = append(stores, step{name: "edge cache", run: a.edge.Close})
