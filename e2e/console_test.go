@@ -105,6 +105,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	// The asset page and the transformation builder.
 	run("open the asset", chromedp.Click(chromedp.CSS("#grid a")))
 	waitJS(t, ctx, "asset page", `document.body.dataset.page === 'asset' && document.getElementById('dims').textContent.includes('1920')`)
+
+	assetPage, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
 	run("build", clearInput("b-tx"), chromedp.SendKeys(chromedp.CSS("#b-tx"), "c_fill,w_200,h_200,g_auto/e_sepia"))
 	waitJS(t, ctx, "a 200×200 preview", `(() => { const i = document.getElementById('b-preview');
 		return i.complete && i.naturalWidth === 200 && i.naturalHeight === 200 &&
@@ -125,6 +130,14 @@ func TestConsoleInBrowser(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("no notification reached the receiver")
 	}
+
+	// The asset page lists the derived files made: the library's
+	// thumbnail, the builder's preview (rendered when the edge first asked
+	// for them) and the eager one.
+	run("back to the asset", chromedp.Navigate(assetPage))
+	waitJS(t, ctx, "derived files listed", `(() => { const d = document.getElementById('derived');
+		return !!d && d.querySelectorAll('li a').length === 3 && d.textContent.includes('c_scale,w_100 ') &&
+			d.textContent.includes('c_fill,g_auto,h_200,w_200/e_sepia'); })()`)
 
 	// The webhook log, and a redelivery with the same webhook-id.
 	run("webhooks", chromedp.Navigate(a.ConsoleURL+"webhooks"))

@@ -161,8 +161,16 @@ func (s *Server) adminResources(ctx *fasthttp.RequestCtx, acct Account, method s
 			}
 		}
 		r := s.brief(a, true, true)
-		r["derived"] = []any{}
-		r["next_cursor"] = ""
+		cursor, limit := derivedPage(f)
+		derived, next, err := s.listDerived(ctx, a, cursor, limit)
+		if err != nil {
+			failure(ctx, err, 500)
+			return
+		}
+		r["derived"] = derived
+		if next != "" {
+			r["derived_next_cursor"] = next
+		}
 		writeJSON(ctx, r)
 	default:
 		apiError(ctx, 405, "Method not allowed")

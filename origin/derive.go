@@ -210,6 +210,8 @@ func (s *Server) deriveAsset(ctx context.Context, cloud string, p *grammar.Path,
 		s.metrics.RenderSeconds.Observe(time.Since(start).Seconds())
 		if err := s.writeBlob(ctx, blobKey, res.Data); err != nil {
 			s.log.Warn("storing derived file", "key", key, "err", err)
+		} else {
+			s.recordDerived(ctx, blobKey, a, p, res.Data, res.Format)
 		}
 		return &derived{data: res.Data, contentType: res.Format.ContentType(), version: a.Version}, nil
 	})

@@ -27,6 +27,16 @@ type Resource struct {
 	SecureURL    string         `json:"secure_url"`
 	Etag         string         `json:"etag"`
 	CreatedAt    string         `json:"created_at"`
+	Derived      []Derived      `json:"derived"` // in an asset's details only
+}
+
+// Derived is a derived file of an asset, as its details list them.
+type Derived struct {
+	Transformation string `json:"transformation"`
+	Format         string `json:"format"`
+	Bytes          int64  `json:"bytes"`
+	ID             string `json:"id"`
+	SecureURL      string `json:"secure_url"`
 }
 
 // Custom returns the asset's context (key=value pairs), which the API

@@ -84,6 +84,19 @@ func main() {
 	tw.Flush()
 	fmt.Println()
 
+	or, err := bench.MeasureOrigins(filepath.Join(dir, "photo-storm-1920x1280.jpg"), 4, 8, 4, 4)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "origins:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(tw, "two origins vs one (same NATS, file store)\tconnections\ttwo\tone\tratio\t")
+	fmt.Fprintf(tw, "miss path, storm c_fill, renders/s\t%d\t%.1f\t%.1f\t%.2fx\t\n", or.Concurrency,
+		or.MissTwo.PerSecond(), or.MissOne.PerSecond(), or.MissRatio())
+	fmt.Fprintf(tw, "eager_async (3 each), uploads/s to last notification\t1\t%.2f\t%.2f\t%.2fx\t\n",
+		or.EagerTwo.PerSecond(), or.EagerOne.PerSecond(), or.EagerRatio())
+	tw.Flush()
+	fmt.Println()
+
 	eager, err := bench.MeasureEager(filepath.Join(dir, "photo-storm-1920x1280.jpg"), 12)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "eager:", err)
