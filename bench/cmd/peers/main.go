@@ -62,10 +62,15 @@ type env struct {
 	o        options
 	tmp      string
 	fixtures string
-	edge     string // edgepix's delivery base URL
+	edge     string // edgepix serve's delivery base URL
 	edgepix  *server
+	// lone is `edgepix edge` on its own, asking edgepix serve's origin:
+	// the hit path and the memory figures are its.
+	lone     *server
+	loneURL  string
 	imgproxy *server // nil without IMGPROXY_BIN
 	proxyURL string
+	origin   string // edgepix serve's origin URL
 	w        wrk
 	offset   int // the next unique URL number
 }
@@ -83,8 +88,12 @@ func runAll(o options) error {
 	os.Chmod(tmp, 0o755) // nginx's workers run as another user
 	e := &env{o: o, tmp: tmp, fixtures: fx, w: wrk{dir: tmp, threads: 2}}
 	defer e.edgepix.stop()
+	defer e.lone.stop()
 	defer e.imgproxy.stop()
 	if err := e.startEdgepix(); err != nil {
+		return err
+	}
+	if err := e.startEdge(); err != nil {
 		return err
 	}
 	if bin := os.Getenv("IMGPROXY_BIN"); bin != "" {
@@ -120,6 +129,7 @@ func (e *env) startEdgepix() error {
 	args := []string{"serve", "--data", filepath.Join(e.tmp, "data"), "--edge-addr", edgeAddr, "--origin-addr", originAddr}
 	args = append(args, strings.Fields(e.o.edgepixArgs)...)
 	originURL := "http://" + originAddr
+	e.origin = originURL
 	env := []string{"CLOUDINARY_URL=" + account.URL(originURL)}
 	if e.edgepix, err = start(e.tmp, "edgepix", env, e.o.bin, args...); err != nil {
 		return err
@@ -155,6 +165,26 @@ func (e *env) startEdgepix() error {
 		}
 	}
 	return nil
+}
+
+// startEdge runs `edgepix edge` against edgepix serve's origin.
+func (e *env) startEdge() error {
+	addr, err := freePort()
+	if err != nil {
+		return err
+	}
+	token, err := os.ReadFile(filepath.Join(e.tmp, "data", "derive-token"))
+	if err != nil {
+		return err
+	}
+	args := []string{"edge", "--data", filepath.Join(e.tmp, "edge"), "--edge-addr", addr, "--origin", e.origin,
+		"--derive-token", string(token)}
+	args = append(args, strings.Fields(e.o.edgepixArgs)...)
+	if e.lone, err = start(e.tmp, "edge", []string{"CLOUDINARY_URL=" + account.URL(e.origin)}, e.o.bin, args...); err != nil {
+		return err
+	}
+	e.loneURL = "http://" + addr
+	return waitHTTP(e.loneURL+"/healthz", time.Minute)
 }
 
 func publicID(file string) string { return strings.TrimSuffix(file, filepath.Ext(file)) }

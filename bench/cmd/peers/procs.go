@@ -108,21 +108,25 @@ func (s *server) cpu() time.Duration {
 
 // memory returns VmRSS and VmHWM of the process (not its children), in bytes.
 func (s *server) memory() (rss, hwm int64) {
+	m := s.status()
+	return m["VmRSS:"], m["VmHWM:"]
+}
+
+// status returns the sizes of /proc/PID/status (VmRSS:, RssAnon:...), in bytes.
+func (s *server) status() map[string]int64 {
+	out := map[string]int64{}
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
 		if len(f) < 2 {
 			continue
 		}
-		v, _ := strconv.ParseInt(f[1], 10, 64)
-		switch f[0] {
-		case "VmRSS:":
-			rss = v << 10
-		case "VmHWM:":
-			hwm = v << 10
+		if len(f) == 3 && f[2] == "kB" {
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			out[f[0]] = v << 10
 		}
 	}
-	return rss, hwm
+	return out
 }
 
 // waitHTTP waits until url answers 200.

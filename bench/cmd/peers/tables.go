@@ -53,7 +53,7 @@ func (s scenario) proxyPath() string {
 // hitTable: one cached URL (fill 300×200 of the 2.5 MP photo, 5.8 KB)
 // from edgepix, and the same bytes as a static file from nginx.
 func (e *env) hitTable() error {
-	u := e.edge + "/bench/image/upload/c_fill,w_300,h_200,q_80/photo-storm-1920x1280.jpg"
+	u := e.loneURL + "/bench/image/upload/c_fill,w_300,h_200,q_80/photo-storm-1920x1280.jpg"
 	body, err := get(u)
 	if err != nil {
 		return err
@@ -91,7 +91,7 @@ func (e *env) hitTable() error {
 		for _, c := range e.o.hitConns {
 			for i := range 2 {
 				if (i+rep)%2 == 0 {
-					r, err := e.w.run(u, "", 0, 0, 0, c, e.o.hitDur, e.edgepix.cpu)
+					r, err := e.w.run(u, "", 0, 0, 0, c, e.o.hitDur, e.lone.cpu)
 					if err != nil {
 						return err
 					}
@@ -106,7 +106,7 @@ func (e *env) hitTable() error {
 			}
 		}
 	}
-	fmt.Printf("Hit path: one cached URL, %d bytes; nginx serves the same bytes as a static file.\n\n", len(body))
+	fmt.Printf("Hit path: one cached URL, %d bytes, from `edgepix edge`; nginx serves the same bytes as a static file.\n\n", len(body))
 	fmt.Println("| connections | edgepix req/s | nginx req/s | ratio | p99 edgepix | p99 nginx | p99 ratio | CPU µs/req edgepix | nginx | errors |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, c := range e.o.hitConns {
@@ -122,13 +122,13 @@ func (e *env) hitTable() error {
 			median(a, rate)/median(b, rate), ms(median(a, p99)), ms(median(b, p99)), median(a, p99)/median(b, p99),
 			median(a, cpu), median(b, cpu), errs)
 	}
-	rss, _ := e.edgepix.memory()
+	rss, _ := e.lone.memory()
 	var nginxRSS int64
 	for _, pid := range nginx.pids() {
 		r, _ := (&server{cmd: &exec.Cmd{Process: &os.Process{Pid: pid}}}).memory()
 		nginxRSS += r
 	}
-	fmt.Printf("\nRSS after the hit runs: edgepix %d MB, nginx (all processes) %d MB.\n\n", rss>>20, nginxRSS>>20)
+	fmt.Printf("\nRSS after the hit runs: edgepix edge %d MB, nginx (all processes) %d MB.\n\n", rss>>20, nginxRSS>>20)
 	return nil
 }
 
@@ -221,22 +221,30 @@ func (e *env) unique(base, template string, s scenario, c int, d time.Duration, 
 	return r, err
 }
 
-// memoryTable: edgepix's resident memory after a fill of unique results
-// (large renders that fill its memory tier, then many small ones).
+// memoryTable: the resident memory of `edgepix edge` and `edgepix serve`
+// after a fill of unique results through the edge (large renders that
+// fill its memory tier, then many small ones).
 func (e *env) memoryTable() error {
-	before, _ := e.edgepix.memory()
+	before, _ := e.lone.memory()
 	if !e.o.skipFill {
 		big := scenario{wbase: 1000, hbase: 4000}
-		if _, err := e.unique(e.edge, "/bench/image/upload/c_fit,w_{W},h_{H},q_95/photo-storm-1920x1280.jpg", big, 4, e.o.fillDur*3/4, e.edgepix); err != nil {
+		if _, err := e.unique(e.loneURL, "/bench/image/upload/c_fit,w_{W},h_{H},q_95/photo-storm-1920x1280.jpg", big, 4, e.o.fillDur*3/4, e.lone); err != nil {
 			return err
 		}
 		small := scenario{wbase: 20, hbase: 20}
-		if _, err := e.unique(e.edge, "/bench/image/upload/c_fill,w_{W},h_{H}/photo-snake-600x450-grayscale.jpg", small, 4, e.o.fillDur/4, e.edgepix); err != nil {
+		if _, err := e.unique(e.loneURL, "/bench/image/upload/c_fill,w_{W},h_{H}/photo-snake-600x450-grayscale.jpg", small, 4, e.o.fillDur/4, e.lone); err != nil {
 			return err
 		}
 	}
-	rss, hwm := e.edgepix.memory()
-	fmt.Printf("Memory: edgepix serve RSS %d MB before the fill, %d MB after %s of unique large and small results; peak (VmHWM) %d MB.\n",
-		before>>20, rss>>20, e.o.fillDur, hwm>>20)
+	fmt.Printf("Memory after %s of unique large and small results through `edgepix edge` (%d MB before):\n\n", e.o.fillDur, before>>20)
+	fmt.Println("| process | RSS | anonymous | file-backed | peak (VmHWM) |")
+	fmt.Println("|---|---|---|---|---|")
+	for _, p := range []struct {
+		name string
+		s    *server
+	}{{"edgepix edge", e.lone}, {"edgepix serve (its origin)", e.edgepix}} {
+		m := p.s.status()
+		fmt.Printf("| %s | %d MB | %d MB | %d MB | %d MB |\n", p.name, m["VmRSS:"]>>20, m["RssAnon:"]>>20, m["RssFile:"]>>20, m["VmHWM:"]>>20)
+	}
 	return nil
 }

@@ -76,7 +76,7 @@ func (w wrk) script(name, text string) (string, error) {
 
 func (w wrk) run(base, template string, offset, wbase, hbase, conns int, d time.Duration, cpu func() time.Duration) (run, error) {
 	threads := min(w.threads, conns)
-	args := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", d.String(), "--timeout", "60s"}
+	args := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", fmt.Sprintf("%ds", max(int(d.Seconds()), 1)), "--timeout", "60s"}
 	if template == "" {
 		s, err := w.script("hit.lua", doneLua)
 		if err != nil {
