@@ -166,3 +166,11 @@ func TestRoutesAreBounded(t *testing.T) {
 		t.Fatalf("%d routes, %d Accept headers remembered", len(rs.byPath), len(rs.accepts))
 	}
 }
+
+// With the defaults (a 1 GiB disk cache), the edge's heap budget leaves
+// room under 200 MB for the binary and Badger's mapped pages.
+func TestDefaultMemoryLimit(t *testing.T) {
+	if got := MemoryLimit(0, 0); got != 148<<20 || DefaultMemBytes(1<<30) != 64<<20 {
+		t.Fatalf("MemoryLimit(0, 0) = %d MiB, memory tier %d MiB", got>>20, DefaultMemBytes(1<<30)>>20)
+	}
+}
