@@ -1,11 +1,12 @@
 // Command peers measures edgepix next to the peers of issue 12 on
 // loopback, in one run, and prints markdown tables with the ratios: the
-// hit path against nginx serving the same bytes (wrk at 8, 32 and 64
-// connections), the miss path against libvips' vipsthumbnail on the same
-// files and sizes (and against imgproxy over HTTP when IMGPROXY_BIN names
-// one), and edgepix's resident memory after a fill of unique results.
-// Every figure is the median of interleaved repeats. bench/peers.sh
-// installs the peers and runs it (make bench-peers); see bench/README.md.
+// hit path against nginx serving the same bytes (a small and a large
+// image, wrk at 8, 32 and 64 connections), the miss path against libvips'
+// vipsthumbnail on the same files and sizes (and against imgproxy over
+// HTTP when IMGPROXY_BIN names one), and edgepix's resident memory after
+// a fill of unique results. Every figure is the median of interleaved
+// repeats. bench/peers.sh installs the peers and runs it (make
+// bench-peers); see bench/README.md.
 package main
 
 import (

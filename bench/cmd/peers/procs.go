@@ -112,6 +112,29 @@ func (s *server) memory() (rss, hwm int64) {
 	return m["VmRSS:"], m["VmHWM:"]
 }
 
+// sampleRSS samples the process's VmRSS every period until the function
+// it returns is called, which returns the highest sample.
+func (s *server) sampleRSS(period time.Duration) func() int64 {
+	stop, done := make(chan struct{}), make(chan int64)
+	go func() {
+		var peak int64
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			if rss, _ := s.memory(); rss > peak {
+				peak = rss
+			}
+			select {
+			case <-stop:
+				done <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() int64 { close(stop); return <-done }
+}
+
 // status returns the sizes of /proc/PID/status (VmRSS:, RssAnon:...), in bytes.
 func (s *server) status() map[string]int64 {
 	out := map[string]int64{}

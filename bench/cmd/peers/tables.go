@@ -50,24 +50,37 @@ func (s scenario) proxyPath() string {
 	return s.proxy + "/plain/local:///" + s.file + "@" + ext
 }
 
-// hitTable: one cached URL (fill 300×200 of the 2.5 MP photo, 5.8 KB)
-// from edgepix, and the same bytes as a static file from nginx.
+// hitImages are the cached URLs of the hit table, results of the 2.5 MP
+// photo: a small one (~10 KB, under a thumbnail's size) and a large one
+// (~100 KB and more, a full-width picture).
+var hitImages = []struct{ name, path string }{
+	{"small", "c_fill,w_400,h_300,q_80/photo-storm-1920x1280.jpg"},
+	{"large", "c_scale,w_1600,q_90/photo-storm-1920x1280.jpg"},
+}
+
+// hitTable: cached URLs from `edgepix edge`, and the same bytes as static
+// files from nginx, run after run (the order alternates between repeats).
+// The edge's resident memory is sampled while it serves.
 func (e *env) hitTable() error {
-	u := e.loneURL + "/bench/image/upload/c_fill,w_300,h_200,q_80/photo-storm-1920x1280.jpg"
-	body, err := get(u)
-	if err != nil {
-		return err
-	}
-	if _, err := get(u); err != nil { // now a hit
-		return err
-	}
 	root := filepath.Join(e.tmp, "www")
 	os.MkdirAll(filepath.Join(e.tmp, "nginx-tmp"), 0o755)
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(root, "hit.jpg"), body, 0o644); err != nil {
-		return err
+	ourURL, staticName, size := make([]string, len(hitImages)), make([]string, len(hitImages)), make([]int, len(hitImages))
+	for i, img := range hitImages {
+		u := e.loneURL + "/bench/image/upload/" + img.path
+		body, err := get(u)
+		if err != nil {
+			return err
+		}
+		if _, err := get(u); err != nil { // now a hit
+			return err
+		}
+		ourURL[i], staticName[i], size[i] = u, img.name+".jpg", len(body)
+		if err := os.WriteFile(filepath.Join(root, staticName[i]), body, 0o644); err != nil {
+			return err
+		}
 	}
 	addr, err := freePort()
 	if err != nil {
@@ -82,53 +95,69 @@ func (e *env) hitTable() error {
 		return err
 	}
 	defer nginx.stop()
-	static := "http://" + addr + "/hit.jpg"
-	if err := waitHTTP(static, 30*time.Second); err != nil {
-		return err
+	for _, name := range staticName {
+		if err := waitHTTP("http://"+addr+"/"+name, 30*time.Second); err != nil {
+			return err
+		}
 	}
-	ours, theirs := map[int][]run{}, map[int][]run{}
+	rssBefore, _ := e.lone.memory()
+	sampler := e.lone.sampleRSS(100 * time.Millisecond)
+	type key struct{ img, c int }
+	ours, theirs := map[key][]run{}, map[key][]run{}
 	for rep := range e.o.reps {
-		for _, c := range e.o.hitConns {
-			for i := range 2 {
-				if (i+rep)%2 == 0 {
-					r, err := e.w.run(u, "", 0, 0, 0, c, e.o.hitDur, e.lone.cpu)
-					if err != nil {
-						return err
+		for i := range hitImages {
+			for _, c := range e.o.hitConns {
+				k := key{i, c}
+				for j := range 2 {
+					if (j+rep)%2 == 0 {
+						r, err := e.w.run(ourURL[i], "", 0, 0, 0, c, e.o.hitDur, e.lone.cpu)
+						if err != nil {
+							return err
+						}
+						ours[k] = append(ours[k], r)
+					} else {
+						r, err := e.w.run("http://"+addr+"/"+staticName[i], "", 0, 0, 0, c, e.o.hitDur, nginx.cpu)
+						if err != nil {
+							return err
+						}
+						theirs[k] = append(theirs[k], r)
 					}
-					ours[c] = append(ours[c], r)
-				} else {
-					r, err := e.w.run(static, "", 0, 0, 0, c, e.o.hitDur, nginx.cpu)
-					if err != nil {
-						return err
-					}
-					theirs[c] = append(theirs[c], r)
 				}
 			}
 		}
+		fmt.Fprintf(os.Stderr, "hit: rep %d\n", rep+1)
 	}
-	fmt.Printf("Hit path: one cached URL, %d bytes, from `edgepix edge`; nginx serves the same bytes as a static file.\n\n", len(body))
-	fmt.Println("| connections | edgepix req/s | nginx req/s | ratio | p99 edgepix | p99 nginx | p99 ratio | CPU µs/req edgepix | nginx | errors |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
-	for _, c := range e.o.hitConns {
-		a, b := ours[c], theirs[c]
-		rate := func(r run) float64 { return r.perSecond() }
-		p99 := func(r run) float64 { return float64(r.P99) }
-		cpu := func(r run) float64 { return float64(r.cpuPer()) / 1e3 }
-		errs := 0
-		for _, r := range append(a, b...) {
-			errs += r.Errors
+	peak := sampler()
+	fmt.Print("Hit path: cached URLs from `edgepix edge`; nginx serves the same bytes as static files. ")
+	for i, img := range hitImages {
+		fmt.Printf("%s: `%s`, %d bytes. ", img.name, img.path, size[i])
+	}
+	fmt.Print("\n\n")
+	fmt.Println("| image | connections | edgepix req/s | nginx req/s | ratio | p99 edgepix | p99 nginx | p99 ratio | CPU µs/req edgepix | nginx | errors |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
+	rate := func(r run) float64 { return r.perSecond() }
+	p99 := func(r run) float64 { return float64(r.P99) }
+	cpu := func(r run) float64 { return float64(r.cpuPer()) / 1e3 }
+	for i, img := range hitImages {
+		for _, c := range e.o.hitConns {
+			a, b := ours[key{i, c}], theirs[key{i, c}]
+			errs := 0
+			for _, r := range append(a, b...) {
+				errs += r.Errors
+			}
+			fmt.Printf("| %s, %.1f KB | %d | %.0f | %.0f | **%.2f×** | %.2f ms | %.2f ms | %.2f× | %.1f | %.1f | %d |\n", img.name,
+				float64(size[i])/1e3, c, median(a, rate), median(b, rate), median(a, rate)/median(b, rate),
+				median(a, p99)/1e6, median(b, p99)/1e6, median(a, p99)/median(b, p99), median(a, cpu), median(b, cpu), errs)
 		}
-		fmt.Printf("| %d | %.0f | %.0f | **%.2f×** | %s ms | %s ms | %.2f× | %.1f | %.1f | %d |\n", c, median(a, rate), median(b, rate),
-			median(a, rate)/median(b, rate), ms(median(a, p99)), ms(median(b, p99)), median(a, p99)/median(b, p99),
-			median(a, cpu), median(b, cpu), errs)
 	}
-	rss, _ := e.lone.memory()
+	m := e.lone.status()
 	var nginxRSS int64
 	for _, pid := range nginx.pids() {
 		r, _ := (&server{cmd: &exec.Cmd{Process: &os.Process{Pid: pid}}}).memory()
 		nginxRSS += r
 	}
-	fmt.Printf("\nRSS after the hit runs: edgepix edge %d MB, nginx (all processes) %d MB.\n\n", rss>>20, nginxRSS>>20)
+	fmt.Printf("\n`edgepix edge` RSS: %d MB before the hit runs, at most %d MB during them (sampled every 100 ms), %d MB after (%d MB anonymous, %d MB file-backed); nginx, all processes, %d MB after.\n\n",
+		rssBefore>>20, peak>>20, m["VmRSS:"]>>20, m["RssAnon:"]>>20, m["RssFile:"]>>20, nginxRSS>>20)
 	return nil
 }
 
@@ -236,7 +265,11 @@ func (e *env) memoryTable() error {
 			return err
 		}
 	}
-	fmt.Printf("Memory after %s of unique large and small results through `edgepix edge` (%d MB before):\n\n", e.o.fillDur, before>>20)
+	if e.o.skipFill {
+		fmt.Printf("Memory (no fill):\n\n")
+	} else {
+		fmt.Printf("Memory after %s of unique large and small results through `edgepix edge` (%d MB before):\n\n", e.o.fillDur, before>>20)
+	}
 	fmt.Println("| process | RSS | anonymous | file-backed | peak (VmHWM) |")
 	fmt.Println("|---|---|---|---|---|")
 	for _, p := range []struct {
