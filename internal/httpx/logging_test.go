@@ -87,7 +87,7 @@ func TestWrapHitAllocatesNothing(t *testing.T) {
 	ctx := &fasthttp.RequestCtx{}
 	ctx.Request.SetRequestURI("/x")
 	h(ctx)
-	if n := testing.AllocsPerRun(200, func() { ctx.Response.Reset(); h(ctx) }); n != 0 {
+	if n := testing.AllocsPerRun(200, func() { ctx.Response.Reset(); h(ctx) }); n != 0 && !raceEnabled {
 		t.Errorf("a hit allocates %v times in Wrap", n)
 	}
 	if len(ctx.Response.Header.Peek(RequestIDHeader)) != 16 || out.Len() != 0 {
