@@ -88,9 +88,11 @@ func runAll(o options) error {
 	defer os.RemoveAll(tmp)
 	os.Chmod(tmp, 0o755) // nginx's workers run as another user
 	e := &env{o: o, tmp: tmp, fixtures: fx, w: wrk{dir: tmp, threads: 2}}
-	defer e.edgepix.stop()
-	defer e.lone.stop()
-	defer e.imgproxy.stop()
+	// Closures: the servers start below (a deferred e.edgepix.stop() would
+	// take the nil server of now, and leave the processes running).
+	defer func() { e.edgepix.stop() }()
+	defer func() { e.lone.stop() }()
+	defer func() { e.imgproxy.stop() }()
 	if err := e.startEdgepix(); err != nil {
 		return err
 	}
