@@ -8,7 +8,7 @@ BIN      := bin/edgepix
 PLUGINS  := duotone placeholder watermark invert blur
 WAT_PLUGINS := simdinvert
 
-.PHONY: build test bench run fuzz vet lint plugins s3server chromium
+.PHONY: build test bench bench-peers run fuzz vet lint plugins s3server chromium
 
 build:
 	@mkdir -p bin
@@ -59,6 +59,11 @@ plugins:
 
 bench:
 	$(GO) run -tags $(TAGS) ./bench/cmd/benchtable
+
+# edgepix next to nginx, libvips and (IMGPROXY_BIN) imgproxy on loopback:
+# installs the peers from Debian when missing; see bench/README.md.
+bench-peers:
+	bash bench/peers.sh $(ARGS)
 
 run: build
 	./$(BIN) serve

@@ -4,53 +4,15 @@
 package edge
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/edgepix/edgepix/internal/metrics"
 )
-
-// entry is one cached response.
-type entry struct {
-	ContentType  string    `json:"ct"`
-	ETag         string    `json:"etag"`
-	LastModified time.Time `json:"lm"`
-	Body         []byte    `json:"-"`
-	transient    bool      // served but not cached (a d_ placeholder)
-}
-
-// encode lays an entry out as a length-prefixed JSON header and the body.
-func (e *entry) encode() []byte {
-	h, _ := json.Marshal(e)
-	out := make([]byte, 4+len(h)+len(e.Body))
-	binary.BigEndian.PutUint32(out, uint32(len(h)))
-	copy(out[4:], h)
-	copy(out[4+len(h):], e.Body)
-	return out
-}
-
-func decodeEntry(b []byte) (*entry, error) {
-	if len(b) < 4 {
-		return nil, errors.New("short cache entry")
-	}
-	n := int(binary.BigEndian.Uint32(b))
-	if 4+n > len(b) {
-		return nil, errors.New("corrupt cache entry")
-	}
-	var e entry
-	if err := json.Unmarshal(b[4:4+n], &e); err != nil {
-		return nil, err
-	}
-	e.Body = b[4+n:]
-	return &e, nil
-}
 
 // cache combines the memory tier and Badger. The disk tier is bounded by
 // an in-memory LRU index of its keys and sizes, rebuilt on open; it is
@@ -122,8 +84,8 @@ func (c *cache) get(k string) (*entry, bool) {
 // putMem keeps small entries in the hot tier; one over a quarter of its
 // bound stays on disk only.
 func (c *cache) putMem(k string, e *entry) {
-	if int64(len(e.Body)) <= c.mem.limit/4 {
-		c.mem.put(k, e, int64(len(e.Body)))
+	if n := e.size(k); n <= c.mem.limit/4 {
+		c.mem.put(k, e, n)
 	}
 }
 

@@ -37,7 +37,7 @@ func TestCloseAbandonsACacheWhoseFolderIsGone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.cache.put("demo/image/upload/a\x00k", &entry{Body: []byte("in the memtable")}, s.cache.generation())
+	s.cache.put("demo/image/upload/a\x00k", bodyEntry([]byte("in the memtable")), s.cache.generation())
 	settle(s.cache)
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func TestCloseWithinKeepsAHealthyCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.cache.put("demo/image/upload/a\x00k", &entry{Body: make([]byte, 300<<10)}, s.cache.generation())
+	s.cache.put("demo/image/upload/a\x00k", bodyEntry(make([]byte, 300<<10)), s.cache.generation())
 	if err := closeOrHang(t, func() error { return s.CloseWithin(time.Minute) }); err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestWritesStopAtTheFirstError(t *testing.T) {
 func TestAStalledWriterIsBounded(t *testing.T) {
 	m := metrics.New()
 	c := openCache(filepath.Join(t.TempDir(), "cache"), 1<<20, 64<<20, m, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	c.put("demo/image/upload/a\x00k", &entry{Body: make([]byte, 300<<10)}, c.generation())
+	c.put("demo/image/upload/a\x00k", bodyEntry(make([]byte, 300<<10)), c.generation())
 	settle(c)
 	c.disk.stall = 200 * time.Millisecond
 	release := make(chan struct{})

@@ -27,7 +27,7 @@ const (
 const stallAfter = 10 * time.Second
 
 // maxQueued bounds the bytes of cache writes waiting for the writer.
-const maxQueued = 64 << 20
+const maxQueued = 16 << 20
 
 var errDiskOff = errors.New("the edge cache's disk tier is disabled")
 
@@ -65,15 +65,20 @@ func newDiskTier(db *badger.DB, dir string, s diskSizes, log *slog.Logger, m *me
 	return d
 }
 
-// run is the writer: queued jobs, and value-log GC every minute.
+// run is the writer: queued jobs, value-log GC every minute, and the
+// trim of Badger's mapped pages (see trimMapped) every trimEvery.
 func (d *diskTier) run() {
 	defer close(d.done)
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
+	trim := time.NewTicker(trimEvery)
+	defer trim.Stop()
 	for {
 		select {
 		case job := <-d.jobs:
 			job()
+		case <-trim.C:
+			trimMapped(d.dir, mappedBudget)
 		case <-t.C:
 			for d.write(d.sizes.vlog, func(db *badger.DB) error { return db.RunValueLogGC(0.5) }) == nil {
 			}

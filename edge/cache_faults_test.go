@@ -56,7 +56,7 @@ func seedKey(i int) string { return fmt.Sprintf("demo/image/upload/s%03d\x00k", 
 
 func seed(c *cache, n int) {
 	for i := range n {
-		c.put(seedKey(i), &entry{ContentType: "image/png", Body: seedBody(i)}, c.generation())
+		c.put(seedKey(i), newEntry("image/png", "", time.Time{}, seedBody(i)), c.generation())
 		settle(c) // one at a time: the queue must not drop any
 	}
 }
@@ -113,7 +113,7 @@ func TestCacheChild(t *testing.T) {
 		for i := range seeded {
 			if e, ok := c.get(seedKey(i)); ok {
 				r.Hits++
-				if !bytes.Equal(e.Body, seedBody(i)) {
+				if !bytes.Equal(e.body(), seedBody(i)) {
 					r.Corrupt++
 				}
 			}
@@ -148,10 +148,10 @@ func TestCacheChild(t *testing.T) {
 		seed(c, seeded)
 		fillFS(t, filepath.Dir(dir))
 	}
-	big := &entry{Body: bytes.Repeat([]byte("new"), 200<<10)} // 600 KiB: disk only, past the memory tier
+	big := bodyEntry(bytes.Repeat([]byte("new"), 200<<10)) // 600 KiB: disk only, past the memory tier
 	c.put("new", big, c.generation())
 	settle(c)
-	small := &entry{Body: []byte("small")}
+	small := bodyEntry([]byte("small"))
 	c.put("small", small, c.generation())
 	_, okBig := c.get("new")
 	_, okSmall := c.get("small")
@@ -173,7 +173,7 @@ func fill(c *cache) {
 		if i%2 == 1 {
 			size = 200 << 10
 		}
-		c.put(fmt.Sprintf("demo/image/upload/f%03d\x00k", i), &entry{Body: bytes.Repeat([]byte{byte(i)}, size)}, c.generation())
+		c.put(fmt.Sprintf("demo/image/upload/f%03d\x00k", i), bodyEntry(bytes.Repeat([]byte{byte(i)}, size)), c.generation())
 		settle(c)
 	}
 }

@@ -114,11 +114,15 @@ func tryOpen(dir string, s diskSizes, limit int64, log *slog.Logger, m *metrics.
 
 // badgerOptions keep Badger small (the memory tier is the read cache) and
 // make corrupt blocks and values errors rather than garbage or panics.
+// Cached images go to the value log, not into the LSM tree: there, every
+// flush and compaction rebuilt them in memory (table builders of hundreds
+// of MB on a 1 GB cache filling with unique results); the tree keeps the
+// keys and the smallest entries.
 func badgerOptions(dir string, s diskSizes, log *slog.Logger) badger.Options {
 	return badger.DefaultOptions(dir).WithLogger(&badgerLog{log: log}).WithNumVersionsToKeep(1).
 		WithMemTableSize(s.memtable).WithNumMemtables(2).WithValueLogFileSize(s.vlog).
-		WithValueThreshold(min(1<<20, s.memtable/10)). // below Badger's batch bound (15% of a memtable)
-		WithBlockCacheSize(16 << 20).WithNumLevelZeroTables(2).WithNumLevelZeroTablesStall(4).
+		WithValueThreshold(valueThreshold).
+		WithBlockCacheSize(blockCache).WithNumLevelZeroTables(2).WithNumLevelZeroTablesStall(4).
 		WithNumCompactors(2).WithDetectConflicts(false).
 		WithChecksumVerificationMode(options.OnBlockRead).WithVerifyValueChecksum(true)
 }
@@ -141,13 +145,7 @@ func (d *diskTier) loadIndex(index *lru[struct{}]) error {
 	if err != nil {
 		return err
 	}
-	var drop []string
-	for index.bytes() > index.limit {
-		k := index.ll.Back().Value.(*lruItem[struct{}]).key
-		index.remove(k)
-		drop = append(drop, k)
-	}
-	d.remove(drop)
+	d.remove(index.trim())
 	return nil
 }
 
@@ -283,3 +281,10 @@ func (b *badgerLog) emit(level slog.Level, f string, a []any) {
 	}
 	b.log.Log(context.Background(), level, "badger: "+strings.TrimSpace(fmt.Sprintf(f, a...)))
 }
+
+// valueThreshold: entries above it are kept in Badger's value log.
+const valueThreshold = 1 << 10
+
+// blockCache is Badger's block cache: small, the memory tier is the read
+// cache.
+const blockCache = 16 << 20

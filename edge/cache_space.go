@@ -32,7 +32,9 @@ type diskSizes struct {
 }
 
 func sizesFor(diskBytes int64) diskSizes {
-	m := min(max(diskBytes/64, 1<<20), 16<<20)
+	// The memtables hold keys and the smallest entries (the rest is in
+	// the value log: see badgerOptions), and each costs its size in heap.
+	m := min(max(diskBytes/256, 1<<20), 4<<20)
 	v := min(max(diskBytes/16, 1<<20), 64<<20)
 	// An entry never outgrows a value-log file, so Badger never extends
 	// one (an extension is a new sparse region).

@@ -37,13 +37,14 @@ func TestCacheSurvivesRestartAndCorruption(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dir := filepath.Join(t.TempDir(), "cache")
 	c := openCache(dir, 1<<20, 64<<20, metrics.New(), log)
-	want := &entry{ContentType: "image/png", ETag: `"x"`, LastModified: time.Unix(1700000000, 0).UTC(), Body: []byte("png")}
+	want := newEntry("image/png", `"x"`, time.Unix(1700000000, 0).UTC(), []byte("png"))
 	c.put("k", want, c.generation())
 	closeCache(t, c)
 
 	c = openCache(dir, 1<<20, 64<<20, metrics.New(), log)
 	got, ok := c.get("k")
-	if !ok || string(got.Body) != "png" || got.ContentType != "image/png" || !got.LastModified.Equal(want.LastModified) {
+	if !ok || string(got.body()) != "png" || string(got.contentType()) != "image/png" ||
+		string(got.lastModified()) != "Tue, 14 Nov 2023 22:13:20 GMT" || string(got.etagValue()) != `"x"` {
 		t.Fatalf("after restart: %+v %v", got, ok)
 	}
 	closeCache(t, c)
@@ -65,9 +66,10 @@ func TestCacheSurvivesRestartAndCorruption(t *testing.T) {
 }
 
 func TestEntryEncoding(t *testing.T) {
-	e := &entry{ContentType: "image/jpeg", ETag: `"abc"`, Body: []byte{1, 2, 3}}
+	e := newEntry("image/jpeg", `"abc"`, time.Unix(1700000000, 0), []byte{1, 2, 3})
 	d, err := decodeEntry(e.encode())
-	if err != nil || string(d.Body) != string(e.Body) || d.ETag != e.ETag {
+	if err != nil || string(d.body()) != string(e.body()) || string(d.etagValue()) != `"abc"` ||
+		string(d.contentType()) != "image/jpeg" || string(d.lastModified()) != string(e.lastModified()) {
 		t.Fatalf("%+v %v", d, err)
 	}
 	if _, err := decodeEntry([]byte{0, 0, 0, 99, '{'}); err == nil {
@@ -81,7 +83,7 @@ func TestDiskTierIsBoundedAndPurgeable(t *testing.T) {
 	c := openCache(dir, 4<<10, 100<<10, metrics.New(), log) // 100 KiB on disk
 	body := make([]byte, 10<<10)
 	for i := range 30 {
-		c.put(fmt.Sprintf("demo/image/upload/a%02d\x00k", i), &entry{Body: body}, c.generation())
+		c.put(fmt.Sprintf("demo/image/upload/a%02d\x00k", i), bodyEntry(body), c.generation())
 	}
 	settle(c)
 	if n := c.index.bytes(); n > 100<<10 {
@@ -93,9 +95,9 @@ func TestDiskTierIsBoundedAndPurgeable(t *testing.T) {
 	if _, ok := c.get("demo/image/upload/a29\x00k"); !ok {
 		t.Error("the newest entry must be cached")
 	}
-	c.put("demo/image/upload/x\x00one", &entry{Body: []byte("1")}, c.generation())
-	c.put("demo/image/upload/x\x00two", &entry{Body: []byte("2")}, c.generation())
-	c.put("demo/image/upload/xy\x00one", &entry{Body: []byte("3")}, c.generation())
+	c.put("demo/image/upload/x\x00one", bodyEntry([]byte("1")), c.generation())
+	c.put("demo/image/upload/x\x00two", bodyEntry([]byte("2")), c.generation())
+	c.put("demo/image/upload/xy\x00one", bodyEntry([]byte("3")), c.generation())
 	settle(c)
 	if n := c.purge("demo/image/upload/x\x00"); n != 2 {
 		t.Errorf("purged %d entries, want 2", n)
@@ -126,7 +128,7 @@ func TestPurgeWinsOverAnOlderFill(t *testing.T) {
 	defer closeCache(t, c)
 	g := c.generation() // a miss starts asking the origin
 	c.purge("demo/image/upload/a\x00")
-	c.put("demo/image/upload/a\x00k", &entry{Body: []byte("stale")}, g)
+	c.put("demo/image/upload/a\x00k", bodyEntry([]byte("stale")), g)
 	if _, ok := c.get("demo/image/upload/a\x00k"); ok {
 		t.Error("a fill from before the purge was cached")
 	}
@@ -144,5 +146,29 @@ func closeCache(t *testing.T, c *cache) {
 	t.Helper()
 	if err := c.close(time.Minute); err != nil {
 		t.Error(err)
+	}
+}
+
+// bodyEntry is an entry of body with no headers.
+func bodyEntry(body []byte) *entry { return newEntry("", "", time.Time{}, body) }
+
+// A read does not reorder the LRU (it only marks the entry used), yet the
+// entry read survives the next eviction and the one just put is never the
+// one evicted.
+func TestLRUSecondChance(t *testing.T) {
+	m := newLRU[int](100)
+	for _, k := range []string{"a", "b", "c", "d"} {
+		m.put(k, 0, 25)
+	}
+	m.get("a")
+	m.get("b")
+	if ev := m.put("e", 0, 25); len(ev) != 1 || ev[0] != "c" {
+		t.Fatalf("evicted %v, want [c]", ev)
+	}
+	if ev := m.put("big", 0, 90); len(ev) != 4 || m.ll.Len() != 1 {
+		t.Fatalf("evicted %v, kept %d; want all but the new entry", ev, m.ll.Len())
+	}
+	if _, ok := m.get("big"); !ok {
+		t.Fatal("the entry just put was evicted")
 	}
 }

@@ -3,15 +3,21 @@ package edge
 import (
 	"container/list"
 	"sync"
+	"sync/atomic"
 )
 
-// lru is a byte-bounded least-recently-used map. The memory tier keeps
-// entries in one; the disk tier keeps only sizes, to bound Badger.
+// lru is a byte-bounded map that evicts the least recently used entries,
+// approximately: a read only marks its entry used (under a read lock, so
+// reads never wait for each other, nor for a reader the kernel has
+// descheduled), and eviction gives a used entry a second chance, moving
+// it to the front, before it takes the first unused one from the back.
+// The memory tier keeps entries in one; the disk tier keeps only sizes,
+// to bound Badger.
 type lru[V any] struct {
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	limit int64
 	size  int64
-	ll    *list.List
+	ll    *list.List // front: newest or given a second chance
 	items map[string]*list.Element
 }
 
@@ -19,23 +25,27 @@ type lruItem[V any] struct {
 	key  string
 	v    V
 	size int64
+	used atomic.Bool
 }
 
 func newLRU[V any](limit int64) *lru[V] {
 	return &lru[V]{limit: limit, ll: list.New(), items: map[string]*list.Element{}}
 }
 
-// get returns the value and marks it most recently used.
+// get returns the value and marks it used.
 func (m *lru[V]) get(k string) (V, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.mu.RLock()
 	el, ok := m.items[k]
+	m.mu.RUnlock()
 	if !ok {
 		var zero V
 		return zero, false
 	}
-	m.ll.MoveToFront(el)
-	return el.Value.(*lruItem[V]).v, true
+	it := el.Value.(*lruItem[V])
+	if !it.used.Load() {
+		it.used.Store(true)
+	}
+	return it.v, true
 }
 
 // put adds or replaces k and returns the keys evicted to stay in bounds.
@@ -43,12 +53,36 @@ func (m *lru[V]) put(k string, v V, size int64) (evicted []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.removeLocked(k)
-	m.items[k] = m.ll.PushFront(&lruItem[V]{k, v, size})
+	el := m.ll.PushFront(&lruItem[V]{key: k, v: v, size: size})
+	m.items[k] = el
 	m.size += size
 	for m.size > m.limit && m.ll.Len() > 1 {
-		it := m.ll.Back().Value.(*lruItem[V])
+		evicted = append(evicted, m.evictLocked(el))
+	}
+	return evicted
+}
+
+// evictLocked removes the least recently used key but keep, and returns
+// it.
+func (m *lru[V]) evictLocked(keep *list.Element) string {
+	for {
+		el := m.ll.Back()
+		it := el.Value.(*lruItem[V])
+		if (el == keep || it.used.Swap(false)) && m.ll.Len() > 1 {
+			m.ll.MoveToFront(el)
+			continue
+		}
 		m.removeLocked(it.key)
-		evicted = append(evicted, it.key)
+		return it.key
+	}
+}
+
+// trim evicts keys until the size is within the bound, and returns them.
+func (m *lru[V]) trim() (evicted []string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for m.size > m.limit && m.ll.Len() > 0 {
+		evicted = append(evicted, m.evictLocked(nil))
 	}
 	return evicted
 }
@@ -58,7 +92,7 @@ func (m *lru[V]) pushBack(k string, v V, size int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.removeLocked(k)
-	m.items[k] = m.ll.PushBack(&lruItem[V]{k, v, size})
+	m.items[k] = m.ll.PushBack(&lruItem[V]{key: k, v: v, size: size})
 	m.size += size
 }
 
@@ -91,7 +125,7 @@ func (m *lru[V]) removeLocked(k string) {
 
 // bytes returns the total size held.
 func (m *lru[V]) bytes() int64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	return m.size
 }

@@ -51,7 +51,7 @@ func (s *Server) runPlugins(ctx context.Context, cloud string, p *grammar.Path, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, deriveTimeout) // the steps run here are bounded like a render
 	defer cancel()
-	img, err := codec.Decode(src.Body, codec.DecodeOptions{MaxPixels: maxPixels, IgnoreOrientation: true, Ctx: ctx})
+	img, err := codec.Decode(src.body(), codec.DecodeOptions{MaxPixels: maxPixels, IgnoreOrientation: true, Ctx: ctx})
 	if err != nil {
 		return nil, err
 	}
@@ -98,8 +98,7 @@ func (s *Server) runPlugins(ctx context.Context, cloud string, p *grammar.Path, 
 		return nil, err
 	}
 	sum := sha1.Sum(res.Data)
-	return &entry{ContentType: res.Format.ContentType(), ETag: `"` + hex.EncodeToString(sum[:]) + `"`,
-		LastModified: time.Now().UTC().Truncate(time.Second), Body: res.Data}, nil
+	return newEntry(res.Format.ContentType(), `"`+hex.EncodeToString(sum[:])+`"`, time.Now().UTC().Truncate(time.Second), res.Data), nil
 }
 
 // formatOf is the output format when the URL names none: the extension,

@@ -1,13 +1,13 @@
 package edge
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"mime"
 	"net"
 	"net/url"
 	"strconv"
@@ -21,6 +21,7 @@ import (
 	"github.com/edgepix/edgepix/plugins"
 	"github.com/edgepix/edgepix/transform/codec"
 	"github.com/edgepix/edgepix/transform/grammar"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 	"golang.org/x/sync/singleflight"
 )
@@ -43,7 +44,7 @@ type Config struct {
 	AwaitPurges bool
 	DeriveToken string            // sent to the origin's derive endpoint
 	CacheDir    string            // Badger directory
-	MemBytes    int64             // hot-tier bound
+	MemBytes    int64             // hot-tier bound (default DefaultMemBytes)
 	DiskBytes   int64             // Badger bound (--cache-size)
 	Secrets     map[string]string // cloud → API secret, for signed URLs
 	Strict      bool              // only signed URLs and named transformations
@@ -65,6 +66,9 @@ type Server struct {
 
 	origins     *origins // where misses go
 	stopOrigins sync.Once
+
+	routes       *routes // the URLs seen, parsed and authorised
+	hits, misses prometheus.Counter
 }
 
 // New opens the cache and returns an edge.
@@ -73,7 +77,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		cfg.DiskBytes = 1 << 30
 	}
 	if cfg.MemBytes <= 0 {
-		cfg.MemBytes = min(cfg.DiskBytes/4, 256<<20)
+		cfg.MemBytes = DefaultMemBytes(cfg.DiskBytes)
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New()
@@ -91,6 +95,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		MaxConnsPerHost: 128, MaxConnWaitTimeout: 10 * time.Second,
 	}}
 	s.origins = newOrigins(specs, cfg.Resolver, cfg.HealthInterval, log)
+	s.routes = newRoutes()
+	s.hits, s.misses = cfg.Metrics.Cache.WithLabelValues("hit"), cfg.Metrics.Cache.WithLabelValues("miss")
 	return s, nil
 }
 
@@ -112,18 +118,55 @@ func fail(ctx *fasthttp.RequestCtx, status int, msg string) {
 	ctx.SetBodyString(msg + "\n")
 }
 
-// Handler serves delivery URLs.
+// Handler serves delivery URLs. A URL seen before whose answer is
+// cached is served without parsing it again (see route); anything else
+// takes the full path (resolve).
 func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 	if !ctx.IsGet() && !ctx.IsHead() {
 		fail(ctx, 405, "Method not allowed")
 		return
 	}
-	raw := string(ctx.Path())
-	if raw == "/healthz" {
+	path := ctx.Path()
+	if string(path) == "/healthz" {
 		ctx.SetBodyString("ok\n")
 		return
 	}
-	if q := fetchQuery(raw, ctx.URI().QueryString()); q != "" {
+	if len(ctx.URI().QueryString()) == 0 || !bytes.Contains(path, fetchSegment) {
+		if r := s.routes.get(path); r != nil && s.hit(ctx, r) {
+			return
+		}
+	}
+	s.resolve(ctx)
+}
+
+var fetchSegment = []byte("/fetch/")
+
+// hit serves the cached answer of a known route, if there is one.
+func (s *Server) hit(ctx *fasthttp.RequestCtx, r *route) bool {
+	class := 0
+	if r.auto {
+		if class = s.routes.class(ctx.Request.Header.PeekBytes(hdrAccept)); class < 0 {
+			return false
+		}
+	}
+	e, ok := s.cache.get(r.key(class))
+	if !ok {
+		return false
+	}
+	s.hits.Inc()
+	if r.auto {
+		ctx.Response.Header.SetCanonical(hdrVary, hdrAccept)
+	}
+	respond(ctx, r, e, true)
+	return true
+}
+
+// resolve parses and authorises a delivery URL, remembers its route and
+// answers it from the cache or the origin.
+func (s *Server) resolve(ctx *fasthttp.RequestCtx) {
+	raw := string(ctx.Path())
+	q := fetchQuery(raw, ctx.URI().QueryString())
+	if q != "" {
 		raw += "?" + q // a fetch URL's own query string (the SDKs do not escape its '?')
 	}
 	cloud, rest, ok := strings.Cut(strings.TrimPrefix(raw, "/"), "/")
@@ -146,6 +189,10 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 	if format == "auto" {
 		class = grammar.AcceptClass(string(ctx.Request.Header.Peek("Accept")))
 		ctx.Response.Header.Set("Vary", "Accept")
+	}
+	r := newRoute(cloud, p, format)
+	if dpr, width := p.Chain.UsesHints(); !dpr && !width && q == "" {
+		s.routes.put(raw, r) // the answer depends on the URL alone (and Accept)
 	}
 	if p, err = clientHints(ctx, p, secret); err != nil {
 		fail(ctx, 400, err.Error())
@@ -181,17 +228,17 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 		}
 		return
 	}
-	s.respond(ctx, p, e, hit)
+	respond(ctx, r, e, hit)
 }
 
 // cached returns the entry for key, filling it once (for all concurrent
 // requests) on a miss.
 func (s *Server) cached(key string, fill func() (*entry, error)) (*entry, bool, error) {
 	if e, hit := s.cache.get(key); hit {
-		s.cfg.Metrics.Cache.WithLabelValues("hit").Inc()
+		s.hits.Inc()
 		return e, true, nil
 	}
-	s.cfg.Metrics.Cache.WithLabelValues("miss").Inc()
+	s.misses.Inc()
 	v, err, _ := s.flight.Do(key, func() (any, error) {
 		if e, ok := s.cache.get(key); ok {
 			return e, nil
@@ -274,14 +321,13 @@ func (s *Server) fromOrigin(cloud string, p *grammar.Path, class string, c calle
 	var e *entry
 	err := s.internal(cloud, wire.DerivePath(cloud, p), "class="+url.QueryEscape(class), c, deriveTimeout,
 		func(resp *fasthttp.Response) {
-			body := append([]byte(nil), resp.Body()...)
-			sum := sha1.Sum(body)
+			sum := sha1.Sum(resp.Body())
 			lm := time.Now().UTC()
 			if v, err := strconv.ParseInt(string(resp.Header.Peek("X-Edgepix-Version")), 10, 64); err == nil && v > 0 {
 				lm = time.Unix(v, 0).UTC()
 			}
-			e = &entry{ContentType: string(resp.Header.ContentType()), ETag: `"` + hex.EncodeToString(sum[:]) + `"`,
-				LastModified: lm, Body: body, transient: len(resp.Header.Peek("X-Edgepix-Placeholder")) > 0}
+			e = newEntry(string(resp.Header.ContentType()), `"`+hex.EncodeToString(sum[:])+`"`, lm, resp.Body())
+			e.transient = len(resp.Header.Peek("X-Edgepix-Placeholder")) > 0
 		})
 	return e, err
 }
@@ -352,58 +398,3 @@ func (s *Server) call(uri, cloud string, c caller, deadline time.Time, read func
 // CheckOrigins is the edge's readiness as to its origins: nil when at
 // least one was reachable at its last health check.
 func (s *Server) CheckOrigins(ctx context.Context) error { return s.origins.check(ctx) }
-
-// respond writes a cached entry with validators and caching headers.
-func (s *Server) respond(ctx *fasthttp.RequestCtx, p *grammar.Path, e *entry, hit bool) {
-	h := &ctx.Response.Header
-	h.Set("Access-Control-Allow-Origin", "*") // images may be drawn on canvases of any site
-	if hit {
-		h.Set("X-Cache", "HIT")
-	} else {
-		h.Set("X-Cache", "MISS")
-	}
-	h.Set("ETag", e.ETag)
-	h.Set("Last-Modified", e.LastModified.Format(time.RFC1123[:len(time.RFC1123)-3]+"GMT"))
-	switch {
-	case e.transient:
-		h.Set("Cache-Control", "public, max-age=60") // a placeholder until the asset exists
-	case p.HasVersion, hasFlag(p.Chain, "immutable_cache"):
-		h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	default:
-		h.Set("Cache-Control", "public, max-age=3600")
-	}
-	if name, ok := p.Chain.Flag("attachment"); ok {
-		if name == "" {
-			name = p.PublicID[strings.LastIndexByte(p.PublicID, '/')+1:]
-		}
-		ext := p.Ext
-		if sub, ok := strings.CutPrefix(e.ContentType, "image/"); ok {
-			ext = strings.Replace(sub, "jpeg", "jpg", 1)
-		}
-		if ext != "" && !strings.Contains(name, ".") {
-			name += "." + ext
-		}
-		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-	}
-	h.SetContentType(e.ContentType)
-	if inm := string(ctx.Request.Header.Peek("If-None-Match")); inm != "" && etagMatch(inm, e.ETag) {
-		ctx.SetStatusCode(fasthttp.StatusNotModified)
-		return
-	}
-	if ctx.IsHead() {
-		h.SetContentLength(len(e.Body))
-		ctx.Response.SkipBody = true
-		return
-	}
-	ctx.SetBody(e.Body)
-}
-
-func etagMatch(header, etag string) bool {
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" || t == etag || strings.TrimPrefix(t, "W/") == etag {
-			return true
-		}
-	}
-	return false
-}

@@ -12,11 +12,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/edgepix/edgepix/edge"
 	"github.com/edgepix/edgepix/internal/app"
 	"github.com/edgepix/edgepix/internal/httpx"
 	"github.com/edgepix/edgepix/internal/netlimit"
@@ -105,7 +107,9 @@ func run(mode app.Mode, args []string) error {
 	fs.StringVar(&cfg.DeriveToken, "derive-token", env("derive-token", ""), "secret shared by edges and origin (default: kept in the data dir)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("public-url", ""), "base of url/secure_url (default http://<edge-addr>)")
 	fs.BoolVar(&cfg.AllowPrivateFetch, "allow-private-fetch", envBool("allow-private-fetch"), "allow remote file URLs on private/loopback addresses")
-	fs.Int64Var(&cfg.CacheSize, "cache-size", envInt("cache-size", 1<<30), "edge cache bound in bytes (disk; the memory tier is a quarter, at most 256 MiB)")
+	fs.Int64Var(&cfg.CacheSize, "cache-size", envInt("cache-size", 1<<30), "edge cache bound in bytes (disk)")
+	fs.Int64Var(&cfg.MemCacheSize, "mem-cache-size", envInt("mem-cache-size", 0), "edge memory tier bound in bytes (default: a sixteenth of --cache-size, at most 64 MiB)")
+	fs.IntVar(&cfg.LogHitSample, "log-hit-sample", int(envInt("log-hit-sample", 0)), "edge: log one cache hit in this many at info level (0: hits only at debug level; misses and errors are always logged)")
 	fs.Int64Var(&cfg.MaxUploadBytes, "max-upload-bytes", envInt("max-upload-bytes", 100<<20), "largest accepted upload")
 	fs.Int64Var(&cfg.MaxPixels, "max-pixels", envInt("max-pixels", 100_000_000), "largest accepted image, in pixels")
 	fs.BoolVar(&cfg.Strict, "strict", envBool("strict"), "serve only signed URLs and named transformations")
@@ -146,6 +150,11 @@ func run(mode app.Mode, args []string) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && mode == app.Edge {
+		// An edge's memory is bounded by its configuration: the collector
+		// keeps the heap there rather than letting it double.
+		debug.SetMemoryLimit(edge.MemoryLimit(cfg.MemCacheSize, cfg.CacheSize))
+	}
 	listeners := 1
 	if mode == app.Serve {
 		listeners = 2

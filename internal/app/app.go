@@ -54,6 +54,8 @@ type Config struct {
 	PublicURL         string // default http://<edge addr>
 	AllowPrivateFetch bool
 	CacheSize         int64 // edge disk cache bound in bytes
+	MemCacheSize      int64 // edge memory tier bound in bytes (0: edge.DefaultMemBytes of CacheSize)
+	LogHitSample      int   // edge: log one cache hit in this many at info (0: hits at debug level only)
 	MaxUploadBytes    int64
 	MaxPixels         int64
 	Strict            bool
@@ -333,7 +335,7 @@ func (a *App) startEdge(cfg Config, token string, ln net.Listener, log *slog.Log
 	var err error
 	a.edge, err = edge.New(edge.Config{Origins: strings.Split(a.OriginURL, ","), Resolver: cfg.Resolver,
 		HealthInterval: cfg.HealthInterval, AwaitPurges: a.nats != nil, DeriveToken: token,
-		CacheDir: filepath.Join(cfg.DataDir, "edge-cache"), DiskBytes: cfg.CacheSize, Secrets: secrets,
+		CacheDir: filepath.Join(cfg.DataDir, "edge-cache"), DiskBytes: cfg.CacheSize, MemBytes: cfg.MemCacheSize, Secrets: secrets,
 		Strict: cfg.Strict, Metrics: a.Metrics, Plugins: a.plugins, PluginLimits: limits, MaxPixels: cfg.MaxPixels}, log)
 	if err != nil {
 		return err
@@ -351,7 +353,7 @@ func (a *App) startEdge(cfg Config, token string, ln net.Listener, log *slog.Log
 		log.Warn("no --nats URL: this edge will not receive purges")
 	}
 	a.edgeRdy = health.New(log.With("component", "readiness"), a.edgeChecks()...)
-	a.serve("edge", ln, a.edgeRdy.Serve(httpx.Wrap("edge", a.edge.Handler, a.Metrics, log)), smallBody)
+	a.serve("edge", ln, a.edgeRdy.Serve(httpx.Wrap("edge", a.edge.Handler, a.Metrics, log, httpx.SampleHits(cfg.LogHitSample))), smallBody)
 	return nil
 }
 
