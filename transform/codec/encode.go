@@ -100,7 +100,7 @@ func Encode(w io.Writer, m *Image, f Format, opt EncodeOptions) error {
 		if len(m.Frames) > 1 {
 			return encodeAnimatedWebP(opt.Ctx, w, m, wo)
 		}
-		return gwebp.Encode(w, first, wo)
+		return encodeWebP(w, first, wo)
 	case AVIF:
 		q := opt.Quality
 		if q <= 0 {
@@ -110,7 +110,10 @@ func Encode(w io.Writer, m *Image, f Format, opt EncodeOptions) error {
 		if opt.Chroma444 {
 			sub = image.YCbCrSubsampleRatio444
 		}
-		return avif.Encode(w, first, avif.Options{Quality: q, QualityAlpha: q, Speed: 8, ChromaSubsampling: sub})
+		if l := sysAVIF(); l != nil {
+			return l.encodeAVIF(w, first, q, q, avifSpeed, opt.Chroma444)
+		}
+		return avif.Encode(w, first, avif.Options{Quality: q, QualityAlpha: q, Speed: avifSpeed, ChromaSubsampling: sub})
 	case BMP: // readers ignore a BMP's alpha: flattened like JPEG
 		bg := opt.Background
 		if bg.A == 0 {
@@ -123,6 +126,18 @@ func Encode(w io.Writer, m *Image, f Format, opt EncodeOptions) error {
 		return encodeICO(w, first)
 	}
 	return fmt.Errorf("cannot encode format %q", f)
+}
+
+// avifSpeed is libavif's speed setting (0 slowest, 10 fastest).
+const avifSpeed = 8
+
+// encodeWebP encodes a still frame with the system libwebp when loaded,
+// else the embedded build.
+func encodeWebP(w io.Writer, m *image.NRGBA, o gwebp.Options) error {
+	if l := sysWebP(); l != nil {
+		return l.encodeWebP(w, m, o.Quality, o.Method, o.Lossless)
+	}
+	return gwebp.Encode(w, m, o)
 }
 
 // encodeJPEG writes a baseline JPEG, or a progressive one when asked or
