@@ -79,6 +79,9 @@ func Encode(w io.Writer, m *Image, f Format, opt EncodeOptions) error {
 			return enc.Encode(w, quantize(first, 256, true))
 		}
 		if opaque(first) {
+			if g := grayOf(first.Pix, first.Stride, first.Rect); g != nil {
+				return enc.Encode(w, g) // one channel, as the source had
+			}
 			return enc.Encode(w, dropAlpha(first))
 		}
 		return enc.Encode(w, first)
@@ -146,7 +149,34 @@ func encodeJPEG(w io.Writer, m *image.RGBA, q int, opt EncodeOptions) error {
 	if opt.Progressive || opt.Chroma444 {
 		return encodeProgressiveJPEG(w, m, q, opt.Chroma444)
 	}
+	if g := grayOf(m.Pix, m.Stride, m.Rect); g != nil {
+		return jpeg.Encode(w, g, &jpeg.Options{Quality: q}) // one component, as the source had
+	}
 	return jpeg.Encode(w, m, &jpeg.Options{Quality: q})
+}
+
+// grayOf returns the opaque 4-byte-per-pixel image in pix as a gray
+// image when every pixel has R = G = B (a grayscale source, or e_grayscale),
+// else nil.
+func grayOf(pix []byte, stride int, r image.Rectangle) *image.Gray {
+	w, h := r.Dx(), r.Dy()
+	for y := 0; y < h; y++ {
+		row := pix[y*stride:][:w*4]
+		for i := 0; i < len(row); i += 4 {
+			if row[i] != row[i+1] || row[i] != row[i+2] {
+				return nil
+			}
+		}
+	}
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		row := pix[y*stride:][:w*4]
+		dst := g.Pix[y*g.Stride:][:w]
+		for x := range dst {
+			dst[x] = row[x*4]
+		}
+	}
+	return g
 }
 
 // opaque reports whether every pixel of m is fully opaque.
