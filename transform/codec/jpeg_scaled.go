@@ -343,41 +343,6 @@ func skipEntropy(b []byte, p int) int {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// image converts the DC planes to an NRGBA image of ceil(w/8)×ceil(h/8).
-func (j *dcDecoder) image() *image.NRGBA {
-	return j.compose(ceilDiv(j.w, 8), ceilDiv(j.h, 8), func(ci, x, y int) int32 {
-		c := &j.comps[ci]
-		v := c.dc[(y*c.v/j.vmax)*c.bw+x*c.h/j.hmax]*int32(j.qt[c.tq][0])/8 + 128
-		return min(max(v, 0), 255)
-	})
-}
-
-// compose builds the ow×oh output from per-component samples (0..255, in
-// output coordinates), converting YCbCr (or Adobe RGB, or gray) to RGB.
-func (j *dcDecoder) compose(ow, oh int, sample func(ci, x, y int) int32) *image.NRGBA {
-	out := image.NewNRGBA(image.Rect(0, 0, ow, oh))
-	rgb := len(j.comps) == 3 && j.adobeTransform == 0
-	for y := 0; y < oh; y++ {
-		row := out.Pix[y*out.Stride:]
-		for x := 0; x < ow; x++ {
-			p := row[x*4 : x*4+4]
-			p[3] = 255
-			if len(j.comps) == 1 {
-				g := uint8(sample(0, x, y))
-				p[0], p[1], p[2] = g, g, g
-				continue
-			}
-			c0, c1, c2 := sample(0, x, y), sample(1, x, y), sample(2, x, y)
-			if rgb {
-				p[0], p[1], p[2] = uint8(c0), uint8(c1), uint8(c2)
-				continue
-			}
-			p[0], p[1], p[2] = ycc(c0, c1, c2)
-		}
-	}
-	return out
-}
-
 // ycc converts JFIF YCbCr to RGB with 16.16 fixed point.
 func ycc(y, cb, cr int32) (uint8, uint8, uint8) {
 	yy := y<<16 + 1<<15
@@ -466,8 +431,5 @@ func (j *dcDecoder) imageIDCT() *image.NRGBA {
 		}
 		planes[ci] = plane
 	}
-	return j.compose(ceilDiv(j.w*n, 8), ceilDiv(j.h*n, 8), func(ci, x, y int) int32 {
-		c := &j.comps[ci]
-		return int32(planes[ci][(y*c.v/j.vmax)*c.bw*n+x*c.h/j.hmax])
-	})
+	return j.composePlanes(planes, n)
 }
