@@ -8,7 +8,7 @@ BIN      := bin/edgepix
 PLUGINS  := duotone placeholder watermark invert blur
 WAT_PLUGINS := simdinvert
 
-.PHONY: build test bench run fuzz vet lint plugins s3server chromium syscodecs
+.PHONY: build test bench bench-miss run fuzz vet lint plugins s3server chromium syscodecs
 
 build:
 	@mkdir -p bin
@@ -70,6 +70,12 @@ plugins:
 
 bench:
 	$(GO) run -tags $(TAGS) ./bench/cmd/benchtable
+
+# The miss path next to libvips' vipsthumbnail (Debian's libvips-tools):
+# per image one at a time, and images/s with one render per core.
+bench-miss: syscodecs
+	@command -v vipsthumbnail >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libvips-tools >/dev/null; }
+	$(GO) run -tags $(TAGS) ./bench/cmd/misscpu
 
 run: build syscodecs
 	./$(BIN) serve

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"os"
+	"os/exec"
 	"syscall"
 	"testing"
 	"time"
@@ -39,5 +40,33 @@ func BenchmarkMiss(b *testing.B) {
 			syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 			b.ReportMetric(float64(time.Duration(ru.Utime.Nano()+ru.Stime.Nano()-c))/float64(b.N)/1e6, "cpu-ms/op")
 		})
+	}
+}
+
+// The miss benchmark's measuring code must work; its figures are printed
+// by make bench-miss, never asserted here.
+func TestMeasureMissCPURuns(t *testing.T) {
+	if _, err := exec.LookPath("vipsthumbnail"); err != nil {
+		t.Skip("vipsthumbnail (libvips-tools) is absent")
+	}
+	dir := fixtures.Dir()
+	if dir == "" {
+		t.Skip("fixtures are absent")
+	}
+	var ss []MissScenario
+	for _, s := range MissScenarios {
+		if s.Name == "2.5 MP JPEG → fill 150×100 WebP q80" {
+			ss = append(ss, s)
+		}
+	}
+	figs, err := MeasureMissCPU(dir, t.TempDir(), ss, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(figs) != 1 {
+		t.Fatalf("%d figures", len(figs))
+	}
+	if f := figs[0]; f.OursBytes == 0 || f.VBytes == 0 || f.PSNR < 20 {
+		t.Fatalf("implausible figure: %+v", f)
 	}
 }
