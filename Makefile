@@ -8,7 +8,7 @@ BIN      := bin/edgepix
 PLUGINS  := duotone placeholder watermark invert blur
 WAT_PLUGINS := simdinvert
 
-.PHONY: build test bench bench-peers run fuzz vet lint plugins s3server chromium
+.PHONY: build test bench bench-peers bench-miss run fuzz vet lint plugins s3server chromium syscodecs
 
 build:
 	@mkdir -p bin
@@ -33,8 +33,19 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
 		echo "WARNING: Debian's chromium could not be installed: the console's browser tests will be SKIPPED"
 
-test: vet s3server chromium
-	$(GO) test -tags $(TAGS) -count=1 -timeout 12m ./...
+# Debian's libwebp and libavif, which WebP and AVIF encoding load at run
+# time when present (transform/codec/syslib.go): several times faster than
+# the embedded WebAssembly builds, which stay the fallback.
+SYSCODECS := libwebp7 libavif15
+syscodecs:
+	@dpkg -s $(SYSCODECS) >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSCODECS) >/dev/null; } || \
+		echo "WARNING: $(SYSCODECS) could not be installed: WebP and AVIF use the embedded WebAssembly builds"
+
+# The codec tests run twice: with the system libraries (required here), and
+# with the embedded builds alone.
+test: vet s3server chromium syscodecs
+	EDGEPIX_REQUIRE_SYSTEM_CODECS=1 $(GO) test -tags $(TAGS) -count=1 -timeout 12m ./...
+	EDGEPIX_SYSTEM_CODECS=off $(GO) test -tags $(TAGS) -count=1 ./transform/codec
 
 # Short fuzzing sessions over the URL parser and the decoders (the seed
 # corpora run in `make test`).
@@ -65,5 +76,11 @@ bench:
 bench-peers:
 	bash bench/peers.sh $(ARGS)
 
-run: build
+# The miss path next to libvips' vipsthumbnail (Debian's libvips-tools):
+# per image one at a time, and images/s with one render per core.
+bench-miss: syscodecs
+	@command -v vipsthumbnail >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libvips-tools >/dev/null; }
+	$(GO) run -tags $(TAGS) ./bench/cmd/misscpu
+
+run: build syscodecs
 	./$(BIN) serve

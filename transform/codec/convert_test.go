@@ -1,8 +1,11 @@
 package codec
 
 import (
+	"bytes"
 	"image"
 	"image/color"
+	"image/jpeg"
+	"image/png"
 	"math/rand/v2"
 	"testing"
 
@@ -58,6 +61,71 @@ func TestWideDecodesConvertInPlace(t *testing.T) {
 		}
 		if err != nil || a > uint64(decoded)+4<<20 {
 			t.Errorf("colour type %d, %d-bit: %v, %d MiB allocated for a %d MiB decode", tc.ct, tc.depth, err, a>>20, decoded>>20)
+		}
+	}
+}
+
+// image/jpeg's YCbCr and gray images convert to the same pixels as
+// imaging.Clone gives, for every subsampling and for sub-images.
+func TestYCbCrToNRGBAMatchesImaging(t *testing.T) {
+	for _, ratio := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422,
+		image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410} {
+		m := image.NewYCbCr(image.Rect(0, 0, 37, 29), ratio)
+		for i := range m.Y {
+			m.Y[i] = uint8(i * 7)
+		}
+		for i := range m.Cb {
+			m.Cb[i], m.Cr[i] = uint8(i*13+5), uint8(255-i*3)
+		}
+		for _, v := range []*image.YCbCr{m, m.SubImage(image.Rect(3, 5, 30, 21)).(*image.YCbCr)} {
+			if got, want := toNRGBA(v), imaging.Clone(v); string(got.Pix) != string(want.Pix) || !got.Rect.Eq(want.Rect) {
+				t.Errorf("%v %v: differs from imaging.Clone", ratio, v.Rect)
+			}
+		}
+	}
+	g := image.NewGray(image.Rect(0, 0, 19, 11))
+	for i := range g.Pix {
+		g.Pix[i] = uint8(i * 11)
+	}
+	sub := g.SubImage(image.Rect(2, 3, 17, 9)).(*image.Gray)
+	if got, want := toNRGBA(sub), imaging.Clone(sub); string(got.Pix) != string(want.Pix) {
+		t.Error("gray: differs from imaging.Clone")
+	}
+}
+
+// A gray image (R = G = B everywhere) is written as one channel in JPEG
+// and PNG; a colour one keeps three.
+func TestGrayOutputKeepsOneChannel(t *testing.T) {
+	gray := image.NewNRGBA(image.Rect(0, 0, 40, 30))
+	for i := 0; i < len(gray.Pix); i += 4 {
+		v := uint8(i / 5)
+		gray.Pix[i], gray.Pix[i+1], gray.Pix[i+2], gray.Pix[i+3] = v, v, v, 255
+	}
+	colour := image.NewNRGBA(gray.Rect)
+	copy(colour.Pix, gray.Pix)
+	colour.Pix[100] ^= 1
+	for _, f := range []Format{JPEG, PNG} {
+		for _, c := range []struct {
+			m    *image.NRGBA
+			gray bool
+		}{{gray, true}, {colour, false}} {
+			var buf bytes.Buffer
+			if err := Encode(&buf, &Image{Frames: []*image.NRGBA{c.m}}, f, EncodeOptions{Quality: 80}); err != nil {
+				t.Fatal(err)
+			}
+			var cfg image.Config
+			var err error
+			if f == JPEG {
+				cfg, err = jpeg.DecodeConfig(&buf)
+			} else {
+				cfg, err = png.DecodeConfig(&buf)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if isGray := cfg.ColorModel == color.GrayModel; isGray != c.gray {
+				t.Errorf("%s: gray output %v, want %v", f, isGray, c.gray)
+			}
 		}
 	}
 }

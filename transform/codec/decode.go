@@ -365,6 +365,12 @@ func toNRGBA(m image.Image) *image.NRGBA {
 		return n
 	}
 	r := m.Bounds()
+	switch v := m.(type) {
+	case *image.YCbCr:
+		return ycbcrToNRGBA(v)
+	case *image.Gray:
+		return grayToNRGBA(v)
+	}
 	var pix []uint8
 	var at func(x, y int) (r, g, b, a uint8)
 	switch v := m.(type) {
@@ -418,6 +424,63 @@ func toNRGBA(m image.Image) *image.NRGBA {
 		}
 	}
 	return &image.NRGBA{Pix: pix[:4*w*r.Dy()], Stride: 4 * w, Rect: image.Rect(0, 0, w, r.Dy())}
+}
+
+// ycbcrToNRGBA converts image/jpeg's output row by row, with
+// color.YCbCrToRGB's arithmetic (the same pixels as imaging.Clone).
+func ycbcrToNRGBA(m *image.YCbCr) *image.NRGBA {
+	r := m.Rect
+	out := image.NewNRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	hs, vs := 0, 0 // chroma subsampling shifts
+	switch m.SubsampleRatio {
+	case image.YCbCrSubsampleRatio420:
+		hs, vs = 1, 1
+	case image.YCbCrSubsampleRatio422:
+		hs = 1
+	case image.YCbCrSubsampleRatio440:
+		vs = 1
+	case image.YCbCrSubsampleRatio411:
+		hs = 2
+	case image.YCbCrSubsampleRatio410:
+		hs, vs = 2, 1
+	}
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		yrow := m.Y[(y-m.Rect.Min.Y)*m.YStride:]
+		crow := (y>>vs - m.Rect.Min.Y>>vs) * m.CStride
+		cb, cr := m.Cb[crow:], m.Cr[crow:]
+		dst := out.Pix[(y-r.Min.Y)*out.Stride:][:r.Dx()*4]
+		for x := r.Min.X; x < r.Max.X; x++ {
+			ci := x>>hs - r.Min.X>>hs
+			yy1 := int32(yrow[x-r.Min.X]) * 0x10101
+			cb1, cr1 := int32(cb[ci])-128, int32(cr[ci])-128
+			d := dst[(x-r.Min.X)*4:][:4]
+			d[0], d[1], d[2], d[3] = clampYCC(yy1+91881*cr1), clampYCC(yy1-22554*cb1-46802*cr1), clampYCC(yy1+116130*cb1), 255
+		}
+	}
+	return out
+}
+
+// clampYCC is color.YCbCrToRGB's rounding of a 16.16 fixed-point value.
+func clampYCC(v int32) uint8 {
+	if uint32(v)&0xff000000 == 0 {
+		return uint8(v >> 16)
+	}
+	return uint8(^(v >> 31))
+}
+
+// grayToNRGBA converts a gray image to opaque NRGBA.
+func grayToNRGBA(m *image.Gray) *image.NRGBA {
+	r := m.Rect
+	out := image.NewNRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	for y := 0; y < r.Dy(); y++ {
+		src := m.Pix[m.PixOffset(r.Min.X, r.Min.Y+y):][:r.Dx()]
+		dst := out.Pix[y*out.Stride:][:len(src)*4]
+		for x, g := range src {
+			d := dst[x*4:][:4]
+			d[0], d[1], d[2], d[3] = g, g, g, 255
+		}
+	}
+	return out
 }
 
 // orient applies an EXIF orientation.

@@ -79,6 +79,9 @@ func Encode(w io.Writer, m *Image, f Format, opt EncodeOptions) error {
 			return enc.Encode(w, quantize(first, 256, true))
 		}
 		if opaque(first) {
+			if g := grayOf(first.Pix, first.Stride, first.Rect); g != nil {
+				return enc.Encode(w, g) // one channel, as the source had
+			}
 			return enc.Encode(w, dropAlpha(first))
 		}
 		return enc.Encode(w, first)
@@ -100,7 +103,7 @@ func Encode(w io.Writer, m *Image, f Format, opt EncodeOptions) error {
 		if len(m.Frames) > 1 {
 			return encodeAnimatedWebP(opt.Ctx, w, m, wo)
 		}
-		return gwebp.Encode(w, first, wo)
+		return encodeWebP(w, first, wo)
 	case AVIF:
 		q := opt.Quality
 		if q <= 0 {
@@ -110,7 +113,10 @@ func Encode(w io.Writer, m *Image, f Format, opt EncodeOptions) error {
 		if opt.Chroma444 {
 			sub = image.YCbCrSubsampleRatio444
 		}
-		return avif.Encode(w, first, avif.Options{Quality: q, QualityAlpha: q, Speed: 8, ChromaSubsampling: sub})
+		if l := sysAVIF(); l != nil {
+			return l.encodeAVIF(w, first, q, q, avifSpeed, opt.Chroma444)
+		}
+		return avif.Encode(w, first, avif.Options{Quality: q, QualityAlpha: q, Speed: avifSpeed, ChromaSubsampling: sub})
 	case BMP: // readers ignore a BMP's alpha: flattened like JPEG
 		bg := opt.Background
 		if bg.A == 0 {
@@ -125,13 +131,52 @@ func Encode(w io.Writer, m *Image, f Format, opt EncodeOptions) error {
 	return fmt.Errorf("cannot encode format %q", f)
 }
 
+// avifSpeed is libavif's speed setting (0 slowest, 10 fastest).
+const avifSpeed = 8
+
+// encodeWebP encodes a still frame with the system libwebp when loaded,
+// else the embedded build.
+func encodeWebP(w io.Writer, m *image.NRGBA, o gwebp.Options) error {
+	if l := sysWebP(); l != nil {
+		return l.encodeWebP(w, m, o.Quality, o.Method, o.Lossless)
+	}
+	return gwebp.Encode(w, m, o)
+}
+
 // encodeJPEG writes a baseline JPEG, or a progressive one when asked or
 // for 4:4:4 chroma (image/jpeg writes 4:2:0 only).
 func encodeJPEG(w io.Writer, m *image.RGBA, q int, opt EncodeOptions) error {
 	if opt.Progressive || opt.Chroma444 {
 		return encodeProgressiveJPEG(w, m, q, opt.Chroma444)
 	}
+	if g := grayOf(m.Pix, m.Stride, m.Rect); g != nil {
+		return jpeg.Encode(w, g, &jpeg.Options{Quality: q}) // one component, as the source had
+	}
 	return jpeg.Encode(w, m, &jpeg.Options{Quality: q})
+}
+
+// grayOf returns the opaque 4-byte-per-pixel image in pix as a gray
+// image when every pixel has R = G = B (a grayscale source, or e_grayscale),
+// else nil.
+func grayOf(pix []byte, stride int, r image.Rectangle) *image.Gray {
+	w, h := r.Dx(), r.Dy()
+	for y := 0; y < h; y++ {
+		row := pix[y*stride:][:w*4]
+		for i := 0; i < len(row); i += 4 {
+			if row[i] != row[i+1] || row[i] != row[i+2] {
+				return nil
+			}
+		}
+	}
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		row := pix[y*stride:][:w*4]
+		dst := g.Pix[y*g.Stride:][:w]
+		for x := range dst {
+			dst[x] = row[x*4]
+		}
+	}
+	return g
 }
 
 // opaque reports whether every pixel of m is fully opaque.

@@ -46,15 +46,6 @@ type dcComponent struct {
 	acTable      int
 }
 
-type huffTable struct {
-	lut     [1 << 9]uint16 // code length << 8 | symbol, 0 when longer than 9 bits
-	maxcode [18]int32
-	valptr  [17]int32
-	mincode [17]int32
-	vals    []byte
-	ok      bool
-}
-
 type dcDecoder struct {
 	n              int   // samples per block side: 1 (DC only), 2 or 4
 	maxPixels      int64 // largest frame accepted
@@ -217,127 +208,6 @@ func (j *dcDecoder) quant(s []byte) bool {
 	return true
 }
 
-func (j *dcDecoder) huffman(s []byte) bool {
-	for len(s) >= 17 {
-		tc, th := s[0]>>4, int(s[0]&15)
-		if tc > 1 || th > 3 {
-			return false
-		}
-		var counts [17]int
-		total := 0
-		for l := 1; l <= 16; l++ {
-			counts[l] = int(s[l])
-			total += counts[l]
-		}
-		if total > 256 || len(s) < 17+total {
-			return false
-		}
-		t := &j.dcT[th]
-		if tc == 1 {
-			t = &j.acT[th]
-		}
-		*t = huffTable{vals: append([]byte(nil), s[17:17+total]...), ok: true}
-		code, k := int32(0), 0
-		for l := 1; l <= 16; l++ {
-			t.valptr[l] = int32(k)
-			t.mincode[l] = code
-			for n := 0; n < counts[l]; n++ {
-				if code >= 1<<l {
-					return false // more codes than the length allows: a corrupt table
-				}
-				if l <= 9 {
-					for fill := 0; fill < 1<<(9-l); fill++ {
-						t.lut[int(code)<<(9-l)|fill] = uint16(l)<<8 | uint16(t.vals[k])
-					}
-				}
-				code++
-				k++
-			}
-			t.maxcode[l] = code - 1
-			if counts[l] == 0 {
-				t.maxcode[l] = -1
-			}
-			code <<= 1
-		}
-		t.maxcode[17] = 1 << 30
-		s = s[17+total:]
-	}
-	return len(s) == 0
-}
-
-// fill tops the bit accumulator up to at least 25 bits. After a marker it
-// feeds zeros (the scan is over or corrupt; the caller checks).
-func (j *dcDecoder) fill() {
-	for j.nbits <= 56 {
-		var c byte
-		if j.hitMarker || j.pos >= len(j.b) {
-			j.hitMarker = true
-		} else {
-			c = j.b[j.pos]
-			if c == 0xFF {
-				if j.pos+1 < len(j.b) && j.b[j.pos+1] == 0x00 {
-					j.pos += 2
-				} else {
-					j.hitMarker = true
-					c = 0
-				}
-			} else {
-				j.pos++
-			}
-		}
-		j.acc |= uint64(c) << (56 - j.nbits)
-		j.nbits += 8
-	}
-}
-
-func (j *dcDecoder) bits(n uint) int32 {
-	if n == 0 {
-		return 0
-	}
-	if j.nbits < n {
-		j.fill()
-	}
-	v := int32(j.acc >> (64 - n))
-	j.acc <<= n
-	j.nbits -= n
-	return v
-}
-
-// receiveExtend reads n bits and sign-extends them as in JPEG's EXTEND.
-func (j *dcDecoder) receiveExtend(n uint) int32 {
-	v := j.bits(n)
-	if n > 0 && v < 1<<(n-1) {
-		v += -1<<n + 1
-	}
-	return v
-}
-
-func (j *dcDecoder) decode(t *huffTable) (byte, bool) {
-	if j.nbits < 16 {
-		j.fill()
-	}
-	if e := t.lut[j.acc>>55]; e != 0 {
-		l := uint(e >> 8)
-		j.acc <<= l
-		j.nbits -= l
-		return byte(e), true
-	}
-	code := int32(0)
-	for l := 1; l <= 16; l++ {
-		code = code<<1 | int32(j.acc>>63)
-		j.acc <<= 1
-		j.nbits--
-		if code <= t.maxcode[l] {
-			idx := t.valptr[l] + code - t.mincode[l]
-			if int(idx) >= len(t.vals) {
-				return 0, false
-			}
-			return t.vals[idx], true
-		}
-	}
-	return 0, false
-}
-
 // scan decodes one scan starting at the SOS segment s; data begins at
 // start. It returns the offset of the marker that ends the scan.
 func (j *dcDecoder) scan(s []byte, start int) (int, bool) {
@@ -389,45 +259,7 @@ func (j *dcDecoder) scan(s []byte, start int) (int, bool) {
 		if j.progressive {
 			return j.progressiveBlock(c, c.dc[idx*j.n*j.n:(idx+1)*j.n*j.n], ss, se, ah, al)
 		}
-		t, ok := j.decode(&j.dcT[c.dcTable])
-		if !ok || t > 11 {
-			return false
-		}
-		c.pred += j.receiveExtend(uint(t))
-		n := j.n
-		if n == 1 {
-			c.dc[idx] = c.pred
-		} else {
-			c.dc[idx*n*n] = c.pred * int32(j.qt[c.tq][0])
-		}
-		ac := &j.acT[c.acTable]
-		for k := 1; k < 64; k++ {
-			rs, ok := j.decode(ac)
-			if !ok {
-				return false
-			}
-			r, sz := int(rs>>4), uint(rs&15)
-			if sz == 0 {
-				if r != 15 {
-					break
-				}
-				k += 15
-				continue
-			}
-			k += r
-			if k > 63 {
-				return false
-			}
-			if n == 1 {
-				j.bits(sz)
-				continue
-			}
-			v := j.receiveExtend(sz)
-			if z := unzig[k]; z/8 < n && z%8 < n {
-				c.dc[idx*n*n+(z/8)*n+z%8] = v * int32(j.qt[c.tq][k])
-			}
-		}
-		return true
+		return j.baselineBlock(c, idx)
 	}
 	units, total := 0, j.mcusX*j.mcusY
 	if ns == 1 {
@@ -510,41 +342,6 @@ func skipEntropy(b []byte, p int) int {
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
-
-// image converts the DC planes to an NRGBA image of ceil(w/8)×ceil(h/8).
-func (j *dcDecoder) image() *image.NRGBA {
-	return j.compose(ceilDiv(j.w, 8), ceilDiv(j.h, 8), func(ci, x, y int) int32 {
-		c := &j.comps[ci]
-		v := c.dc[(y*c.v/j.vmax)*c.bw+x*c.h/j.hmax]*int32(j.qt[c.tq][0])/8 + 128
-		return min(max(v, 0), 255)
-	})
-}
-
-// compose builds the ow×oh output from per-component samples (0..255, in
-// output coordinates), converting YCbCr (or Adobe RGB, or gray) to RGB.
-func (j *dcDecoder) compose(ow, oh int, sample func(ci, x, y int) int32) *image.NRGBA {
-	out := image.NewNRGBA(image.Rect(0, 0, ow, oh))
-	rgb := len(j.comps) == 3 && j.adobeTransform == 0
-	for y := 0; y < oh; y++ {
-		row := out.Pix[y*out.Stride:]
-		for x := 0; x < ow; x++ {
-			p := row[x*4 : x*4+4]
-			p[3] = 255
-			if len(j.comps) == 1 {
-				g := uint8(sample(0, x, y))
-				p[0], p[1], p[2] = g, g, g
-				continue
-			}
-			c0, c1, c2 := sample(0, x, y), sample(1, x, y), sample(2, x, y)
-			if rgb {
-				p[0], p[1], p[2] = uint8(c0), uint8(c1), uint8(c2)
-				continue
-			}
-			p[0], p[1], p[2] = ycc(c0, c1, c2)
-		}
-	}
-	return out
-}
 
 // ycc converts JFIF YCbCr to RGB with 16.16 fixed point.
 func ycc(y, cb, cr int32) (uint8, uint8, uint8) {
@@ -634,8 +431,5 @@ func (j *dcDecoder) imageIDCT() *image.NRGBA {
 		}
 		planes[ci] = plane
 	}
-	return j.compose(ceilDiv(j.w*n, 8), ceilDiv(j.h*n, 8), func(ci, x, y int) int32 {
-		c := &j.comps[ci]
-		return int32(planes[ci][(y*c.v/j.vmax)*c.bw*n+x*c.h/j.hmax])
-	})
+	return j.composePlanes(planes, n)
 }

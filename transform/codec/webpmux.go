@@ -22,7 +22,7 @@ func encodeAnimatedWebP(ctx context.Context, w io.Writer, m *Image, o gwebp.Opti
 			return err
 		}
 		var one bytes.Buffer
-		if err := gwebp.Encode(&one, f, o); err != nil {
+		if err := encodeWebP(&one, f, o); err != nil {
 			return fmt.Errorf("webp frame %d: %w", i, err)
 		}
 		var data bytes.Buffer

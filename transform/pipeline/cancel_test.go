@@ -122,3 +122,40 @@ func TestRenderStopsAtEveryStage(t *testing.T) {
 		}
 	}
 }
+
+// An opaque image is resampled in fixed point: within one level of
+// imaging's floating-point result (at most 2 where negative lobes round
+// differently), crops read in place included.
+func TestFixedPointResizeMatchesImaging(t *testing.T) {
+	img, err := codec.Decode(fixtures.Read(t, "photo-storm-1920x1280.jpg"), codec.DecodeOptions{MinWidth: 480, MinHeight: 320})
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo := img.Frames[0]
+	opaque := noise(640, 480)
+	for i := 3; i < len(opaque.Pix); i += 4 {
+		opaque.Pix[i] = 255
+	}
+	crop := photo.SubImage(image.Rect(37, 21, 437, 300)).(*image.NRGBA)
+	for _, m := range []*image.NRGBA{photo, opaque, crop} {
+		for _, s := range [][2]int{{300, 200}, {211, 97}, {1000, 700}, {m.Rect.Dx(), 50}, {33, m.Rect.Dy()}} {
+			for _, f := range []imaging.ResampleFilter{imaging.Lanczos, imaging.Box, imaging.Linear} {
+				got, err := resize(context.Background(), m, s[0], s[1], f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := imaging.Resize(m, s[0], s[1], f)
+				if !got.Rect.Eq(want.Rect) {
+					t.Fatalf("size %v, imaging %v", got.Rect, want.Rect)
+				}
+				worst := 0
+				for i := range got.Pix {
+					worst = max(worst, int(got.Pix[i])-int(want.Pix[i]), int(want.Pix[i])-int(got.Pix[i]))
+				}
+				if p := PSNR(got, want); worst > 2 || p < 50 {
+					t.Errorf("%v to %dx%d: differs from imaging by up to %d (PSNR %.1f dB)", m.Rect, s[0], s[1], worst, p)
+				}
+			}
+		}
+	}
+}

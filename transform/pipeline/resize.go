@@ -18,6 +18,9 @@ import (
 func resample(ctx context.Context, m *image.NRGBA, w, h int) (*image.NRGBA, error) {
 	W, H := m.Rect.Dx(), m.Rect.Dy()
 	if W == w && H == h {
+		if m.Rect.Min != (image.Point{}) {
+			return imaging.Clone(m), nil // a crop of a frame: its own pixels, at the origin
+		}
 		return m, nil
 	}
 	if W > 3*w && H > 3*h {
@@ -33,8 +36,9 @@ func resample(ctx context.Context, m *image.NRGBA, w, h int) (*image.NRGBA, erro
 // checked between bands.
 const bandPixels = 1 << 20
 
-// resize is imaging.Resize(m, w, h, filter) computed in bands so that ctx
-// is checked between them. imaging resizes horizontally then vertically,
+// resize is imaging.Resize(m, w, h, filter): for an opaque m, in fixed
+// point (resample.go); otherwise computed in bands so that ctx is checked
+// between them. imaging resizes horizontally then vertically,
 // each pass independent per row (then per column); so are the bands: rows
 // of m resized in width only, then columns of that resized in height
 // only. The pixels are the same.
@@ -42,6 +46,9 @@ func resize(ctx context.Context, m *image.NRGBA, w, h int, filter imaging.Resamp
 	W, H := m.Rect.Dx(), m.Rect.Dy()
 	if W == w && H == h {
 		return imaging.Clone(m), nil
+	}
+	if isOpaque(m) {
+		return resizeOpaque(ctx, m, w, h, filter)
 	}
 	var err error
 	if W != w {
@@ -164,7 +171,7 @@ func applyResize(ctx context.Context, frames []*image.NRGBA, c *grammar.Componen
 		r := image.Rect(0, 0, iw, ih).Add(pos)
 		for i, f := range frames {
 			var err error
-			if out[i], err = resample(ctx, imaging.Crop(f, r), p.OutW, p.OutH); err != nil {
+			if out[i], err = resample(ctx, cropView(f, r), p.OutW, p.OutH); err != nil {
 				return nil, err
 			}
 		}
@@ -177,6 +184,15 @@ func applyResize(ctx context.Context, frames []*image.NRGBA, c *grammar.Componen
 		}
 	}
 	return out, nil
+}
+
+// cropView is the part of m inside r, sharing m's pixels (resampling
+// reads it in place, without a copy).
+func cropView(m *image.NRGBA, r image.Rectangle) *image.NRGBA {
+	if r = r.Intersect(m.Rect); r.Empty() {
+		return imaging.Crop(m, r)
+	}
+	return m.SubImage(r).(*image.NRGBA)
 }
 
 // fillPadShare is the share of the image's detail (edge energy) that
