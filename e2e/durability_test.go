@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"github.com/cloudinary/cloudinary-go/v2/api/admin"
 	"github.com/cloudinary/cloudinary-go/v2/api/uploader"
 	"github.com/edgepix/edgepix/internal/fixtures"
+	"github.com/edgepix/edgepix/internal/testport"
 )
 
 // buildBinary compiles cmd/edgepix once per test run.
@@ -35,14 +35,9 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+// freeAddr is a loopback address to start a server on, and to restart
+// it on (see testport).
+func freeAddr(t *testing.T) string { return testport.Addr(t) }
 
 // startChild runs `edgepix serve` and waits until both servers answer.
 func startChild(t *testing.T, bin, data, edgeAddr, originAddr string, extra ...string) *exec.Cmd {

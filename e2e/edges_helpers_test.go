@@ -15,6 +15,7 @@ import (
 
 	"github.com/edgepix/edgepix/internal/app"
 	"github.com/edgepix/edgepix/internal/health"
+	"github.com/edgepix/edgepix/internal/testport"
 	"github.com/edgepix/edgepix/origin"
 	"github.com/nats-io/nats-server/v2/server"
 )
@@ -29,7 +30,7 @@ type natsProc struct {
 }
 
 func startNATSServer(t *testing.T) *natsProc {
-	n := &natsProc{t: t, dir: filepath.Join(t.TempDir(), "js"), port: -1}
+	n := &natsProc{t: t, dir: filepath.Join(t.TempDir(), "js"), port: testport.Free(t)}
 	n.start()
 	t.Cleanup(n.stop)
 	return n

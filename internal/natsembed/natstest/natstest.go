@@ -5,13 +5,13 @@ package natstest
 
 import (
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/edgepix/edgepix/internal/testport"
 	"github.com/nats-io/nats-server/v2/server"
 )
 
@@ -41,7 +41,7 @@ func StartCluster(tb testing.TB, n int) *Cluster {
 	var routes []string
 	ports := make([][2]int, n)
 	for i := range n {
-		ports[i] = [2]int{freePort(tb), freePort(tb)}
+		ports[i] = [2]int{testport.Free(tb), testport.Free(tb)}
 		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", ports[i][1]))
 	}
 	for i := range n {
@@ -151,14 +151,4 @@ func (c *Cluster) ready() bool {
 		}
 	}
 	return online == running
-}
-
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
