@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
@@ -59,16 +60,31 @@ type Checker struct {
 	last   Report
 	at     time.Time
 	failed map[string]bool // to log changes only
+	// running holds the checks still running past their deadline (a
+	// check that ignores its context): the answer each will give, and
+	// since when it runs. Such a check fails, and is not started again
+	// until it has returned.
+	running []*pending
+}
+
+type pending struct {
+	err   chan error // buffered: the check's answer
+	since time.Time
 }
 
 // New returns a checker of checks.
 func New(log *slog.Logger, checks ...Check) *Checker {
-	return &Checker{checks: checks, log: log, failed: map[string]bool{}}
+	return &Checker{checks: checks, log: log, failed: map[string]bool{}, running: make([]*pending, len(checks))}
 }
 
 // Run runs every check at once, each bounded by Timeout, and logs the
-// checks whose state changed.
-func (c *Checker) Run(ctx context.Context) Report {
+// checks whose state changed. A check that has not answered within
+// Timeout fails (its deadline ignored: it may wait for a lock held by a
+// reconnecting client), and until it returns later runs report it as
+// still not answering rather than start it again: /readyz answers in
+// about Timeout whatever the checks do. The checks run on contexts of
+// their own, not on the caller's.
+func (c *Checker) Run(_ context.Context) Report {
 	c.mu.Lock()
 	if !c.at.IsZero() && time.Since(c.at) < reuse {
 		r := c.last
@@ -76,23 +92,42 @@ func (c *Checker) Run(ctx context.Context) Report {
 		return r
 	}
 	c.mu.Unlock()
-	v, _, _ := c.flight.Do("run", func() (any, error) { return c.run(ctx), nil })
+	v, _, _ := c.flight.Do("run", func() (any, error) { return c.run(), nil })
 	return v.(Report)
 }
 
-func (c *Checker) run(ctx context.Context) Report {
-	errs := make([]error, len(c.checks))
-	var wg sync.WaitGroup
+// run runs the checks on contexts of their own: one that overruns
+// outlives the request (a fasthttp request context must not be used
+// after its handler returns).
+func (c *Checker) run() Report {
+	runs := make([]*pending, len(c.checks))
+	c.mu.Lock()
 	for i, ch := range c.checks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cctx, cancel := context.WithTimeout(ctx, Timeout)
-			defer cancel()
-			errs[i] = ch.Run(cctx)
-		}()
+		if c.running[i] == nil {
+			p := &pending{err: make(chan error, 1), since: time.Now()}
+			c.running[i] = p
+			go func() {
+				cctx, cancel := context.WithTimeout(context.Background(), Timeout)
+				defer cancel()
+				p.err <- ch.Run(cctx)
+			}()
+		}
+		runs[i] = c.running[i]
 	}
-	wg.Wait()
+	c.mu.Unlock()
+	wait, cancel := context.WithTimeout(context.Background(), Timeout+100*time.Millisecond)
+	defer cancel()
+	errs := make([]error, len(c.checks))
+	for i, p := range runs {
+		select {
+		case errs[i] = <-p.err:
+			c.mu.Lock()
+			c.running[i] = nil
+			c.mu.Unlock()
+		case <-wait.Done():
+			errs[i] = fmt.Errorf("no answer (checking for %v)", time.Since(p.since).Round(100*time.Millisecond))
+		}
+	}
 	r := Report{Status: "ready", Checks: map[string]string{}}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/edgepix/edgepix/internal/replicated"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -40,15 +41,17 @@ type Message struct {
 func EnsureStream(ctx context.Context, js jetstream.JetStream, replicas int, maxAge time.Duration) (jetstream.Stream, error) {
 	replicas = max(replicas, 1)
 	for range 3 {
-		s, err := js.Stream(ctx, Stream)
+		s, err := replicated.Setup(ctx, func(ctx context.Context) (jetstream.Stream, error) { return js.Stream(ctx, Stream) })
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
 			age := maxAge
 			if age <= 0 {
 				age = DefaultRetention
 			}
-			s, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: Stream, Subjects: []string{Subject},
-				Storage: jetstream.FileStorage, Retention: jetstream.LimitsPolicy, Discard: jetstream.DiscardOld,
-				MaxAge: age, Duplicates: dedupWindow(age), Replicas: replicas})
+			s, err = replicated.Setup(ctx, func(ctx context.Context) (jetstream.Stream, error) {
+				return js.CreateStream(ctx, jetstream.StreamConfig{Name: Stream, Subjects: []string{Subject},
+					Storage: jetstream.FileStorage, Retention: jetstream.LimitsPolicy, Discard: jetstream.DiscardOld,
+					MaxAge: age, Duplicates: dedupWindow(age), Replicas: replicas})
+			})
 			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 				continue // another process created it meanwhile
 			}
@@ -67,7 +70,7 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, replicas int, max
 		if !changed {
 			return s, nil
 		}
-		if s, err = js.UpdateStream(ctx, cfg); err != nil {
+		if s, err = replicated.Setup(ctx, func(ctx context.Context) (jetstream.Stream, error) { return js.UpdateStream(ctx, cfg) }); err != nil {
 			return nil, fmt.Errorf("purge stream: updating to %d replicas, %v: %w", cfg.Replicas, cfg.MaxAge, err)
 		}
 		return s, nil

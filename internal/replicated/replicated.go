@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -28,6 +29,46 @@ import (
 // taken as unavailable rather than waited for (a client reconnects to
 // another node of a cluster well within it).
 const OpTimeout = 5 * time.Second
+
+// Setup runs one JetStream API call that sets something up (looks up,
+// creates or updates a stream, bucket or consumer), each attempt within
+// OpTimeout, and runs it again while ctx allows when it went unanswered
+// or JetStream said it was briefly unavailable. A NATS server that knows
+// no JetStream meta leader (during an election, as after a node of the
+// cluster restarts) drops such a request without an answer: sent then
+// and not retried, it would wait for the whole of ctx (an origin
+// starting beside a restarted node failed after 30 s although the
+// cluster had a leader again within seconds).
+func Setup[T any](ctx context.Context, call func(context.Context) (T, error)) (T, error) {
+	wait := 100 * time.Millisecond
+	for {
+		actx, cancel := bound(ctx)
+		v, err := call(actx)
+		cancel()
+		if err == nil || !retryable(err) || ctx.Err() != nil {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// retryable reports whether a setup call's error says JetStream did not
+// answer (yet), rather than something about the request.
+func retryable(err error) bool {
+	var apiErr *jetstream.APIError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout), errors.Is(err, nats.ErrNoResponders):
+		return true
+	case errors.As(err, &apiErr):
+		return apiErr.Code == 503 // JetStream temporarily unavailable: no meta leader
+	}
+	return false
+}
 
 // Bucket is a key-value bucket whose reads, listings included, are
 // answered by its stream leader, each operation within OpTimeout.
@@ -107,23 +148,25 @@ func KeyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValu
 		return nil, err
 	}
 	cfg.Replicas = n
-	if _, err := js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
+	if _, err := Setup(ctx, func(ctx context.Context) (jetstream.KeyValue, error) {
+		return js.CreateOrUpdateKeyValue(ctx, cfg)
+	}); err != nil {
 		return nil, fmt.Errorf("bucket %s: %w", cfg.Bucket, err)
 	}
 	// The client creates buckets with direct gets allowed; turn them off
 	// so that every get goes to the leader.
-	st, err := js.Stream(ctx, stream)
+	st, err := Setup(ctx, func(ctx context.Context) (jetstream.Stream, error) { return js.Stream(ctx, stream) })
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s: %w", cfg.Bucket, err)
 	}
 	if sc := st.CachedInfo().Config; sc.AllowDirect {
 		sc.AllowDirect = false
-		if st, err = js.UpdateStream(ctx, sc); err != nil {
+		if st, err = Setup(ctx, func(ctx context.Context) (jetstream.Stream, error) { return js.UpdateStream(ctx, sc) }); err != nil {
 			return nil, fmt.Errorf("bucket %s: leader reads: %w", cfg.Bucket, err)
 		}
 	}
 	// Bound after the update, the handle reads through the leader.
-	kv, err := js.KeyValue(ctx, cfg.Bucket)
+	kv, err := Setup(ctx, func(ctx context.Context) (jetstream.KeyValue, error) { return js.KeyValue(ctx, cfg.Bucket) })
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s: %w", cfg.Bucket, err)
 	}
@@ -138,7 +181,7 @@ func Stream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamCon
 		return nil, err
 	}
 	cfg.Replicas = n
-	st, err := js.CreateOrUpdateStream(ctx, cfg)
+	st, err := Setup(ctx, func(ctx context.Context) (jetstream.Stream, error) { return js.CreateOrUpdateStream(ctx, cfg) })
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", cfg.Name, err)
 	}
@@ -149,7 +192,7 @@ func Stream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamCon
 // it has more already.
 func replicas(ctx context.Context, js jetstream.JetStream, stream string, want int, log *slog.Logger) (int, error) {
 	want = max(want, 1)
-	st, err := js.Stream(ctx, stream)
+	st, err := Setup(ctx, func(ctx context.Context) (jetstream.Stream, error) { return js.Stream(ctx, stream) })
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return want, nil
 	}

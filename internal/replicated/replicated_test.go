@@ -3,6 +3,7 @@ package replicated
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -144,5 +145,52 @@ func TestReplicasBeyondTheServers(t *testing.T) {
 		slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)))
 	if err == nil {
 		t.Fatal("R3 on one server was accepted")
+	}
+}
+
+// A setup call that goes unanswered (a server without a meta leader
+// drops it) or that JetStream answers with 503 is tried again, each
+// attempt bounded, while the caller's context allows; an error about
+// the request itself is returned at once.
+func TestSetupRetriesUnansweredCalls(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	calls := 0
+	v, err := Setup(ctx, func(actx context.Context) (int, error) {
+		calls++
+		switch calls {
+		case 1: // no answer: the attempt's own deadline ends it
+			if d, ok := actx.Deadline(); !ok || time.Until(d) > OpTimeout {
+				t.Error("an attempt without a deadline of its own")
+			}
+			return 0, fmt.Errorf("stream info: %w", context.DeadlineExceeded)
+		case 2:
+			return 0, &jetstream.APIError{Code: 503, ErrorCode: 10008, Description: "JetStream system temporarily unavailable"}
+		case 3:
+			return 0, nats.ErrNoResponders
+		}
+		return 42, nil
+	})
+	if err != nil || v != 42 || calls != 4 {
+		t.Fatalf("Setup: %d %v after %d calls; want 42 after 4", v, err, calls)
+	}
+
+	calls = 0
+	_, err = Setup(ctx, func(context.Context) (int, error) {
+		calls++
+		return 0, jetstream.ErrStreamNotFound
+	})
+	if !errors.Is(err, jetstream.ErrStreamNotFound) || calls != 1 {
+		t.Fatalf("a not-found error: %v after %d calls; want it at once", err, calls)
+	}
+
+	short, cancelShort := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancelShort()
+	_, err = Setup(short, func(actx context.Context) (int, error) {
+		<-actx.Done()
+		return 0, actx.Err()
+	})
+	if !errors.Is(err, context.DeadlineExceeded) || short.Err() == nil {
+		t.Fatalf("past the caller's deadline: %v (caller's context %v)", err, short.Err())
 	}
 }
