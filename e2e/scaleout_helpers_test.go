@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/edgepix/edgepix/internal/health"
+	"github.com/edgepix/edgepix/internal/testport"
 	"github.com/edgepix/edgepix/sdk/signature"
 )
 
@@ -101,7 +102,7 @@ func startNATSNodes(t *testing.T, bin string, n int) *natsNodes {
 	t.Helper()
 	c := &natsNodes{t: t, bin: bin, dir: t.TempDir(), cmds: make([]*exec.Cmd, n), done: make([]chan struct{}, n)}
 	for range n {
-		c.ports = append(c.ports, [3]int{freePort(t), freePort(t), freePort(t)})
+		c.ports = append(c.ports, [3]int{testport.Free(t), testport.Free(t), testport.Free(t)})
 	}
 	for i := range n {
 		c.start(i)
@@ -116,12 +117,6 @@ func startNATSNodes(t *testing.T, bin string, n int) *natsNodes {
 	})
 	c.waitHealthy(60 * time.Second)
 	return c
-}
-
-func freePort(t *testing.T) int {
-	_, p, _ := strings.Cut(freeAddr(t), ":")
-	n, _ := strconv.Atoi(p)
-	return n
 }
 
 // start runs node i (again: same ports, same store).
