@@ -345,7 +345,7 @@ func shrinkBox(ctx context.Context, m *image.NRGBA, kx, ky int, gray bool) (*ima
 				n, f = cols*rows, reciprocal(2*cols*rows)
 			}
 			for c := range ch {
-				row8[ox*ch+c] = uint8((uint64(2*acc[ox*ch+c])+uint64(n))*f>>46)
+				row8[ox*ch+c] = uint8((uint64(2*acc[ox*ch+c]) + uint64(n)) * f >> 46)
 			}
 		}
 		composeRow(out.Pix[oy*out.Stride:][:w*4], row8, ch)
