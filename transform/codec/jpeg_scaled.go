@@ -41,6 +41,7 @@ type dcComponent struct {
 	id, h, v, tq int
 	bw, bh       int     // block grid padded to whole MCUs
 	dc           []int32 // 1/8: quantised DC per block; else n×n dequantised coefficients per block
+	plane        []uint8 // direct: the samples, bw·8 wide
 	pred         int32
 	dcTable      int
 	acTable      int
@@ -60,7 +61,9 @@ type dcDecoder struct {
 	restart        int
 	progressive    bool
 	haveFrame      bool
-	adobeTransform int // -1 when no Adobe segment
+	adobeTransform int       // -1 when no Adobe segment
+	direct         bool      // baseline at 1/1: blocks go through the inverse DCT as they are read (jpeg_full.go)
+	blk            [64]int32 // direct: the block being read
 
 	// bit reader state
 	pos       int
@@ -164,6 +167,9 @@ func (j *dcDecoder) frame(s []byte) bool {
 	}
 	j.mcusX = (j.w + 8*j.hmax - 1) / (8 * j.hmax)
 	j.mcusY = (j.h + 8*j.vmax - 1) / (8 * j.vmax)
+	if j.direct && j.progressive {
+		return false
+	}
 	if j.n == 8 { // every coefficient (4 bytes) and sample (1 byte) of every block, and the output
 		var samples int64
 		for _, c := range j.comps {
@@ -176,6 +182,10 @@ func (j *dcDecoder) frame(s []byte) bool {
 	for k := range j.comps {
 		c := &j.comps[k]
 		c.bw, c.bh = j.mcusX*c.h, j.mcusY*c.v
+		if j.direct {
+			c.plane = make([]uint8, c.bw*c.bh*64)
+			continue
+		}
 		c.dc = make([]int32, c.bw*c.bh*j.n*j.n)
 	}
 	j.haveFrame = true
