@@ -404,6 +404,25 @@ var idctBasis = func() map[int][]float32 {
 	return m
 }()
 
+// idct2 is imageIDCT's 2×2 inverse DCT in integers: with both basis
+// vectors ±1/√2, a sample is (f00 ± f01 ± f10 ± f11)/2, over 4 and
+// level-shifted as there: floor(s/8 + 128.5).
+func idct2(c *dcComponent, plane []uint8) {
+	pw := c.bw * 2
+	for by := 0; by < c.bh; by++ {
+		r0, r1 := plane[by*2*pw:][:pw], plane[(by*2+1)*pw:][:pw]
+		for bx := 0; bx < c.bw; bx++ {
+			f := c.dc[(by*c.bw+bx)*4:][:4]
+			a, b := f[0]+f[2], f[0]-f[2] // top, bottom: DC ± vertical
+			d, e := f[1]+f[3], f[1]-f[3]
+			r0[bx*2], r0[bx*2+1] = sample2(a+d), sample2(a-d)
+			r1[bx*2], r1[bx*2+1] = sample2(b+e), sample2(b-e)
+		}
+	}
+}
+
+func sample2(s int32) uint8 { return uint8(min(max((s+1028)>>3, 0), 255)) }
+
 // imageIDCT turns the kept coefficients into an image of
 // ceil(w·n/8)×ceil(h·n/8) pixels.
 func (j *dcDecoder) imageIDCT() *image.NRGBA {
@@ -415,6 +434,11 @@ func (j *dcDecoder) imageIDCT() *image.NRGBA {
 		c := &j.comps[ci]
 		pw := c.bw * n
 		plane := make([]uint8, pw*c.bh*n)
+		if n == 2 {
+			idct2(c, plane)
+			planes[ci] = plane
+			continue
+		}
 		for by := 0; by < c.bh; by++ {
 			for bx := 0; bx < c.bw; bx++ {
 				f := c.dc[(by*c.bw+bx)*n*n:]
