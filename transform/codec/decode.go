@@ -331,6 +331,14 @@ func decodeJPEG(b []byte, info Info, opt DecodeOptions) (*Image, error) {
 		}
 		return nil, &DecodeError{Format: JPEG, Err: errBadJPEG}
 	}
+	if !info.jpeg.progressive && info.jpeg.comps != 4 && !noFullJPEG { // baseline at 1/1: our decoder, image/jpeg's pixels (jpeg_full.go)
+		if m, ok := decodeJPEGFull(b, opt); ok {
+			return &Image{Frames: []*image.NRGBA{m}, Delays: []int{0}}, nil
+		}
+		if err := CheckContext(opt.Ctx); err != nil {
+			return nil, err
+		}
+	}
 	return decodeStill(JPEG, func() (image.Image, error) { return jpeg.Decode(reader(opt.Ctx, bytes.NewReader(b))) })
 }
 

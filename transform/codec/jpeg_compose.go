@@ -59,6 +59,11 @@ func (j *dcDecoder) composePlanes(planes [][]uint8, n int) *image.NRGBA {
 				d[0], d[1], d[2], d[3] = c0, c1, c2, 255
 				continue
 			}
+			if n == 8 { // image/color's rounding, as image/jpeg's pixels
+				yy, cb, cr := int32(c0)*0x10101, int32(c1)-128, int32(c2)-128
+				d[0], d[1], d[2], d[3] = clampYCC(yy+91881*cr), clampYCC(yy-22554*cb-46802*cr), clampYCC(yy+116130*cb), 255
+				continue
+			}
 			d[0], d[1], d[2] = ycc(int32(c0), int32(c1), int32(c2))
 			d[3] = 255
 		}

@@ -192,14 +192,19 @@ func (j *dcDecoder) baselineBlock(c *dcComponent, idx int) bool {
 	n := j.n
 	var coef []int32
 	q := &j.qt[c.tq]
-	if n == 1 {
+	switch {
+	case j.direct:
+		coef = j.blk[:]
+		coef[0] = c.pred * int32(q[0])
+	case n == 1:
 		c.dc[idx] = c.pred
-	} else {
+	default:
 		coef = c.dc[idx*n*n : (idx+1)*n*n]
 		coef[0] = c.pred * int32(q[0])
 	}
 	ac := &j.acT[c.acTable]
 	keep := &keepAt[n]
+	acSeen := false              // a kept AC coefficient was set
 	acc, nbits := j.acc, j.nbits // in registers for the loop
 	for k := 1; k < 64; k++ {
 		if nbits < 32 {
@@ -251,9 +256,20 @@ func (j *dcDecoder) baselineBlock(c *dcComponent, idx int) bool {
 		}
 		if p := keep[k]; p >= 0 {
 			coef[p] = v * int32(q[k])
+			acSeen = true
 		}
 	}
 	j.acc, j.nbits = acc, nbits
+	if j.direct {
+		stride := c.bw * 8
+		dst := c.plane[idx/c.bw*8*stride+idx%c.bw*8:]
+		if !acSeen {
+			dcStore(coef[0], dst, stride)
+			coef[0] = 0
+		} else {
+			idctStore(&j.blk, dst, stride)
+		}
+	}
 	return true
 }
 

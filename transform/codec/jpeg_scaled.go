@@ -41,6 +41,7 @@ type dcComponent struct {
 	id, h, v, tq int
 	bw, bh       int     // block grid padded to whole MCUs
 	dc           []int32 // 1/8: quantised DC per block; else n×n dequantised coefficients per block
+	plane        []uint8 // direct: the samples, bw·8 wide
 	pred         int32
 	dcTable      int
 	acTable      int
@@ -60,7 +61,9 @@ type dcDecoder struct {
 	restart        int
 	progressive    bool
 	haveFrame      bool
-	adobeTransform int // -1 when no Adobe segment
+	adobeTransform int       // -1 when no Adobe segment
+	direct         bool      // baseline at 1/1: blocks go through the inverse DCT as they are read (jpeg_full.go)
+	blk            [64]int32 // direct: the block being read
 
 	// bit reader state
 	pos       int
@@ -164,6 +167,9 @@ func (j *dcDecoder) frame(s []byte) bool {
 	}
 	j.mcusX = (j.w + 8*j.hmax - 1) / (8 * j.hmax)
 	j.mcusY = (j.h + 8*j.vmax - 1) / (8 * j.vmax)
+	if j.direct && j.progressive {
+		return false
+	}
 	if j.n == 8 { // every coefficient (4 bytes) and sample (1 byte) of every block, and the output
 		var samples int64
 		for _, c := range j.comps {
@@ -176,6 +182,10 @@ func (j *dcDecoder) frame(s []byte) bool {
 	for k := range j.comps {
 		c := &j.comps[k]
 		c.bw, c.bh = j.mcusX*c.h, j.mcusY*c.v
+		if j.direct {
+			c.plane = make([]uint8, c.bw*c.bh*64)
+			continue
+		}
 		c.dc = make([]int32, c.bw*c.bh*j.n*j.n)
 	}
 	j.haveFrame = true
@@ -394,6 +404,25 @@ var idctBasis = func() map[int][]float32 {
 	return m
 }()
 
+// idct2 is imageIDCT's 2×2 inverse DCT in integers: with both basis
+// vectors ±1/√2, a sample is (f00 ± f01 ± f10 ± f11)/2, over 4 and
+// level-shifted as there: floor(s/8 + 128.5).
+func idct2(c *dcComponent, plane []uint8) {
+	pw := c.bw * 2
+	for by := 0; by < c.bh; by++ {
+		r0, r1 := plane[by*2*pw:][:pw], plane[(by*2+1)*pw:][:pw]
+		for bx := 0; bx < c.bw; bx++ {
+			f := c.dc[(by*c.bw+bx)*4:][:4]
+			a, b := f[0]+f[2], f[0]-f[2] // top, bottom: DC ± vertical
+			d, e := f[1]+f[3], f[1]-f[3]
+			r0[bx*2], r0[bx*2+1] = sample2(a+d), sample2(a-d)
+			r1[bx*2], r1[bx*2+1] = sample2(b+e), sample2(b-e)
+		}
+	}
+}
+
+func sample2(s int32) uint8 { return uint8(min(max((s+1028)>>3, 0), 255)) }
+
 // imageIDCT turns the kept coefficients into an image of
 // ceil(w·n/8)×ceil(h·n/8) pixels.
 func (j *dcDecoder) imageIDCT() *image.NRGBA {
@@ -405,6 +434,11 @@ func (j *dcDecoder) imageIDCT() *image.NRGBA {
 		c := &j.comps[ci]
 		pw := c.bw * n
 		plane := make([]uint8, pw*c.bh*n)
+		if n == 2 {
+			idct2(c, plane)
+			planes[ci] = plane
+			continue
+		}
 		for by := 0; by < c.bh; by++ {
 			for bx := 0; bx < c.bw; bx++ {
 				f := c.dc[(by*c.bw+bx)*n*n:]

@@ -23,6 +23,20 @@ func resample(ctx context.Context, m *image.NRGBA, w, h int) (*image.NRGBA, erro
 		}
 		return m, nil
 	}
+	if opaque, gray := opacity(m); opaque {
+		// An exact kx×ky box average first (libvips' shrink before its
+		// reduce), then Lanczos for the rest.
+		kx, ky := shrinkFactor(float64(W)/float64(w)), shrinkFactor(float64(H)/float64(h))
+		spanW, spanH := float64(W), float64(H)
+		if kx > 1 || ky > 1 {
+			var err error
+			if m, err = shrinkBox(ctx, m, kx, ky, gray); err != nil {
+				return nil, err
+			}
+			spanW, spanH = spanW/float64(kx), spanH/float64(ky)
+		}
+		return resizeOpaqueSpan(ctx, m, w, h, spanW, spanH, gray, imaging.Lanczos)
+	}
 	if W > 3*w && H > 3*h {
 		var err error
 		if m, err = resize(ctx, m, 2*w, 2*h, imaging.Box); err != nil {
@@ -30,6 +44,21 @@ func resample(ctx context.Context, m *image.NRGBA, w, h int) (*image.NRGBA, erro
 		}
 	}
 	return resize(ctx, m, w, h, imaging.Lanczos)
+}
+
+// shrinkFactor is the integer box shrink resample applies before Lanczos
+// for a reduction by s: from 4 times, the largest leaving at least 2 to
+// Lanczos (as libvips does); below, the largest leaving 1.2 (a 2.5 MP
+// photo to 800 px: Lanczos then reads a quarter of the pixels). Against
+// Lanczos alone on the 2.5 MP photo: 53–56 dB from 1.2 to 13 times
+// smaller, where the box to twice the target beyond 3 times it replaces
+// gave 50–53 dB.
+func shrinkFactor(s float64) int {
+	gap := 1.2
+	if s >= 4 {
+		gap = 2
+	}
+	return min(max(int(s/gap), 1), maxShrink)
 }
 
 // bandPixels is about how many pixels one band of a resize covers: ctx is
@@ -47,8 +76,8 @@ func resize(ctx context.Context, m *image.NRGBA, w, h int, filter imaging.Resamp
 	if W == w && H == h {
 		return imaging.Clone(m), nil
 	}
-	if isOpaque(m) {
-		return resizeOpaque(ctx, m, w, h, filter)
+	if opaque, gray := opacity(m); opaque {
+		return resizeOpaqueSpan(ctx, m, w, h, float64(W), float64(H), gray, filter)
 	}
 	var err error
 	if W != w {
