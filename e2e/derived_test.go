@@ -22,6 +22,10 @@ func TestDerivedListing(t *testing.T) {
 	if resp, _ := get(t, deliveryURL(t, cld, "listed", "c_scale,w_120/e_sepia", false)); resp.StatusCode != 200 {
 		t.Fatalf("delivery: %d", resp.StatusCode)
 	}
+	// A missing image with this one as its default: not one of its files.
+	if resp, _ := get(t, deliveryURL(t, cld, "missing", "d_listed,c_scale,w_90", false)); resp.StatusCode != 200 {
+		t.Fatalf("delivery of a default image: %d", resp.StatusCode)
+	}
 	details := func(p admin.AssetParams) *admin.AssetResult {
 		t.Helper()
 		p.PublicID = "listed"

@@ -31,9 +31,13 @@ const (
 )
 
 // recordDerived stores the record of the derived file under key, rendered
-// for path p of asset a. A failure is logged: the file is still served,
+// for path p of asset a (unless p names another asset, for which a stood
+// in). A failure is logged: the file is still served,
 // only not listed.
 func (s *Server) recordDerived(ctx context.Context, key string, a *catalog.Asset, p *grammar.Path, data []byte, f codec.Format) {
+	if p.PublicID != a.PublicID || p.Type != a.Type || p.ResourceType != a.ResourceType {
+		return // a default image (d_) standing in for another id: not one of a's URLs
+	}
 	at := *p
 	at.Signature, at.Version, at.HasVersion = "", a.Version, true
 	rec, _ := json.Marshal(derivedRecord{Transformation: p.RawChain, Format: string(f), Bytes: len(data),
