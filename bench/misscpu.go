@@ -80,8 +80,8 @@ type MissCPU struct {
 	PSNR               float64 // edgepix's output against vipsthumbnail's, dB
 }
 
-// CPURatio, WallRatio and TputRatio are edgepix's figure over vips'
-// (times: < 1 is faster; throughput: > 1 is more).
+// CPURatio is edgepix's CPU time over vips' (< 1 is faster); WallRatio
+// and TputRatio likewise for wall time and throughput (> 1 is more).
 func (m MissCPU) CPURatio() float64  { return float64(m.Ours) / float64(m.Vips) }
 func (m MissCPU) WallRatio() float64 { return float64(m.OursWall) / float64(m.VipsWall) }
 func (m MissCPU) TputRatio() float64 { return m.OursTput / m.VipsTput }

@@ -31,7 +31,7 @@ type avifRGBImage struct {
 	AvoidLibYUV, IgnoreAlpha, AlphaPremultiplied, Float int32
 	Pixels                                              uintptr
 	RowBytes                                            uint32
-	pad                                                 [4]uint32
+	_                                                   [4]uint32
 }
 
 // avifRWData is avifRWData.

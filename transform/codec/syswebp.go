@@ -38,7 +38,7 @@ type webpEncConfig struct {
 	Partitions, PartitionLimit, EmulateJPEGSize, ThreadLevel     int32
 	LowMemory, NearLossless, Exact, UseDeltaPalette, UseSharpYUV int32
 	Qmin, Qmax                                                   int32
-	pad                                                          [8]uint32 // room for fields of later minor versions
+	_                                                            [8]uint32 // room for fields of later minor versions
 }
 
 // webpPicture is WebPPicture.
@@ -48,20 +48,20 @@ type webpPicture struct {
 	YStride, UVStride                  int32
 	A                                  uintptr
 	AStride                            int32
-	pad1                               [2]uint32
+	_                                  [2]uint32
 	ARGB                               uintptr
 	ARGBStride                         int32
-	pad2                               [3]uint32
+	_                                  [3]uint32
 	Writer, CustomPtr                  uintptr
 	ExtraInfoType                      int32
 	ExtraInfo, Stats                   uintptr
 	ErrorCode                          int32
 	ProgressHook, UserData             uintptr
-	pad3                               [3]uint32
-	pad4, pad5                         uintptr
-	pad6                               [8]uint32
-	memory, memoryARGB                 uintptr
-	pad7                               [2]uintptr
+	_                                  [3]uint32
+	_, _                               uintptr
+	_                                  [8]uint32
+	_, _                               uintptr // memory, memory_argb (libwebp's own)
+	_                                  [2]uintptr
 }
 
 // webpMemoryWriter is WebPMemoryWriter.

@@ -27,15 +27,10 @@ type filterWeights struct {
 	taps  int
 }
 
-// makeWeights computes the weights resampling src samples to dst with
-// filter, each output's window kept inside the source.
-func makeWeights(dst, src int, filter imaging.ResampleFilter) filterWeights {
-	return makeWeightsSpan(dst, src, float64(src), filter)
-}
-
-// makeWeightsSpan is makeWeights for a source whose src samples span
-// span sample widths (less than src when its last sample stands for a
-// partial block, after shrinkBox): output v is centred at
+// makeWeightsSpan computes the weights resampling src samples to dst with
+// filter, each output's window kept inside the source, for a source whose
+// src samples span span sample widths (less than src when its last sample
+// stands for a partial block, after shrinkBox): output v is centred at
 // (v+0.5)·span/dst in sample units.
 func makeWeightsSpan(dst, src int, span float64, filter imaging.ResampleFilter) filterWeights {
 	du := span / float64(dst)
@@ -245,12 +240,6 @@ func resampleRowGray(dst, src []byte, fw filterWeights) {
 		}
 		dst[x] = clampShift(v)
 	}
-}
-
-// isOpaque reports whether every pixel of m has alpha 255.
-func isOpaque(m *image.NRGBA) bool {
-	opaque, _ := opacity(m)
-	return opaque
 }
 
 // opacity reports whether every pixel of m has alpha 255, and if so
