@@ -58,23 +58,7 @@ func launch(t *testing.T, bin, data string, reuse *proc, prefix []string, flags 
 	args := append([]string{bin, "serve", "--data", data, "--edge-addr", p.edge, "--origin-addr", p.origin,
 		"--log-level", "info", "--allow-private-webhooks"}, flags...)
 	args = append(prefix, args...)
-	p.cmd = exec.Command(args[0], args[1:]...)
-	p.cmd.Env = append(os.Environ(), "CLOUDINARY_URL=cloudinary://"+testAccount.APIKey+":"+testAccount.APISecret+"@demo")
-	p.cmd.Stderr = p.log
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.exited
-		if t.Failed() {
-			t.Logf("log of pid %d:\n%s", p.cmd.Process.Pid, tail(p.log.String(), 40))
-		}
-	})
+	p.start(args, "edgepix serve")
 	deadline := time.Now().Add(60 * time.Second)
 	for _, addr := range []string{p.edge, p.origin} {
 		for !p.healthy(addr) {
@@ -90,6 +74,31 @@ func launch(t *testing.T, bin, data string, reuse *proc, prefix []string, flags 
 		}
 	}
 	return p
+}
+
+// start runs argv (the account in CLOUDINARY_URL, the log into p.log)
+// until the test ends, when it is killed; a failed test logs what it
+// wrote, as what.
+func (p *proc) start(argv []string, what string) {
+	p.t.Helper()
+	p.cmd = exec.Command(argv[0], argv[1:]...)
+	p.cmd.Env = append(os.Environ(), "CLOUDINARY_URL=cloudinary://"+testAccount.APIKey+":"+testAccount.APISecret+"@demo")
+	p.cmd.Stderr = p.log
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := p.cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	p.t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.exited
+		if p.t.Failed() {
+			p.t.Logf("log of %s (pid %d):\n%s", what, p.cmd.Process.Pid, tail(p.log.String(), 40))
+		}
+	})
 }
 
 // healthy reports whether addr answers /healthz (on a new connection).

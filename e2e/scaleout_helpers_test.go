@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -23,7 +21,6 @@ import (
 
 	"github.com/edgepix/edgepix/internal/health"
 	"github.com/edgepix/edgepix/internal/testport"
-	"github.com/edgepix/edgepix/sdk/signature"
 )
 
 // The helpers of TestScaleOut: a NATS cluster of real nats-server child
@@ -227,25 +224,8 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) bool 
 func launchOrigin(t *testing.T, bin, data, addr string, flags ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, log: &logBuf{}, exited: make(chan struct{}), origin: addr}
-	args := append([]string{"origin", "--data", data, "--origin-addr", addr, "--log-level", "info"}, flags...)
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = append(os.Environ(), "CLOUDINARY_URL=cloudinary://"+testAccount.APIKey+":"+testAccount.APISecret+"@demo")
-	p.cmd.Stderr = p.log
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.exited
-		if t.Failed() {
-			t.Logf("log of origin %s (pid %d):\n%s", addr, p.cmd.Process.Pid, tail(p.log.String(), 30))
-		}
-	})
+	p.start(append([]string{bin, "origin", "--data", data, "--origin-addr", addr, "--log-level", "info"}, flags...),
+		"edgepix origin "+addr)
 	deadline := time.Now().Add(90 * time.Second)
 	for !p.healthy(addr) {
 		if !p.alive() {
@@ -314,21 +294,9 @@ type uploadAnswer struct {
 // tryUpload sends a signed upload, as the SDK does, and returns whatever
 // happened, a dead origin included.
 func tryUpload(originURL string, params url.Values, file []byte) uploadAnswer {
-	params.Set("timestamp", strconv.FormatInt(time.Now().Unix(), 10))
-	params.Set("signature", signature.Sign(signature.StringToSign(params, 2), testAccount.APISecret, false))
-	params.Set("api_key", testAccount.APIKey)
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	for k := range params {
-		w.WriteField(k, params.Get(k))
-	}
-	part, _ := w.CreateFormFile("file", "file.jpg")
-	part.Write(file)
-	w.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, originURL+"/v1_1/demo/image/upload", &body)
-	req.Header.Set("Content-Type", w.FormDataContentType())
+	req := signedUpload(ctx, originURL, params, file)
 	cl := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := cl.Do(req)
 	if err != nil {

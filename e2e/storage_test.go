@@ -179,6 +179,25 @@ func TestOriginsShareS3(t *testing.T) {
 	}
 }
 
+// signedUpload is an upload request of file with params, signed by hand
+// as the SDK signs (timestamp, signature, api_key added to params).
+func signedUpload(ctx context.Context, originURL string, params url.Values, file []byte) *http.Request {
+	params.Set("timestamp", strconv.FormatInt(time.Now().Unix(), 10))
+	params.Set("signature", signature.Sign(signature.StringToSign(params, 2), testAccount.APISecret, false))
+	params.Set("api_key", testAccount.APIKey)
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	for k := range params {
+		w.WriteField(k, params.Get(k))
+	}
+	part, _ := w.CreateFormFile("file", "file.jpg")
+	part.Write(file)
+	w.Close()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, originURL+"/v1_1/demo/image/upload", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return req
+}
+
 // chunkPost sends bytes [from, to) of file as one part of chunked upload
 // id (with the total, as the Go SDK does). It may run in a goroutine: it
 // reports a failure with Errorf.
@@ -197,19 +216,7 @@ func chunkPost(t *testing.T, originURL, publicID, id string, file []byte, from, 
 // its decoded body.
 func postUpload(t *testing.T, originURL string, params url.Values, file []byte, hdr ...string) (*http.Response, map[string]any) {
 	t.Helper()
-	params.Set("timestamp", strconv.FormatInt(time.Now().Unix(), 10))
-	params.Set("signature", signature.Sign(signature.StringToSign(params, 2), testAccount.APISecret, false))
-	params.Set("api_key", testAccount.APIKey)
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	for k := range params {
-		w.WriteField(k, params.Get(k))
-	}
-	part, _ := w.CreateFormFile("file", "file.jpg")
-	part.Write(file)
-	w.Close()
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, originURL+"/v1_1/demo/image/upload", &body)
-	req.Header.Set("Content-Type", w.FormDataContentType())
+	req := signedUpload(context.Background(), originURL, params, file)
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
