@@ -14,7 +14,7 @@ import (
 // TestDerivedListing: an asset's details list the derived files that
 // exist for its current version (eager ones and those the edge asked
 // for), each with a URL that delivers it, paged with max_results and
-// derived_next_cursor as the SDK sends them; a new version lists none.
+// derived_next_cursor as the SDK sends them; a new version lists only its own.
 func TestDerivedListing(t *testing.T) {
 	_, cld := start(t)
 	snake := fixtures.Path(t, "photo-snake-600x450-grayscale.jpg")
@@ -63,8 +63,11 @@ func TestDerivedListing(t *testing.T) {
 		t.Fatalf("second page: %+v after %+v", second.Derived, first.Derived)
 	}
 
-	upload(t, cld, snake, uploader.UploadParams{PublicID: "listed", Overwrite: api.Bool(true), Invalidate: api.Bool(true)})
-	if res := details(admin.AssetParams{}); len(res.Derived) != 0 {
-		t.Fatalf("a new version lists the old one's derived files: %+v", res.Derived)
+	// A new version lists its own eager file, made before the old
+	// version's files were dropped, and none of the old version's.
+	upload(t, cld, snake, uploader.UploadParams{PublicID: "listed", Overwrite: api.Bool(true), Invalidate: api.Bool(true),
+		Eager: "c_fill,w_60,h_60"})
+	if res := details(admin.AssetParams{}); len(res.Derived) != 1 || res.Derived[0].(map[string]any)["transformation"] != "c_fill,h_60,w_60" {
+		t.Fatalf("the new version's derived files: %+v", res.Derived)
 	}
 }

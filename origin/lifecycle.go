@@ -55,8 +55,9 @@ func (s *Server) removeAsset(ctx context.Context, a *catalog.Asset) error {
 }
 
 // replaced drops what an overwritten version leaves behind: its original
-// and every derived file (derived keys carry the version, so they are
-// stale), then purges edges when asked to.
+// and its derived files (its own folder: files of the new version, which
+// workers and deliveries may already be writing, are not touched), then
+// purges edges when asked to.
 func (s *Server) replaced(ctx context.Context, prev *catalog.Asset, invalidate bool) {
 	s.dropBlob(ctx, prev.BlobKey)
 	if prev.Type == "sprite" {
@@ -69,6 +70,7 @@ func (s *Server) replaced(ctx context.Context, prev *catalog.Asset, invalidate b
 	}
 }
 
+// derivedDir is the folder of the derived files of a's version.
 func derivedDir(a *catalog.Asset) string {
-	return assetDir(a.Cloud, a.ResourceType, a.Type, a.PublicID) + "/derived"
+	return fmt.Sprintf("%s/derived-v%d", assetDir(a.Cloud, a.ResourceType, a.Type, a.PublicID), a.Version)
 }
