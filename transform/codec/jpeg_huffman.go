@@ -93,7 +93,8 @@ func (t *huffTable) buildFastAC() {
 }
 
 // fill tops the bit accumulator up to at least 57 bits. After a marker it
-// feeds zeros (the scan is over or corrupt; the caller checks).
+// feeds zeros, counted in pad: a unit that used any of them (nbits < pad
+// once it is decoded) was read from data the scan does not have.
 func (j *dcDecoder) fill() {
 	if !j.hitMarker && j.pos+8 <= len(j.b) {
 		x := binary.BigEndian.Uint64(j.b[j.pos:])
@@ -109,6 +110,7 @@ func (j *dcDecoder) fill() {
 		var c byte
 		if j.hitMarker || j.pos >= len(j.b) {
 			j.hitMarker = true
+			j.pad += 8
 		} else {
 			c = j.b[j.pos]
 			if c == 0xFF {
@@ -116,6 +118,7 @@ func (j *dcDecoder) fill() {
 					j.pos += 2
 				} else {
 					j.hitMarker = true
+					j.pad += 8
 					c = 0
 				}
 			} else {

@@ -61,6 +61,7 @@ type dcDecoder struct {
 	restart        int
 	progressive    bool
 	haveFrame      bool
+	scans          int       // decoded: a frame with none has no image
 	adobeTransform int       // -1 when no Adobe segment
 	direct         bool      // baseline at 1/1: blocks go through the inverse DCT as they are read (jpeg_full.go)
 	blk            [64]int32 // direct: the block being read
@@ -70,7 +71,8 @@ type dcDecoder struct {
 	acc       uint64
 	nbits     uint
 	hitMarker bool
-	eobrun    int // progressive AC: blocks left whose band has ended
+	pad       uint // zero bits fill fed in after the scan's data ended
+	eobrun    int  // progressive AC: blocks left whose band has ended
 }
 
 func (j *dcDecoder) parse(b []byte) bool {
@@ -90,7 +92,7 @@ func (j *dcDecoder) parse(b []byte) bool {
 			if j.haveFrame && j.progressive && j.n == 8 {
 				j.dequantize()
 			}
-			return j.haveFrame
+			return j.haveFrame && j.scans > 0
 		}
 		if i+4 > len(b) {
 			return false
@@ -130,6 +132,7 @@ func (j *dcDecoder) parse(b []byte) bool {
 			if !ok {
 				return false
 			}
+			j.scans++
 			i = next
 			continue
 		}
@@ -263,7 +266,7 @@ func (j *dcDecoder) scan(s []byte, start int) (int, bool) {
 			return 0, false
 		}
 	}
-	j.pos, j.acc, j.nbits, j.hitMarker, j.eobrun = start, 0, 0, false, 0
+	j.pos, j.acc, j.nbits, j.hitMarker, j.pad, j.eobrun = start, 0, 0, false, 0, 0
 	decodeBlock := func(c *dcComponent, bx, by int) bool {
 		idx := by*c.bw + bx
 		if j.progressive {
@@ -277,6 +280,9 @@ func (j *dcDecoder) scan(s []byte, start int) (int, bool) {
 		total = (ceilDiv(j.w*c.h, j.hmax) + 7) / 8 * ((ceilDiv(j.h*c.v, j.vmax) + 7) / 8)
 	}
 	restart := func() bool {
+		if j.nbits < j.pad {
+			return false // a unit was decoded from bits the scan does not have
+		}
 		units++
 		if j.restart == 0 || units%j.restart != 0 || units == total { // no marker after the last unit
 			return true
@@ -289,7 +295,7 @@ func (j *dcDecoder) scan(s []byte, start int) (int, bool) {
 		if p+1 >= len(j.b) {
 			return false
 		}
-		j.pos, j.acc, j.nbits, j.hitMarker, j.eobrun = p+2, 0, 0, false, 0
+		j.pos, j.acc, j.nbits, j.hitMarker, j.pad, j.eobrun = p+2, 0, 0, false, 0, 0
 		for _, c := range sc {
 			c.pred = 0
 		}
