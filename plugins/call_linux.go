@@ -32,7 +32,9 @@ func (h *Host) Run(ctx context.Context, name string, wasm []byte, img *image.NRG
 	}
 	callCtx, cancel := context.WithTimeout(ctx, l.Timeout)
 	defer cancel()
+	fired := make(chan struct{})
 	stop := context.AfterFunc(callCtx, func() {
+		defer close(fired)
 		if ctx.Err() == nil {
 			ls.w.kill(killDeadline)
 		} else {
@@ -42,7 +44,9 @@ func (h *Host) Run(ctx context.Context, name string, wasm []byte, img *image.NRG
 	stopCPU := watchCPU(ls.w, l.CPUTime, l.Timeout)
 	st := &traceState{name: name}
 	out, err := h.call(ls, key, wasm, img, meta, l, st)
-	stop()
+	if !stop() {
+		<-fired // a kill under way lands on this call, never on the worker's next one
+	}
 	stopCPU()
 	reason := ls.w.reason.Load()
 	h.pool.release(ls)
@@ -239,7 +243,11 @@ func watchCPU(w *worker, limit, wall time.Duration) (stop func()) {
 			return
 		}
 		if used-start >= limit {
-			w.kill(killCPU)
+			mu.Lock()
+			if !stopped { // once stop has returned, the worker may serve another call
+				w.kill(killCPU)
+			}
+			mu.Unlock()
 			return
 		}
 		mu.Lock()
