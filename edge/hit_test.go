@@ -174,3 +174,20 @@ func TestDefaultMemoryLimit(t *testing.T) {
 		t.Fatalf("MemoryLimit(0, 0) = %d MiB, memory tier %d MiB", got>>20, DefaultMemBytes(1<<30)>>20)
 	}
 }
+
+// Remembered routes stay within maxRouteBytes however long the URLs:
+// an anonymous client sending distinct 4 KB URLs cannot grow the heap.
+func TestRoutesBoundedInBytes(t *testing.T) {
+	rs := newRoutes()
+	long := strings.Repeat("x", 4000)
+	for i := range 20000 {
+		r := &route{keys: [len(acceptClasses)]string{long, long, long, long}}
+		rs.put(fmt.Sprintf("/demo/image/upload/%d/%s.jpg", i, long), r)
+		if rs.bytes > maxRouteBytes {
+			t.Fatalf("after %d routes: %d bytes remembered, bound %d", i+1, rs.bytes, maxRouteBytes)
+		}
+	}
+	if len(rs.byPath) == 0 {
+		t.Fatal("nothing remembered")
+	}
+}

@@ -4,7 +4,7 @@ import "time"
 
 // The edge's memory is bounded by its configuration, whatever the
 // traffic: the memory tier by MemBytes, the routes remembered by
-// maxRoutes, Badger by its memtables and block cache (badgerOptions), the
+// maxRoutes and maxRouteBytes, Badger by its memtables and block cache (badgerOptions), the
 // disk writes waiting by maxQueued; the rest (connections, the Go
 // runtime) is small. Badger's files are mapped, and what the process has
 // touched of them would stay in its resident set (page cache the kernel
@@ -42,6 +42,6 @@ func MemoryLimit(memBytes, diskBytes int64) int64 {
 		memBytes = DefaultMemBytes(diskBytes)
 	}
 	s := sizesFor(diskBytes)
-	routes := int64(maxRoutes) << 10 // a route is well under 1 KiB
+	routes := int64(maxRouteBytes)
 	return memBytes + routes + 3*s.memtable + blockCache + maxQueued + baseHeap
 }

@@ -7,9 +7,14 @@ import (
 	"github.com/edgepix/edgepix/transform/grammar"
 )
 
-// maxRoutes bounds the routes remembered (a few hundred bytes each); past
-// it they are all forgotten and learnt again from the next requests.
-const maxRoutes = 8192
+// maxRoutes and maxRouteBytes bound the routes remembered (a few hundred
+// bytes each, but a URL may be kilobytes long and a route holds up to four
+// keys): past either they are all forgotten and learnt again from the next
+// requests. maxRouteBytes is what MemoryLimit counts for them.
+const (
+	maxRoutes     = 8192
+	maxRouteBytes = 8 << 20
+)
 
 // maxAccepts bounds the Accept headers whose class is remembered.
 const maxAccepts = 256
@@ -52,6 +57,15 @@ func newRoute(cloud string, p *grammar.Path, format string) *route {
 	return r
 }
 
+// size is about what r holds in memory, its path of length n included.
+func (r *route) size(n int) int {
+	n += 128 + len(r.name) + len(r.id) + len(r.ext)
+	for _, k := range r.keys {
+		n += len(k)
+	}
+	return n
+}
+
 // key is the cache key for an Accept class.
 func (r *route) key(class int) string { return r.keys[class] }
 
@@ -60,6 +74,7 @@ func (r *route) key(class int) string { return r.keys[class] }
 type routes struct {
 	mu      sync.RWMutex
 	byPath  map[string]*route
+	bytes   int            // sizes of the routes in byPath
 	accepts map[string]int // Accept header → index in acceptClasses
 }
 
@@ -77,11 +92,17 @@ func (rs *routes) get(path []byte) *route {
 
 // put remembers the route of path.
 func (rs *routes) put(path string, r *route) {
+	size := r.size(len(path))
 	rs.mu.Lock()
-	if len(rs.byPath) >= maxRoutes {
+	if old, ok := rs.byPath[path]; ok {
+		rs.bytes -= old.size(len(path))
+	}
+	if len(rs.byPath) >= maxRoutes || rs.bytes+size > maxRouteBytes {
 		clear(rs.byPath)
+		rs.bytes = 0
 	}
 	rs.byPath[path] = r
+	rs.bytes += size
 	rs.mu.Unlock()
 }
 
