@@ -74,6 +74,24 @@ func (s *Server) reserveChunk(ctx context.Context, cloud, id, key string, n int6
 			stored += en - st + 1
 		}
 	}
+	// The store is listed (to forget uploads another origin finished) only
+	// when the cap is reached, and never under the lock every chunk takes.
+	var open map[string]bool
+	for {
+		done, full, err := s.holdChunk(cloud, id, stored, n, open)
+		if !full || open != nil {
+			return done, err
+		}
+		if open, err = s.openUploads(ctx, cloud); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// holdChunk is reserveChunk's bookkeeping, under the lock. With the cap
+// on open uploads reached and no listing yet (open nil) it reports full;
+// with one, it first forgets the uploads that have no part in the store.
+func (s *Server) holdChunk(cloud, id string, stored, n int64, open map[string]bool) (done func(), full bool, err error) {
 	b := &s.chunks
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -94,18 +112,23 @@ func (s *Server) reserveChunk(ctx context.Context, cloud, id, key string, n int6
 	u := ups[id]
 	if u == nil {
 		if len(ups) >= s.cfg.MaxOpenChunkedUploads {
-			if err := s.pruneFinished(ctx, cloud, ups); err != nil {
-				return nil, err
+			if open == nil {
+				return nil, true, nil
+			}
+			for uid, u := range ups { // assembled (or swept) by another origin
+				if u.writing == 0 && !open[uid] {
+					delete(ups, uid)
+				}
 			}
 		}
 		if len(ups) >= s.cfg.MaxOpenChunkedUploads {
-			return nil, &limitError{429, fmt.Sprintf("Too many chunked uploads in progress (%d): finish one first", s.cfg.MaxOpenChunkedUploads)}
+			return nil, false, &limitError{429, fmt.Sprintf("Too many chunked uploads in progress (%d): finish one first", s.cfg.MaxOpenChunkedUploads)}
 		}
 		u = &openChunks{}
 		ups[id] = u
 	}
 	if held := stored + u.writing + n; held > s.cfg.MaxUploadBytes {
-		return nil, &limitError{400, fmt.Sprintf("File size too large. Chunks of upload %s hold %d bytes. Maximum is %d.", id, held, s.cfg.MaxUploadBytes)}
+		return nil, false, &limitError{400, fmt.Sprintf("File size too large. Chunks of upload %s hold %d bytes. Maximum is %d.", id, held, s.cfg.MaxUploadBytes)}
 	}
 	u.writing += n
 	u.touched = now
@@ -113,15 +136,15 @@ func (s *Server) reserveChunk(ctx context.Context, cloud, id, key string, n int6
 		b.mu.Lock()
 		u.writing -= n
 		b.mu.Unlock()
-	}, nil
+	}, false, nil
 }
 
-// pruneFinished drops from ups the uploads that have no part left in the
-// store: assembled (or swept) by another origin.
-func (s *Server) pruneFinished(ctx context.Context, cloud string, ups map[string]*openChunks) error {
+// openUploads lists the ids of cloud's chunked uploads that have parts in
+// the store.
+func (s *Server) openUploads(ctx context.Context, cloud string) (map[string]bool, error) {
 	keys, err := blob.Keys(ctx, s.blobs, "chunks/"+cloud)
 	if err != nil {
-		return blobFault(err)
+		return nil, blobFault(err)
 	}
 	open := map[string]bool{}
 	for _, k := range keys {
@@ -129,12 +152,7 @@ func (s *Server) pruneFinished(ctx context.Context, cloud string, ups map[string
 			open[id] = true
 		}
 	}
-	for uid, u := range ups {
-		if u.writing == 0 && !open[uid] {
-			delete(ups, uid)
-		}
-	}
-	return nil
+	return open, nil
 }
 
 // forgetChunks closes upload id once assembled.
