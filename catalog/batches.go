@@ -158,6 +158,13 @@ func (s *BatchStore) Unfinished(ctx context.Context) ([]*Batch, error) {
 	}
 	var out []*Batch
 	for _, k := range keys {
+		// A dropped entry is listed too (its delete marker): dropped
+		// once, it is skipped, not deleted again on every sweep.
+		if _, err := s.kv.Get(ctx, k); errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+			continue
+		} else if err != nil {
+			return nil, fault(err)
+		}
 		parts := strings.Split(k, ".")
 		b, ok, err := s.Get(ctx, parts[1], parts[2])
 		if err != nil {

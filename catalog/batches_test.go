@@ -34,6 +34,25 @@ func TestBatches(t *testing.T) {
 		if open, _ = rs.Unfinished(bg); len(open) != 1 || open[0].ID != "b1" || open[0].Status != BatchProcessing {
 			t.Fatalf("unfinished after b2 failed: %v", open)
 		}
+		// The index entry of b2 is dropped once; later sweeps write nothing.
+		last := func() uint64 {
+			st, err := w.Stream(bg, "KV_batches")
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := st.Info(bg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return info.State.LastSeq
+		}
+		before := last()
+		for range 3 {
+			rs.Unfinished(bg)
+		}
+		if after := last(); after != before {
+			t.Fatalf("sweeps of nothing new wrote %d messages", after-before)
+		}
 		if list, _ := rs.List(bg, "demo", BatchFailed, "", 10); len(list) != 1 || list[0].ID != "b2" {
 			t.Fatalf("failed batches: %v", list)
 		}
