@@ -65,11 +65,8 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 // back sends the browser to where it came from (a console page) with a
 // message for that page.
 func (c *Console) back(w http.ResponseWriter, r *http.Request, u *user, to, msg string) {
-	if !strings.HasPrefix(to, "/console/") || strings.HasPrefix(to, "//") {
-		to = "/console/library"
-	}
 	c.sessions.setFlash(u.session, msg)
-	http.Redirect(w, r, to, http.StatusSeeOther)
+	http.Redirect(w, r, safeNext(to), http.StatusSeeOther)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -6,7 +6,6 @@ package edge
 import (
 	"errors"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -133,11 +132,6 @@ func (c *cache) store(k string, v []byte, g uint64) {
 		c.mem.remove(k)
 	}
 	c.disk.remove(drop)
-}
-
-// purge drops every entry whose key starts with prefix, from both tiers.
-func (c *cache) purge(prefix string) int {
-	return c.purgeMatch(func(k string) bool { return strings.HasPrefix(k, prefix) })
 }
 
 // purgeMatch drops every entry whose key satisfies match (a scan of the

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,4 +172,9 @@ func TestLRUSecondChance(t *testing.T) {
 	if _, ok := m.get("big"); !ok {
 		t.Fatal("the entry just put was evicted")
 	}
+}
+
+// purge drops every entry whose key starts with prefix, from both tiers.
+func (c *cache) purge(prefix string) int {
+	return c.purgeMatch(func(k string) bool { return strings.HasPrefix(k, prefix) })
 }

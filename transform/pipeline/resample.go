@@ -35,7 +35,7 @@ type filterWeights struct {
 func makeWeightsSpan(dst, src int, span float64, filter imaging.ResampleFilter) filterWeights {
 	du := span / float64(dst)
 	scale := max(du, 1)
-	ru := math.Ceil(scale * filter.Support)
+	ru := max(math.Ceil(scale*filter.Support), 1) // at least one tap each side, whatever the filter
 	taps := 1
 	for v := 0; v < dst; v++ { // the widest window with a non-zero weight
 		fu := (float64(v)+0.5)*du - 0.5
