@@ -85,7 +85,12 @@ func (s *Server) answerAssembled(ctx *fasthttp.RequestCtx, cloud, id string, wai
 			failure(ctx, fmt.Errorf("%w: upload %s is still being assembled by another origin", catalog.ErrUnavailable, id), 503)
 			return true
 		}
-		time.Sleep(assemblyPoll)
+		select {
+		case <-time.After(assemblyPoll):
+		case <-ctx.Done(): // the server is shutting down: the client retries elsewhere
+			failure(ctx, fmt.Errorf("%w: upload %s is still being assembled", catalog.ErrUnavailable, id), 503)
+			return true
+		}
 	}
 }
 
