@@ -47,7 +47,8 @@ type Follower struct {
 	mu       sync.Mutex
 	cons     jetstream.Consumer // the current ordered consumer, nil while none
 	err      error              // why following failed last, nil while following
-	caughtUp bool
+	caughtUp bool               // with the current consumer
+	wasReady bool               // ready is closed
 }
 
 // Follow starts following the purge stream for cache (creating the
@@ -150,7 +151,7 @@ func (f *Follower) follow(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
 	f.mu.Lock()
-	f.cons, f.err = cons, nil
+	f.cons, f.err, f.caughtUp = cons, nil, false // a new consumer replays what was missed meanwhile
 	f.mu.Unlock()
 	if pos >= st.LastSeq {
 		f.markCaughtUp()
@@ -197,8 +198,8 @@ func (f *Follower) follow(ctx context.Context) error {
 
 func (f *Follower) markCaughtUp() {
 	f.mu.Lock()
-	first := !f.caughtUp
-	f.caughtUp = true
+	first := !f.wasReady
+	f.caughtUp, f.wasReady = true, true
 	f.mu.Unlock()
 	if first {
 		f.cache.CaughtUp()
