@@ -244,8 +244,15 @@ func (p *pool) spawn() (*worker, error) {
 		return nil, fmt.Errorf("starting a plugin worker: %w", err)
 	}
 	w.cmd, w.pid = cmd, cmd.Process.Pid
-	p.live.Add(1)
 	p.mu.Lock()
+	if p.closed { // close is waiting for the live workers: this one never counts
+		p.mu.Unlock()
+		cmd.Process.Kill()
+		cmd.Wait()
+		w.free()
+		return nil, errClosed
+	}
+	p.live.Add(1) // under mu, so never after close's Wait began
 	p.started = append(p.started, w.pid)
 	p.mu.Unlock()
 	go func() {
